@@ -1,0 +1,603 @@
+#!/usr/bin/env python3
+"""Benchmark dockfix against its peers on a synthetic repository of real Compose files.
+
+Usage (from anywhere; Python 3.11+, standard library only):
+
+    bash bench/install-peers.sh          # once: compose-lint, hadolint, dclint into bench/.work/peers/
+    python3 bench/run.py                 # 2,000 files, 5 repeats, all rows
+    python3 bench/run.py --files 500 --repeat 3 --only dockfix
+    python3 bench/run.py --dockfix .venv/bin/dockfix --peer-repeat 1
+
+What it does:
+
+1. Builds ``bench/.work/repo/`` (git-ignored): ``--files N`` directories ``svc0001/`` ... each holding
+   one real Compose file, byte for byte, cycled from ``fixtures/real/`` (if it has any Compose files)
+   or else ``../shared/corpus/awesome-compose/``. The file keeps its original name (``compose.yaml``,
+   ``compose.yml``, ``docker-compose.y[a]ml``) and the other files of the same example (its
+   Dockerfiles, for hadolint and for dockfix's build contexts, and any YAML it includes or extends)
+   are copied beside it at their original relative paths.
+   An empty ``pyproject.toml`` at the repo root makes it a project root, so dockfix's
+   ``.dockfix_cache/`` lands in ``bench/.work/repo/`` and not in the enclosing checkout.
+   The tree is rebuilt only when ``--files`` or the sources change (or with ``--rebuild``).
+2. Times each command: one untimed warm-up run (compiles .pyc files, fills the page cache, and is
+   checked for errors), then the median wall-clock time of ``--repeat`` runs measured with
+   ``time.perf_counter`` around ``subprocess.run`` (output to /dev/null).
+   Rows: ``python -c pass`` and ``python -c "import ruamel.yaml"`` (cold-start baselines, run with the
+   interpreter dockfix runs on); ``dockfix apply -`` on one real Compose file from stdin; ``dockfix check
+   --no-cache`` on the repo with all cores and with ``--jobs 1``; ``dockfix check`` with the cache (each
+   repeat deletes ``.dockfix_cache/``, times the filling run, then times the warm run); ``dockfix check
+   --no-cache`` on the Compose files only (same inputs as compose-lint); then compose-lint, dclint and
+   hadolint where installed (each skipped with a note otherwise).
+3. Prints a Markdown table (tool, command, files, median s, per-file ms, ratio vs ``dockfix check
+   --no-cache <repo>``) and the goal verdicts, and writes both to ``bench/.work/results.md``.
+
+A dockfix row that cannot run (not installed, crash, exit status outside 0/1) shows ``n/a`` and the
+error instead of stopping the benchmark. dockfix is found via ``--dockfix PATH``, else ``dockfix`` on
+PATH, else ``<python> -m rewriter`` with the checkout on PYTHONPATH. Peers are found via
+``--compose-lint``/``--dclint``/``--hadolint``, else ``bench/.work/peers/``, else PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+REPO = WORK / "repo"
+REPO_MANIFEST = WORK / "repo.json"
+PEERS = WORK / "peers"
+RESULTS = WORK / "results.md"
+SOURCES = (ROOT / "fixtures" / "real", ROOT.parent / "shared" / "corpus" / "awesome-compose")
+
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+CACHE_DIR = ".dockfix_cache"
+GOAL_STDIN = 1.5  # dockfix apply - (cold) / python -c "import ruamel.yaml"
+GOAL_PEER = 1.0  # dockfix check / compose-lint (aim: 0.5)
+GOAL_WARM = 1 / 3  # dockfix check (warm cache) / dockfix check --no-cache
+
+
+# --------------------------------------------------------------------------- synthetic repository
+
+
+def is_dockerfile(name: str) -> bool:
+    low = name.lower()
+    return low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
+
+
+def find_sources() -> tuple[Path, list[Path]]:
+    """Return the source root and its Compose files (sorted), the first root that has any."""
+    for root in SOURCES:
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.name in COMPOSE_NAMES and p.is_file())
+            if files:
+                return root, files
+    raise SystemExit(f"bench: no Compose files in any of: {', '.join(map(str, SOURCES))}")
+
+
+def companions_for(compose: Path, all_compose_dirs: set[Path]) -> list[Path]:
+    """The other files of the Compose file's example: everything under its directory except what
+    lies under a nested directory with a Compose file of its own (Dockerfiles, included files)."""
+    base = compose.parent
+    found = []
+    for path in sorted(base.rglob("*")):
+        if path == compose or not path.is_file():
+            continue
+        owner = next((d for d in path.parents if d in all_compose_dirs), None)
+        if owner == base and path.name not in COMPOSE_NAMES:
+            found.append(path)
+    return found
+
+
+@dataclass
+class Repo:
+    root: Path
+    source: Path
+    compose: list[Path]  # relative to root
+    dockerfiles: list[Path]  # relative to root
+    n_other: int  # other companion files (included/extended YAML, env files)
+    stdin_file: Path  # absolute path of the real file fed on stdin
+
+
+def build_repo(n_files: int, rebuild: bool) -> Repo:
+    source, files = find_sources()
+    dirs = {f.parent for f in files}
+    per_source = [(f, companions_for(f, dirs)) for f in files]
+    stamp = {
+        "files": n_files,
+        "source": str(source),
+        "inputs": [[str(f), f.stat().st_size, [str(c) for c in cs]] for f, cs in per_source],
+    }
+    width = max(4, len(str(n_files)))
+    compose_rel, docker_rel = [], []
+    plan = []
+    for i in range(n_files):
+        src, companions = per_source[i % len(per_source)]
+        d = Path(f"svc{i + 1:0{width}d}")
+        compose_rel.append(d / src.name)
+        plan.append((src, REPO / d / src.name))
+        for other in companions:
+            rel = d / other.relative_to(src.parent)
+            if is_dockerfile(other.name):
+                docker_rel.append(rel)
+            plan.append((other, REPO / rel))
+    sizes = sorted(files, key=lambda f: (f.stat().st_size, str(f)))
+    stdin_file = sizes[len(sizes) // 2]  # median-sized real Compose file
+
+    try:
+        current = json.loads(REPO_MANIFEST.read_text()) == stamp and REPO.is_dir()
+    except (OSError, ValueError):
+        current = False
+    if rebuild or not current:
+        if REPO.exists():
+            shutil.rmtree(REPO)
+        REPO.mkdir(parents=True)
+        # Marks the synthetic repo as a project root (keeps dockfix's cache inside it).
+        (REPO / "pyproject.toml").write_text("")
+        for src, dst in plan:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)  # original bytes
+        REPO_MANIFEST.write_text(json.dumps(stamp))
+    n_other = len(plan) - len(compose_rel) - len(docker_rel)
+    return Repo(REPO, source, compose_rel, docker_rel, n_other, stdin_file)
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Row:
+    tool: str
+    command: str
+    files: int | None
+    median: float | None = None
+    error: str | None = None
+    note: str | None = None
+    runs: list[float] = field(default_factory=list)
+
+
+def tail(text: bytes | str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    msg = lines[-1] if lines else ""
+    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
+
+
+@dataclass
+class Cmd:
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str] | None = None
+    stdin: bytes | None = None
+    ok: frozenset[int] = frozenset({0, 1})
+
+
+def run_once(cmd: Cmd, timeout: float, capture: bool) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    """Run once; output to /dev/null, or with `capture` to temporary files (not pipes: dclint, for
+    one, exits before a pipe has taken all its output and loses the rest)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            cmd.argv,
+            cwd=cmd.cwd,
+            env=cmd.env,
+            input=cmd.stdin,
+            stdin=None if cmd.stdin is not None else subprocess.DEVNULL,
+            stdout=out if capture else subprocess.DEVNULL,
+            stderr=err if capture else subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+        secs = time.perf_counter() - t0
+        if capture:
+            out.seek(0)
+            err.seek(0)
+            proc.stdout, proc.stderr = out.read(), err.read()
+    return secs, proc
+
+
+def check_proc(cmd: Cmd, proc: subprocess.CompletedProcess[bytes]) -> str | None:
+    """An error message if the run failed (exit status not accepted, or a Python traceback)."""
+    err = proc.stderr or b""
+    if b"Traceback (most recent call last)" in err:
+        return f"exit {proc.returncode}: {tail(err)}"
+    if proc.returncode not in cmd.ok:
+        return f"exit {proc.returncode}: {tail(err) or tail(proc.stdout)}"
+    return None
+
+
+def measure(row: Row, cmd: Cmd, repeat: int, timeout: float, validate=None) -> Row:
+    """Warm up once (captured and checked), then time `repeat` runs with output to /dev/null."""
+    try:
+        _, proc = run_once(cmd, timeout, capture=True)
+        row.error = check_proc(cmd, proc)
+        if row.error is None and validate is not None:
+            row.note = validate(proc)
+        if row.error is not None:
+            return row
+        for _ in range(repeat):
+            secs, proc = run_once(cmd, timeout, capture=False)
+            if proc.returncode not in cmd.ok:
+                row.error = f"exit {proc.returncode} in a timed run"
+                return row
+            row.runs.append(secs)
+    except FileNotFoundError as exc:
+        row.error = f"not found: {exc.filename}"
+    except subprocess.TimeoutExpired:
+        row.error = f"timed out after {timeout:g} s"
+    except OSError as exc:
+        row.error = f"{type(exc).__name__}: {exc}"
+    if row.runs and row.error is None:
+        row.median = statistics.median(row.runs)
+    return row
+
+
+def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, cache: Path) -> None:
+    """Warm up once (captured and checked); then each repeat deletes the cache, times the run that
+    fills it and then the warm run."""
+    try:
+        if cache.exists():
+            shutil.rmtree(cache)
+        _, proc = run_once(cmd, timeout, capture=True)
+        err = check_proc(cmd, proc)
+        if err:
+            fill.error = warm.error = err
+            return
+        for _ in range(repeat):
+            if cache.exists():
+                shutil.rmtree(cache)
+            for row in (fill, warm):
+                secs, proc = run_once(cmd, timeout, capture=False)
+                if proc.returncode not in cmd.ok:
+                    fill.error = warm.error = f"exit {proc.returncode} in a timed run"
+                    return
+                row.runs.append(secs)
+            if not cache.is_dir():
+                warm.note = f"no {CACHE_DIR}/ appeared in {cache.parent}"
+    except FileNotFoundError as exc:
+        fill.error = warm.error = f"not found: {exc.filename}"
+        return
+    except subprocess.TimeoutExpired:
+        fill.error = warm.error = f"timed out after {timeout:g} s"
+        return
+    except OSError as exc:
+        fill.error = warm.error = f"{type(exc).__name__}: {exc}"
+        return
+    for row in (fill, warm):
+        if row.runs:
+            row.median = statistics.median(row.runs)
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def interpreter_of(script: str) -> str | None:
+    """The Python a console script runs on (from its #! line), if it is one."""
+    try:
+        with open(script, "rb") as fh:
+            first = fh.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    parts = first[2:].decode("utf-8", "replace").split()
+    if not parts:
+        return None
+    if Path(parts[0]).name == "env" and len(parts) > 1:
+        return shutil.which(parts[1])
+    return parts[0] if "python" in Path(parts[0]).name else None
+
+
+def find_dockfix(opt: str | None, python: str) -> tuple[list[str], dict[str, str] | None, str]:
+    """argv prefix, environment, and how it was found."""
+    if opt:
+        return [opt], None, "--dockfix"
+    found = shutil.which("dockfix")
+    if found:
+        return [found], None, "PATH"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return [python, "-m", "rewriter"], env, "fallback `python -m rewriter` (checkout on PYTHONPATH)"
+
+
+def find_peer(opt: str | None, local: Path, name: str) -> str | None:
+    if opt:
+        return opt
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+def version_of(argv: list[str], env: dict[str, str] | None = None) -> str:
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({type(exc).__name__})"
+    text = (proc.stdout or proc.stderr).decode("utf-8", "replace").strip().splitlines()
+    return text[0].strip() if proc.returncode == 0 and text else "unknown"
+
+
+def show(argv: list[str], n_paths: int = 0) -> str:
+    """A command for the table: executables by name, a long path list shortened."""
+    shown = [Path(argv[0]).name] + argv[1:]
+    if n_paths:
+        shown = shown[: len(shown) - n_paths] + [f"<{n_paths} paths>"]
+    return " ".join(a if a and " " not in a else json.dumps(a) for a in shown)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt_secs(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def table(rows: list[Row], reference: Row | None) -> str:
+    out = [
+        "| tool | command | files | median s | per-file ms | ratio vs dockfix check | notes |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    ref = reference.median if reference else None
+    for r in rows:
+        per_file = "" if r.median is None or not r.files else f"{r.median * 1000 / r.files:.2f}"
+        rat = None if r.files is None else ratio(r.median, ref)
+        notes = "; ".join(filter(None, [r.error and f"n/a: {r.error}", r.note]))
+        notes = notes.replace("|", "\\|")
+        cells = [
+            r.tool,
+            f"`{r.command}`",
+            "" if r.files is None else str(r.files),
+            fmt_secs(r.median),
+            per_file,
+            "" if r.files is None else "n/a" if rat is None else f"{rat:.2f}x",
+            notes,
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def verdict(value: float | None, goal: float, what: str, aim: float | None = None) -> str:
+    if value is None:
+        return f"- {what}: n/a"
+    ok = "PASS" if value < goal else "FAIL"
+    extra = "" if aim is None else (" (aim met)" if value <= aim else f" (aim: {aim:.2f})")
+    return f"- {what}: {value:.2f} (goal < {goal:.2f}) {ok}{extra}"
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=2000, help="Compose files in the synthetic repo (default 2000)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per row, median reported (default 5)")
+    ap.add_argument("--peer-repeat", type=int, help="timed runs for peer rows (default: --repeat)")
+    ap.add_argument("--timeout", type=float, default=1200, help="seconds allowed for one run (default 1200)")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild bench/.work/repo/ even if current")
+    ap.add_argument("--only", default="", help="comma list of groups: baseline,dockfix,compose-lint,dclint,hadolint")
+    ap.add_argument("--dockfix", help="dockfix executable (default: PATH, else python -m rewriter)")
+    ap.add_argument("--python", help="interpreter for the baselines (default: the one dockfix runs on)")
+    ap.add_argument("--compose-lint", dest="compose_lint", help="compose-lint executable")
+    ap.add_argument("--dclint", help="dclint executable")
+    ap.add_argument("--hadolint", help="hadolint executable")
+    args = ap.parse_args(argv)
+    if args.files < 1 or args.repeat < 1:
+        ap.error("--files and --repeat must be at least 1")
+    peer_repeat = args.peer_repeat or args.repeat
+    groups = {"baseline", "dockfix", "compose-lint", "dclint", "hadolint"}
+    only = {g.strip() for g in args.only.split(",") if g.strip()} or groups
+    if only - groups:
+        ap.error(f"--only: unknown group(s) {', '.join(sorted(only - groups))}")
+
+    repo = build_repo(args.files, args.rebuild)
+    n_compose, n_docker, n_other = len(repo.compose), len(repo.dockerfiles), repo.n_other
+    compose_paths = [str(p) for p in repo.compose]
+    docker_paths = [str(p) for p in repo.dockerfiles]
+    print(
+        f"bench: {n_compose} Compose files + {n_docker} Dockerfiles + {n_other} other files in {repo.root} "
+        f"(from {repo.source}); stdin file {repo.stdin_file}",
+        file=sys.stderr,
+    )
+
+    # dockfix and the interpreter it runs on
+    dockfix_prefix, dockfix_env, how = find_dockfix(args.dockfix, args.python or sys.executable)
+    python = args.python or interpreter_of(dockfix_prefix[0]) or sys.executable
+    if dockfix_prefix[1:2] == ["-m"]:
+        dockfix_prefix[0] = python
+    rows: list[Row] = []
+    versions: list[str] = []
+    t = args.timeout
+
+    def progress(row: Row) -> None:
+        status = row.error and f"n/a ({row.error})" or f"{fmt_secs(row.median)} s"
+        print(f"bench: {row.tool}: {row.command[:90]} -> {status}", file=sys.stderr)
+
+    if "baseline" in only:
+        versions.append(f"python: {python} ({version_of([python, '--version'])})")
+        for code in ("pass", "import ruamel.yaml"):
+            argv_ = [python, "-c", code]
+            row = measure(Row("python", show(argv_), None), Cmd(argv_, repo.root), args.repeat, t)
+            rows.append(row)
+            progress(row)
+
+    check_repo: Row | None = None
+    if "dockfix" in only:
+        versions.append(f"dockfix: {show(dockfix_prefix)} via {how}; --version: {version_of(dockfix_prefix + ['--version'], dockfix_env)}")
+
+        def dcmd(extra: list[str], **kw) -> Cmd:
+            return Cmd(dockfix_prefix + extra, repo.root, env=dockfix_env, **kw)
+
+        # Cold start from stdin, as an editor's format-on-save runs it.
+        extra = ["apply", "-", "--stdin-filename", "compose.yaml"]
+        row = Row("dockfix", show(dockfix_prefix + extra) + f" < {repo.stdin_file.name}", 1)
+        row.note = f"stdin: {repo.stdin_file.relative_to(repo.source)}"
+        measure(row, dcmd(extra, stdin=repo.stdin_file.read_bytes()), args.repeat, t)
+        rows.append(row)
+        progress(row)
+
+        files_all = n_compose + n_docker
+        extra = ["check", "--no-cache", str(repo.root)]
+        check_repo = measure(Row("dockfix", show(dockfix_prefix + extra), files_all), dcmd(extra), args.repeat, t)
+        check_repo.note = f"all cores ({os.cpu_count()}); Compose files and Dockerfiles"
+        rows.append(check_repo)
+        progress(check_repo)
+
+        extra = ["check", "--no-cache", "--jobs", "1", str(repo.root)]
+        row = measure(Row("dockfix", show(dockfix_prefix + extra), files_all), dcmd(extra), args.repeat, t)
+        rows.append(row)
+        progress(row)
+
+        extra = ["check", str(repo.root)]
+        fill = Row("dockfix", show(dockfix_prefix + extra) + "  (cache fill)", files_all)
+        warm = Row("dockfix", show(dockfix_prefix + extra) + "  (warm cache)", files_all)
+        measure_cached(fill, warm, dcmd(extra), args.repeat, t, repo.root / CACHE_DIR)
+        shutil.rmtree(repo.root / CACHE_DIR, ignore_errors=True)
+        fill.note = f"{CACHE_DIR}/ deleted before each run"
+        rows += [fill, warm]
+        progress(fill)
+        progress(warm)
+
+        extra = ["check", "--no-cache"] + compose_paths
+        row = Row("dockfix", show(dockfix_prefix + extra, n_compose), n_compose)
+        measure(row, dcmd(extra), args.repeat, t)
+        row.note = "Compose files only, as given to compose-lint"
+        rows.append(row)
+        progress(row)
+
+    peer_rows: dict[str, Row] = {}
+
+    def scanned(expected: int):
+        def validate(proc: subprocess.CompletedProcess[bytes]) -> str | None:
+            out = proc.stdout.decode("utf-8", "replace") if proc.stdout else ""
+            m = re.search(r"(\d+) files? scanned", out)
+            if not m:
+                return "could not confirm the file count"
+            note = f"scanned {m.group(1)} of {expected} files"
+            skipped = re.search(r"(\d+) skipped", out)
+            gaps = re.search(r"(\d+) partly unlinted", out)
+            return note + "".join(
+                f", {x.group(1)} {what}" for x, what in ((skipped, "unparsable"), (gaps, "with coverage gaps")) if x
+            ) + f"; exit {proc.returncode}"
+
+        return validate
+
+    def hadolint_parse_errors(proc: subprocess.CompletedProcess[bytes]) -> str | None:
+        out = (proc.stdout or b"").decode("utf-8", "replace").splitlines()
+        bad = {ln.split(":", 1)[0] for ln in out if re.match(r"^\S+:\d+:\d+ ", ln)}
+        note = "Dockerfiles only (other tools: Compose files)"
+        return note + (f"; {len(bad)} fail to parse (hadolint stops at the error)" if bad else "")
+
+    def dclint_files(proc: subprocess.CompletedProcess[bytes]) -> str | None:
+        out = (proc.stdout or b"").decode("utf-8", "replace")
+        out = re.sub(r"\x1b\[[0-9;]*m", "", out)
+        reported = {ln.strip() for ln in out.splitlines() if re.search(r"compose\.ya?ml$", ln.strip())}
+        return f"problems reported in {len(reported)} files; exit {proc.returncode}"
+
+    if "compose-lint" in only:
+        exe = find_peer(args.compose_lint, PEERS / "venv" / "bin" / "compose-lint", "compose-lint")
+        if exe is None:
+            rows.append(Row("compose-lint", "", n_compose, error="not installed (bash bench/install-peers.sh)"))
+        else:
+            versions.append(f"compose-lint: {exe} ({version_of([exe, '--version'])})")
+            # One process for all files: compose-lint takes any number of paths.
+            # Exit 2 = some file could not be parsed or resolved; the others are still linted.
+            argv_ = [exe, "check", "-q"] + compose_paths
+            row = Row("compose-lint", show(argv_, n_compose), n_compose)
+            cmd = Cmd(argv_, repo.root, ok=frozenset({0, 1, 2}))
+            measure(row, cmd, peer_repeat, t, validate=scanned(n_compose))
+            peer_rows["compose-lint"] = row
+            rows.append(row)
+        progress(rows[-1])
+
+    if "dclint" in only:
+        exe = find_peer(args.dclint, PEERS / "npm" / "node_modules" / ".bin" / "dclint", "dclint")
+        if exe is None:
+            rows.append(Row("dclint", "", n_compose, error="not installed (bash bench/install-peers.sh)"))
+        else:
+            versions.append(f"dclint: {exe} ({version_of([exe, '--version'])})")
+            # All paths in one process, the same inputs as compose-lint. (`dclint . -r` would also
+            # lint companion files such as compose-with-overrides.yaml: it matches compose*.y[a]ml.)
+            argv_ = [exe] + compose_paths
+            row = Row("dclint", show(argv_, n_compose), n_compose)
+            measure(row, Cmd(argv_, repo.root), peer_repeat, t, validate=dclint_files)
+            peer_rows["dclint"] = row
+            rows.append(row)
+        progress(rows[-1])
+
+    if "hadolint" in only:
+        exe = find_peer(args.hadolint, PEERS / "venv" / "bin" / "hadolint", "hadolint")
+        if exe is None:
+            rows.append(Row("hadolint", "", n_docker, error="not installed (bash bench/install-peers.sh)"))
+        elif not docker_paths:
+            rows.append(Row("hadolint", "", 0, error="no Dockerfiles in the repo"))
+        else:
+            versions.append(f"hadolint: {exe} ({version_of([exe, '--version'])})")
+            argv_ = [exe, "--no-color"] + docker_paths
+            row = Row("hadolint", show(argv_, n_docker), n_docker)
+            measure(row, Cmd(argv_, repo.root), peer_repeat, t, validate=hadolint_parse_errors)
+            rows.append(row)
+        progress(rows[-1])
+
+    # ------------------------------------------------------------------ report
+    base_ruamel = next((r for r in rows if r.command.endswith('"import ruamel.yaml"')), None)
+    stdin_row = next((r for r in rows if " apply - " in f" {r.command} "), None)
+    warm_row = next((r for r in rows if r.command.endswith("(warm cache)")), None)
+    cl = peer_rows.get("compose-lint")
+    goals = [
+        verdict(
+            ratio(stdin_row and stdin_row.median, base_ruamel and base_ruamel.median),
+            GOAL_STDIN,
+            "stdin cold start / `import ruamel.yaml`",
+        ),
+        verdict(
+            ratio(check_repo and check_repo.median, cl and cl.median),
+            GOAL_PEER,
+            "`dockfix check --no-cache` (whole repo) / compose-lint",
+            aim=0.5,
+        ),
+        verdict(
+            ratio(warm_row and warm_row.median, check_repo and check_repo.median),
+            GOAL_WARM,
+            "warm cached `dockfix check` / `dockfix check --no-cache`",
+        ),
+    ]
+    cpu = os.cpu_count()
+    header = [
+        f"# dockfix benchmark ({_dt.datetime.now().isoformat(timespec='seconds')})",
+        "",
+        f"- machine: {platform.platform()}, {cpu} cores; {platform.python_implementation()} {platform.python_version()}",
+        f"- repo: {n_compose} Compose files + {n_docker} Dockerfiles + {n_other} other files of the same examples, "
+        f"cycled from `{repo.source}`",
+        f"- timing: median of {args.repeat} runs (peers: {peer_repeat}) after one untimed warm-up; "
+        "ratio = row median / `dockfix check --no-cache <repo>` median",
+    ] + [f"- {v}" for v in versions]
+    report = "\n".join(header) + "\n\n" + table(rows, check_repo) + "\n\nGoals:\n" + "\n".join(goals) + "\n"
+    print(report)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    print(f"bench: wrote {RESULTS}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""What ``check``, ``diff`` and ``apply`` do, given parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from rewriter.discovery import discover, kind_of
+from rewriter.engine import Finding, Options
+from rewriter.errors import ConfigError, DockfixError
+from rewriter.profiles import Config, ConfigFinder
+from rewriter.runner import Done, Failed, Job, Result, Skipped, run_all, write_atomic
+from rewriter.source import SourceFile
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class OptionsFor:
+    """Options for each file from its closest config, with command-line values on top."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.finder = ConfigFinder(args.config, args.isolated)
+        self._cache: dict[str, Options] = {}
+
+    def __call__(self, path: str) -> Options:
+        config = self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-"))
+        cached = self._cache.get(config.path)
+        if cached is None:
+            cached = self._build(config)
+            self._cache[config.path] = cached
+        return cached
+
+    def _build(self, config: Config) -> Options:
+        args = self.args
+        name = args.profile or os.environ.get("DOCKFIX_PROFILE") or config.profile
+        try:
+            profile = config.resolve_profile(name)
+        except ConfigError as err:
+            if not err.path:
+                err.path = config.path or "<command line>"
+            raise
+        from transforms import RULES
+
+        for code in (args.select or ()) + (args.ignore or ()):
+            if not any(r.startswith(code) for r in RULES):
+                raise ConfigError(f"unknown rule selector '{code}' (see 'dockfix rule')", path="<command line>")
+        return Options(
+            profile=profile,
+            select=args.select if args.select is not None else config.select,
+            ignore=(args.ignore or ()) + config.ignore,
+            unsafe_fixes=args.unsafe_fixes if args.unsafe_fixes is not None else config.unsafe_fixes,
+            inline_ignores=args.inline_ignores,
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    command: str = args.command
+    fix = command in ("apply", "diff")
+    options_for = OptionsFor(args)
+    paths: list[str] = args.paths or ["."]
+    jobs: list[Job] = []
+    if "-" in paths:
+        if len(paths) > 1:
+            raise ConfigError("'-' (stdin) cannot be combined with other paths", path="<command line>")
+        name = args.stdin_filename or "-"
+        kind = kind_of(name, explicit=True, file_type=args.file_type) or "unknown"
+        data = sys.stdin.buffer.read()
+        jobs.append(Job(name, kind, options_for(name), fix, stdin=data))
+    else:
+        missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
+        for target in discover([p for p in paths if p not in missing],
+                               respect_gitignore=args.respect_gitignore, file_type=args.file_type):
+            jobs.append(Job(target.path, target.kind, options_for(target.path), fix))
+        for p in missing:
+            jobs.append(Job(p, kind_of(p, explicit=True) or "compose", options_for(p), fix))
+    workers = args.jobs or os.cpu_count() or 1
+    results = run_all(jobs, workers)
+    return report(args, results)
+
+
+def report(args: argparse.Namespace, results: list[Result]) -> int:
+    from rewriter import output
+    from rewriter.diff import unified_diff
+
+    command: str = args.command
+    errors = 0
+    changed = 0
+    remaining: list[Finding] = []
+    fixed_count = 0
+    sources: dict[str, SourceFile] = {}
+    stdout = sys.stdout
+    stdin_mode = any(r.job.stdin is not None for r in results)
+    for result in results:
+        if isinstance(result, Failed):
+            errors += 1
+            print(result.error.render(), file=sys.stderr)
+            if stdin_mode and command == "apply":
+                stdout.write(_stdin_text(result.job))
+            continue
+        if isinstance(result, Skipped):
+            if result.job.stdin is not None and command == "apply":
+                stdout.write(_stdin_text(result.job))
+            if not args.quiet and result.job.stdin is None and _explicit(args, result.job.path):
+                print(f"{result.job.path}: skipped: {result.reason}", file=sys.stderr)
+            continue
+        assert isinstance(result, Done)
+        outcome = result.outcome
+        src = outcome.src
+        sources[src.path] = src.with_text(outcome.new_text) if outcome.new_text is not None else src
+        remaining.extend(outcome.findings)
+        fixed_count += len(outcome.fixed)
+        new_text = outcome.new_text
+        if command == "diff" and new_text is not None:
+            changed += 1
+            stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text()))
+        elif command == "apply":
+            if result.job.stdin is not None:
+                stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())
+            elif new_text is not None:
+                try:
+                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes())
+                    changed += 1
+                except DockfixError as err:
+                    errors += 1
+                    print(err.render(), file=sys.stderr)
+                    # nothing was written: what was "fixed" still stands in the file
+                    remaining.extend(outcome.fixed)
+                    fixed_count -= len(outcome.fixed)
+    to_print = remaining if command != "diff" else []
+    if to_print:
+        rendered = output.render(args.output_format, to_print, sources)
+        stream = sys.stderr if (stdin_mode and command == "apply") else stdout
+        stream.write(rendered)
+    elif args.output_format == "json" and command != "diff":
+        (sys.stderr if stdin_mode and command == "apply" else stdout).write("[]\n")
+    if not args.quiet:
+        _summary(command, remaining, fixed_count, changed, errors, args)
+    if errors:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_OK
+    if command == "diff":
+        return EXIT_FINDINGS if changed else EXIT_OK
+    if command == "apply" and args.exit_non_zero_on_fix and (changed or fixed_count):
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if remaining else EXIT_OK
+
+
+def _stdin_text(job: Job) -> str:
+    data = job.stdin or b""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="surrogateescape")
+
+
+def _explicit(args: argparse.Namespace, path: str) -> bool:
+    return path in (args.paths or [])
+
+
+def _summary(command: str, remaining: list[Finding], fixed: int, changed: int, errors: int,
+             args: argparse.Namespace) -> None:
+    parts = []
+    if command == "check":
+        n = len(remaining)
+        fixable = sum(1 for f in remaining if f.fixable and (args.unsafe_fixes or f.fix is not None and f.fix.applicability >= 2))
+        unsafe = sum(1 for f in remaining if f.fix is not None and f.fix.applicability == 1)
+        if n:
+            parts.append(f"Found {n} finding{'s' if n != 1 else ''}.")
+            if fixable:
+                parts.append(f"[*] {fixable} fixable with 'dockfix apply'.")
+            if unsafe and not args.unsafe_fixes:
+                parts.append(f"{unsafe} more fixable with 'dockfix apply --unsafe-fixes'.")
+        else:
+            parts.append("All checks passed.")
+    elif command == "diff":
+        parts.append(f"{changed} file{'s' if changed != 1 else ''} would be changed ({fixed} fix{'es' if fixed != 1 else ''}).")
+    else:
+        parts.append(f"Fixed {fixed} finding{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}"
+                     f"; {len(remaining)} remaining.")
+    if errors:
+        parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be processed.")
+    print(" ".join(parts), file=sys.stderr)

@@ -1,0 +1,107 @@
+"""Command line: ``dockfix check|diff|apply [PATH...]``, ``dockfix rule CODE``.
+
+``main(argv) -> int`` is the only place that reads arguments; exit codes follow ruff:
+0 nothing to report (or everything fixed), 1 findings remain or files would change,
+2 bad input, bad configuration or an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from rewriter import __version__
+from rewriter.errors import ConfigError, DockfixError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dockfix",
+        description="Repair the runtime configuration of containers (Compose files) in place.",
+    )
+    parser.add_argument("--version", action="version", version=f"dockfix {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories ('-' reads stdin)")
+    common.add_argument("--profile", help="profile to apply (default: config 'profile', else prod)")
+    common.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
+    common.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_false")
+    common.add_argument("--select", type=_codes, default=None, help="comma-separated rule codes or prefixes")
+    common.add_argument("--ignore", type=_codes, default=None, help="comma-separated rule codes or prefixes")
+    common.add_argument("--output-format", choices=("concise", "full", "json", "github"),
+                        default=os.environ.get("DOCKFIX_OUTPUT_FORMAT", "concise"))
+    common.add_argument("--stdin-filename", help="the name of the file read from stdin")
+    common.add_argument("--file-type", choices=("compose",), help="treat the inputs as this kind")
+    common.add_argument("--config", help="use this config file instead of discovering one")
+    common.add_argument("--isolated", action="store_true", help="ignore all config files")
+    common.add_argument("--exit-zero", action="store_true", help="exit 0 even if findings remain")
+    common.add_argument("--exit-non-zero-on-fix", action="store_true",
+                        help="exit 1 if any file was changed, even if nothing remains")
+    common.add_argument("--no-inline-ignores", dest="inline_ignores", action="store_false",
+                        help="do not honour '# dockfix: ignore[...]' comments")
+    common.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false")
+    common.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only findings and errors")
+    for name, help_text in (("check", "report findings"),
+                            ("diff", "print the fixes as a unified diff; write nothing"),
+                            ("apply", "write the fixes in place ('-': print the fixed text)")):
+        sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    rule = sub.add_parser("rule", help="explain a rule", description="print a rule's documentation")
+    rule.add_argument("code", nargs="?", help="rule code, e.g. DF101 (omit to list all)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exit_:
+        return EXIT_ERROR if exit_.code not in (0, None) else EXIT_OK
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    if args.command == "rule":
+        return _rule(args.code)
+    try:
+        from rewriter.app import run
+
+        return run(args)
+    except ConfigError as err:
+        print(f"dockfix: {err.render() if err.path else err.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except DockfixError as err:
+        print(f"dockfix: {err.render()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _rule(code: str | None) -> int:
+    import importlib
+
+    from transforms import RULES
+
+    if not code:
+        for rule in RULES.values():
+            print(f"{rule.code}  {rule.name:<24} {rule.summary}")
+        return EXIT_OK
+    rule = RULES.get(code.upper())
+    if rule is None:
+        print(f"dockfix: unknown rule '{code}' (see 'dockfix rule')", file=sys.stderr)
+        return EXIT_ERROR
+    module = importlib.import_module(rule.module)
+    print(f"{rule.code} ({rule.name}): {rule.summary}\n")
+    print((module.__doc__ or "").strip())
+    return EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Unified diffs that ``git apply`` and ``patch -p1`` take, line endings and all."""
+
+from __future__ import annotations
+
+import difflib
+import os
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def display_path(path: str) -> str:
+    """The path relative to the working directory, with forward slashes (git's a/ b/ form)."""
+    if path in ("-", ""):
+        return path
+    rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
+    return rel.replace(os.sep, "/")
+
+
+def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
+    if before == after:
+        return ""
+    name = display_path(path)
+    a = before.splitlines(keepends=True)
+    b = after.splitlines(keepends=True)
+    out: list[str] = []
+    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", n=context):
+        if line.startswith(("---", "+++")) and not line.endswith("\n"):
+            line += "\n"
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n")
+            out.append(NO_NEWLINE)
+    # difflib writes "--- a/x\n" headers with a trailing tab-less newline already
+    return "".join(out)

@@ -1,0 +1,106 @@
+"""Which files dockfix looks at, and what kind each one is."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
+YAML_RE = re.compile(r"\.ya?ml$")
+ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+                  ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str
+    kind: str
+
+
+def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) -> str | None:
+    """The kind of a file from its name; an explicitly named YAML file is taken as Compose."""
+    if file_type:
+        return file_type
+    name = path.replace(os.sep, "/")
+    if COMPOSE_RE.search(name):
+        return "compose"
+    if explicit and YAML_RE.search(name):
+        return "compose"
+    return None
+
+
+class _Ignores:
+    """.gitignore files met on the way down, each applying below its own directory."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[str, object]] = []
+
+    def load(self, directory: str) -> None:
+        for name in (".gitignore", os.path.join(".git", "info", "exclude")):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as fh:
+                        lines = fh.read().splitlines()
+                except OSError:
+                    continue
+                import pathspec
+
+                self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            if path.startswith(base + os.sep):
+                rel = os.path.relpath(path, base).replace(os.sep, "/")
+                if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
+                    return True
+        return False
+
+
+def discover(paths: list[str], *, respect_gitignore: bool = True,
+             exclude: tuple[str, ...] = (), file_type: str | None = None) -> Iterator[Target]:
+    """Yield the files to process: explicit files as given, directories walked."""
+    excluded = None
+    if exclude:
+        import pathspec
+
+        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+    for root in paths:
+        if os.path.isdir(root):
+            yield from _walk(root, respect_gitignore, excluded, file_type)
+        else:
+            kind = kind_of(root, explicit=True, file_type=file_type)
+            yield Target(root, kind or "unknown")
+
+
+def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str | None) -> Iterator[Target]:
+    ignores = _Ignores()
+    found: list[Target] = []
+    for directory, dirnames, filenames in os.walk(root):
+        if respect_gitignore:
+            ignores.load(directory)
+        keep = []
+        for d in sorted(dirnames):
+            full = os.path.join(directory, d)
+            if d in ALWAYS_SKIPPED or os.path.islink(full):
+                continue
+            if respect_gitignore and ignores.ignored(full, True):
+                continue
+            if excluded is not None and excluded.match_file(os.path.relpath(full, root) + "/"):  # type: ignore[attr-defined]
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            full = os.path.join(directory, name)
+            kind = kind_of(full, file_type=None) if not file_type else (
+                file_type if kind_of(full) else None)
+            if kind is None or os.path.islink(full):
+                continue
+            if respect_gitignore and ignores.ignored(full, False):
+                continue
+            if excluded is not None and excluded.match_file(os.path.relpath(full, root)):  # type: ignore[attr-defined]
+                continue
+            found.append(Target(full, kind))
+    yield from found

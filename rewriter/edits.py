@@ -1,0 +1,103 @@
+"""Edits are the only way dockfix changes a file: replace ``text[start:end]`` by ``content``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+
+class Applicability(enum.IntEnum):
+    DISPLAY_ONLY = 0  # reported, never written
+    UNSAFE = 1  # written with --unsafe-fixes
+    SAFE = 2
+
+    @property
+    def label(self) -> str:
+        return {0: "display-only", 1: "unsafe", 2: "safe"}[int(self)]
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    start: int  # str offsets into SourceFile.text
+    end: int
+    content: str = ""
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.start == self.end
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a fix means for the resolved model, checked by the oracle after the edit.
+
+    ``path`` is a tuple of mapping keys (str) and sequence indexes (int) from the document root.
+    ``op`` is ``set`` (mapping entry or sequence item gets ``value``), ``append`` (sequence gets
+    ``value`` at its end; a missing sequence is created) or ``delete`` (entry removed).
+    """
+
+    op: str
+    path: tuple[str | int, ...]
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    message: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+    intents: tuple[Intent, ...] = ()
+    # Resources the fix changes (e.g. "svc:api/ulimits"); two fixes with a common claim
+    # never go into the same pass, so that they do not both create the same key.
+    claims: frozenset[str] = field(default_factory=frozenset)
+    # The container the fix is for (e.g. "services.api") and any others its edit also changes
+    # (an anchor shared by several services). A fix that reaches others is applied only when
+    # each of them wants the identical edit; otherwise its ``fallback`` (a local override) is used.
+    scope: str = ""
+    reach: frozenset[str] = field(default_factory=frozenset)
+    fallback: Fix | None = None
+
+    def described(self, message: str, applicability: Applicability | None = None) -> Fix:
+        """The same fix with a message (and applicability), applied to its fallback too."""
+        app = self.applicability if applicability is None else applicability
+        fallback = self.fallback.described(message, app) if self.fallback else None
+        return replace(self, message=message, applicability=app, fallback=fallback)
+
+    def overlaps(self, other: Fix) -> bool:
+        if self.claims & other.claims:
+            return True
+        for a in self.edits:
+            for b in other.edits:
+                if a.start < b.end and b.start < a.end:
+                    return True
+                # A replacement and an insertion at its boundary would be ambiguous.
+                if (a.is_insertion and b.start < a.start < b.end) or (
+                    b.is_insertion and a.start < b.start < a.end
+                ):
+                    return True
+        return False
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply edits back to front. Insertions at one offset keep the order they were given in."""
+    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, p[0]))
+    out: list[str] = []
+    pos = 0
+    for _, edit in ordered:
+        if edit.start < pos:
+            raise ValueError(f"overlapping edits at offset {edit.start}")
+        out.append(text[pos : edit.start])
+        out.append(edit.content)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def select_compatible(fixes: Sequence[Fix]) -> list[Fix]:
+    """Pick fixes greedily in order, skipping any that overlaps one already picked."""
+    chosen: list[Fix] = []
+    for fix in fixes:
+        if all(not fix.overlaps(c) for c in chosen):
+            chosen.append(fix)
+    return chosen

@@ -1,0 +1,305 @@
+"""The per-file pipeline: find containers, run the transforms, apply fixes, check them, repeat.
+
+Each pass applies every compatible fix at once (overlapping ones wait for the next pass), then
+re-parses the new text and compares its resolved model with the old model plus exactly the fixes'
+intents (the *oracle*). A fix that fails the check is refused and reported, and the file is left
+as it was before it. The loop remembers every text it has produced: a repeat, or more passes than
+:data:`MAX_PASSES`, is a :class:`ConvergenceError` naming the rules involved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
+from rewriter.errors import ConvergenceError, ParseError
+from rewriter.model import Container, Report, Severity
+from rewriter.profiles import Profile
+from rewriter.source import SourceFile
+
+MAX_PASSES = 16
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    severity: Severity
+    fix: Fix | None
+    scope: str = ""
+    refused: str = ""  # why the fix was refused by the oracle, if it was
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.applicability > Applicability.DISPLAY_ONLY
+
+
+@dataclass(frozen=True)
+class Options:
+    profile: Profile
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    inline_ignores: bool = True
+
+    def wants(self, code: str) -> bool:
+        if self.select and not any(code.startswith(p) for p in self.select):
+            return False
+        return not any(code.startswith(p) for p in self.ignore)
+
+    def applies(self, fix: Fix) -> bool:
+        needed = Applicability.UNSAFE if self.unsafe_fixes else Applicability.SAFE
+        return fix.applicability >= needed
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    src: SourceFile
+    findings: list[Finding] = field(default_factory=list)  # what remains (all, in check mode)
+    fixed: list[Finding] = field(default_factory=list)  # what was fixed
+    new_text: str | None = None  # None when nothing changed
+    skipped: str = ""
+
+
+# -- surfaces -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    model: object
+    containers: list[Container]
+    reports: list[Report]
+
+
+def analyse(kind: str, src: SourceFile, options: Options) -> Analysis:
+    """Parse ``src`` as ``kind`` and run every selected transform on every container."""
+    from transforms import TRANSFORMS, Context
+
+    from rewriter import surfaces
+
+    loaded = surfaces.load(kind, src)
+    containers, model = loaded.containers, loaded.model
+    ctx = Context(profile=options.profile)
+    reports: list[Report] = []
+    for container in containers:
+        for check, rules in TRANSFORMS:
+            if not any(options.wants(rule.code) for rule in rules):
+                continue
+            for rep in check(container, ctx):
+                if options.wants(rep.code):
+                    reports.append(rep)
+    return Analysis(model, containers, reports)
+
+
+# -- suppressions ---------------------------------------------------------------------------------
+
+_PRAGMA = re.compile(
+    r"#\s*dockfix(?::\s*|\s+)(?P<what>ignore|skip-file|disable-file)"
+    r"(?:\[(?P<codes>[A-Za-z0-9,\s]*)\]|=(?P<codes2>[A-Za-z0-9,]+))?"
+)
+
+
+@dataclass(frozen=True)
+class Suppressions:
+    skip_file: bool
+    lines: dict[int, frozenset[str]]  # line -> codes ("" = every code)
+
+    def covers(self, code: str, line: int) -> bool:
+        for candidate in (line, line - 1):
+            codes = self.lines.get(candidate)
+            if codes is not None and ("" in codes or any(code.startswith(c) for c in codes)):
+                return True
+        return False
+
+
+def scan_suppressions(src: SourceFile) -> Suppressions:
+    if "dockfix" not in src.text:
+        return Suppressions(False, {})
+    lines: dict[int, frozenset[str]] = {}
+    skip = False
+    for number, line in enumerate(src.text.splitlines(), start=1):
+        if "dockfix" not in line:
+            continue
+        m = _PRAGMA.search(line)
+        if not m:
+            continue
+        if m.group("what") in ("skip-file", "disable-file"):
+            skip = True
+            continue
+        raw = m.group("codes") or m.group("codes2") or ""
+        codes = frozenset(c.strip().upper() for c in raw.split(",") if c.strip()) or frozenset({""})
+        lines[number] = lines.get(number, frozenset()) | codes
+    return Suppressions(skip, lines)
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+
+def to_findings(src: SourceFile, analysis: Analysis, options: Options,
+                suppressions: Suppressions) -> list[Finding]:
+    scope_lines = {c.scope: src.position(c.span.start)[0] for c in analysis.containers}
+    out: list[Finding] = []
+    for rep in analysis.reports:
+        line, col = src.position(rep.span.start)
+        end_line, end_col = src.position(rep.span.end)
+        if options.inline_ignores and (
+            suppressions.covers(rep.code, line)
+            or (rep.scope in scope_lines and suppressions.covers(rep.code, scope_lines[rep.scope]))
+        ):
+            continue
+        out.append(Finding(rep.code, src.path, line, col, end_line, end_col, rep.message,
+                           rep.severity, rep.fix, rep.scope))
+    out.sort(key=lambda f: (f.line, f.column, f.code))
+    return out
+
+
+def resolve_shared(findings: Sequence[Finding], options: Options) -> list[Fix]:
+    """The fixes to try this pass: a fix that reaches other services is kept only when each of
+    them wants the identical edit; otherwise its local-override fallback is used."""
+    candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    chosen: list[Fix] = []
+    seen_edits: set[tuple[object, ...]] = set()
+    for fix in candidates:
+        if fix.reach:
+            agreeing = {g.scope for g in candidates if g.edits == fix.edits}
+            if not fix.reach <= agreeing:
+                if fix.fallback is None:
+                    continue
+                fix = fix.fallback
+        if fix.edits in seen_edits:
+            continue
+        seen_edits.add(fix.edits)
+        chosen.append(fix)
+    return chosen
+
+
+def _intents(fixes: Iterable[Fix]) -> list[Intent]:
+    out: list[Intent] = []
+    for fix in fixes:
+        out.extend(fix.intents)
+    return out
+
+
+def verify(kind: str, src: SourceFile, before: object, new_text: str, fixes: Sequence[Fix]) -> str:
+    """The oracle: '' when ``new_text`` is exactly ``before`` plus the fixes' intents."""
+    from rewriter.yamlpatch import apply_intents
+
+    from rewriter.surfaces import resolved_model
+
+    try:
+        after = resolved_model(kind, src.with_text(new_text))
+    except ParseError as err:
+        return f"the result would not parse ({err.message})"
+    try:
+        expected = apply_intents(before, _intents(fixes))
+    except (ValueError, AssertionError, TypeError, KeyError, IndexError) as err:
+        return f"the intended change does not fit the document ({err})"
+    if after != expected:
+        return "the result's resolved model differs from the intended one: " + _first_difference(expected, after)
+    return ""
+
+
+def _first_difference(a: object, b: object, path: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a:
+                return f"'{path}{key}' appeared"
+            if key not in b:
+                return f"'{path}{key}' was lost"
+            if a[key] != b[key]:
+                return _first_difference(a[key], b[key], f"{path}{key}.")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{path}{i}.")
+    return f"'{path.rstrip('.') or '<root>'}' is {b!r}, expected {a!r}"
+
+
+def process(kind: str, src: SourceFile, options: Options, *, fix: bool) -> FileOutcome:
+    """Check (``fix=False``) or fix one file. Raises DockfixError for input it cannot handle."""
+    outcome = FileOutcome(src.path, src)
+    suppressions = scan_suppressions(src)
+    if options.inline_ignores and suppressions.skip_file:
+        outcome.skipped = "dockfix: skip-file"
+        return outcome
+    analysis = analyse(kind, src, options)
+    findings = to_findings(src, analysis, options, suppressions)
+    if not fix:
+        outcome.findings = findings
+        return outcome
+    current = src
+    seen = {src.text}
+    refused: dict[tuple[object, ...], str] = {}
+    fixed: list[Finding] = []
+    for _ in range(MAX_PASSES):
+        usable = [f for f in findings if f.fix is not None and f.fix.edits not in refused]
+        fixes = resolve_shared(usable, options)
+        fixes = [f for f in fixes if f.edits not in refused]
+        chosen = select_compatible(fixes)
+        if not chosen:
+            break
+        new_text, applied = _apply_checked(kind, current, analysis.model, chosen, refused)
+        if not applied:
+            continue
+        if new_text in seen:
+            codes = sorted({f.code for f in findings if f.fix in applied})
+            raise ConvergenceError(f"fixes do not converge (rules {', '.join(codes)} undo each other)",
+                                   path=src.path, line=1, column=1)
+        seen.add(new_text)
+        fixed.extend(f for f in findings if f.fix is not None and _fix_in(f.fix, applied))
+        current = current.with_text(new_text)
+        suppressions = scan_suppressions(current)
+        analysis = analyse(kind, current, options)
+        findings = to_findings(current, analysis, options, suppressions)
+    else:
+        codes = sorted({f.code for f in findings if f.fix is not None})
+        raise ConvergenceError(f"fixes did not settle after {MAX_PASSES} passes (rules {', '.join(codes)})",
+                               path=src.path, line=1, column=1)
+    remaining = []
+    for finding in findings:
+        why = refused.get(finding.fix.edits) if finding.fix is not None else None
+        if why is None and finding.fix is not None and finding.fix.fallback is not None:
+            why = refused.get(finding.fix.fallback.edits)
+        remaining.append(replace(finding, refused=why) if why else finding)
+    outcome.findings = remaining
+    outcome.fixed = fixed
+    if current.text != src.text:
+        outcome.new_text = current.text
+    return outcome
+
+
+def _fix_in(fix: Fix, applied: Sequence[Fix]) -> bool:
+    return any(fix.edits == a.edits or (fix.fallback is not None and fix.fallback.edits == a.edits)
+               for a in applied)
+
+
+def _apply_checked(kind: str, src: SourceFile, before: object, chosen: list[Fix],
+                   refused: dict[tuple[object, ...], str]) -> tuple[str, list[Fix]]:
+    """Apply ``chosen`` together if the oracle agrees; else one by one, refusing the failures."""
+    edits = [e for fix in chosen for e in fix.edits]
+    new_text = apply_edits(src.text, edits)
+    why = verify(kind, src, before, new_text, chosen)
+    if not why:
+        return new_text, chosen
+    good: list[Fix] = []
+    for fix in chosen:
+        alone = apply_edits(src.text, fix.edits)
+        reason = verify(kind, src, before, alone, [fix])
+        if reason:
+            refused[fix.edits] = reason
+        else:
+            good.append(fix)
+    if not good:
+        return src.text, []
+    together = apply_edits(src.text, [e for fix in good for e in fix.edits])
+    if len(good) > 1 and verify(kind, src, before, together, good):
+        return apply_edits(src.text, good[0].edits), good[:1]
+    return together, good

@@ -1,0 +1,116 @@
+"""What policy sees of a container, whatever file it is defined in.
+
+Surfaces (Compose, Dockerfile, shell, Python) implement :class:`Container`; transforms read its
+facts and ask it for changes, which come back as :class:`~rewriter.edits.Fix` objects (span edits
+the transform never looks inside). Spans here are opaque to policy: they only say where to report.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from rewriter.edits import Fix
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as written: its surface name, its value, where it is, where it came from."""
+
+    key: str  # the surface's own name: "mem_limit", "deploy.resources.limits.memory"
+    value: object  # resolved value (str, int, ...)
+    span: Span
+    keys: tuple[str | int, ...]  # path inside the container definition (surface-private)
+    origin: str = ""  # "" when written in the definition itself, else e.g. "inherited from '&defaults'"
+
+    def described(self) -> str:
+        """``mem_limit '512m'`` plus where it came from."""
+        text = f"{self.key} '{self.value}'"
+        return f"{text} ({self.origin})" if self.origin else text
+
+
+@dataclass(frozen=True)
+class TmpfsMount:
+    target: str
+    options: tuple[tuple[str, str], ...]  # ("size", "64m"), ("noexec", "")
+    setting: Setting
+    form: str  # "short" (tmpfs: list/string) or "long" (volumes: type: tmpfs)
+
+    def option(self, name: str) -> str | None:
+        for key, value in self.options:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    name: str
+    soft: int | None
+    hard: int | None
+    setting: Setting
+    form: str  # "single" (nofile: 65536) or "pair" (soft/hard)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding as a transform states it; the engine adds file, line and column."""
+
+    code: str
+    message: str
+    span: Span
+    severity: Severity
+    fix: Fix | None = None
+    scope: str = ""
+
+
+def format_tmpfs_options(options: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{k}={v}" if v != "" else k for k, v in options)
+
+
+def parse_tmpfs_options(text: str) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        out.append((key, value if sep else ""))
+    return tuple(out)
+
+
+class Container(Protocol):
+    """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot."""
+
+    scope: str  # unique within the file, e.g. "services.api"
+    label: str  # for messages, e.g. "service 'api'"
+    span: Span  # where findings about missing settings point
+
+    def tmpfs(self) -> list[TmpfsMount]: ...
+    def volume_targets(self) -> set[str]: ...
+    def add_tmpfs(self, target: str, options: str) -> Fix: ...
+    def set_tmpfs_options(self, mount: TmpfsMount, options: str) -> Fix: ...
+
+    def ulimit(self, name: str) -> Ulimit | None: ...
+    def set_ulimit(self, name: str, soft: int, hard: int) -> Fix: ...
+
+    def memory_limits(self) -> list[Setting]: ...
+    def set_memory_limit(self, value: str, where: Setting | None) -> Fix: ...
+    def memswap_limit(self) -> Setting | None: ...
+    def set_memswap_limit(self, value: object) -> Fix: ...
+
+    def pids_limits(self) -> list[Setting]: ...
+    def set_pids_limit(self, value: int, where: Setting | None) -> Fix: ...

@@ -1,0 +1,312 @@
+"""Profiles (what each container must have) and configuration discovery.
+
+Built-in profiles are data, written the way a user writes their own in ``[tool.dockfix.profiles]``;
+``extends`` layers one on another. Every key and value is checked when the file is loaded, so a
+typo is a ConfigError that names the file, the line and the key (exit code 2), never a silent
+default.
+
+Discovery follows ruff: for each file, the closest ``.dockfix.toml``, ``dockfix.toml`` or
+``pyproject.toml`` with a ``[tool.dockfix]`` table (in that order within one directory) wins;
+parents are not merged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rewriter.errors import ConfigError
+from rewriter.sizes import ByteSize
+
+DEFAULT_PROFILE = "prod"
+CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
+
+BUILTIN_PROFILES: dict[str, dict[str, object]] = {
+    "prod": {
+        "tmpfs-size": "64m",
+        "tmpfs-mode": "1777",
+        "nofile": 65536,
+        "mem-limit": "512m",
+        "swap": "off",
+        "pids-limit": 512,
+        "gomemlimit-ratio": 0.9,
+    },
+    "staging": {"extends": "prod"},
+    "dev": {
+        "tmpfs-size": "256m",
+        "tmpfs-mode": "1777",
+        "nofile": 65536,
+        "mem-limit": "none",
+        "swap": "keep",
+        "pids-limit": "none",
+        "gomemlimit-ratio": 0.9,
+    },
+}
+
+PROFILE_KEYS = {"extends", "tmpfs-size", "tmpfs-mode", "nofile", "mem-limit", "swap", "pids-limit",
+                "gomemlimit-ratio", "config-mounts"}
+TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "profiles", "services",
+            "exclude", "extend-exclude", "respect-gitignore"}
+MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
+
+
+@dataclass(frozen=True)
+class ConfigMount:
+    source: str
+    target: str
+    services: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    origin: str  # "built-in" or the config file path
+    tmpfs_size: ByteSize | None
+    tmpfs_mode: int
+    nofile: int | None
+    mem_limit: ByteSize | None
+    swap_off: bool
+    pids_limit: int | None
+    gomemlimit_ratio: float
+    config_mounts: tuple[ConfigMount, ...] = ()
+
+    @property
+    def described(self) -> str:
+        return f"profile {self.name}" if self.origin == "built-in" else f"profile {self.name} from {self.origin}"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str  # "" when no file was found
+    profile: str = DEFAULT_PROFILE
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    profiles: dict[str, dict[str, object]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+
+    def resolve_profile(self, name: str | None = None) -> Profile:
+        return resolve_profile(name or self.profile, self.profiles, self.path)
+
+
+def _line_of(text: str, key: str) -> int:
+    m = re.search(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def _raw_profile(name: str, user: dict[str, dict[str, object]]) -> tuple[dict[str, object], str]:
+    if name in user:
+        return user[name], "user"
+    if name in BUILTIN_PROFILES:
+        return BUILTIN_PROFILES[name], "built-in"
+    known = sorted(set(BUILTIN_PROFILES) | set(user))
+    raise ConfigError(f"unknown profile '{name}' (known: {', '.join(known)})")
+
+
+def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: str = "") -> Profile:
+    chain: list[str] = []
+    merged: dict[str, object] = {}
+    current: str | None = name
+    origin = "built-in"
+    layers: list[dict[str, object]] = []
+    while current is not None:
+        if current in chain:
+            raise ConfigError(f"profile '{name}': 'extends' loops ({' -> '.join(chain + [current])})",
+                              path=origin_path)
+        chain.append(current)
+        raw, kind = _raw_profile(current, user)
+        if kind == "user" and current == name:
+            origin = origin_path or "config"
+        layers.append(raw)
+        parent = raw.get("extends")
+        if parent is not None and not isinstance(parent, str):
+            raise ConfigError(f"profile '{current}': 'extends' must be a profile name", path=origin_path)
+        # a user profile named like a built-in extends the built-in of that name by default
+        if parent is None and kind == "user" and current in BUILTIN_PROFILES and current not in chain[:-1]:
+            layers.append(BUILTIN_PROFILES[current])
+            parent = BUILTIN_PROFILES[current].get("extends")  # type: ignore[assignment]
+        current = parent
+    for layer in reversed(layers):
+        merged.update({k: v for k, v in layer.items() if k != "extends"})
+    where = f"profile '{name}'"
+    return Profile(
+        name=name,
+        origin=origin,
+        tmpfs_size=_size_or_none(merged.get("tmpfs-size"), f"{where}: tmpfs-size", origin_path),
+        tmpfs_mode=_mode(merged.get("tmpfs-mode", "1777"), where, origin_path),
+        nofile=_int_or_none(merged.get("nofile"), f"{where}: nofile", origin_path, 1, MAX_NOFILE),
+        mem_limit=_size_or_none(merged.get("mem-limit"), f"{where}: mem-limit", origin_path, minimum=6 * 1024 * 1024),
+        swap_off=_swap(merged.get("swap", "off"), where, origin_path),
+        pids_limit=_int_or_none(merged.get("pids-limit"), f"{where}: pids-limit", origin_path, 16, None),
+        gomemlimit_ratio=_ratio(merged.get("gomemlimit-ratio", 0.9), where, origin_path),
+        config_mounts=_mounts(merged.get("config-mounts", []), where, origin_path),
+    )
+
+
+def _size_or_none(value: object, where: str, path: str, minimum: int = 1) -> ByteSize | None:
+    if value is None or value is False or value == "none":
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a size such as \"64m\" or \"none\", got {value!r}", path=path)
+    size = ByteSize(value) if isinstance(value, int) else ByteSize.parse_docker(str(value))
+    if size is None:
+        raise ConfigError(f"{where}: '{value}' is not a size Docker accepts (use 64m, 1g, 512mb or bytes)", path=path)
+    if size.bytes < minimum:
+        raise ConfigError(f"{where}: '{value}' is below the minimum of {ByteSize(minimum).docker()}", path=path)
+    return size
+
+
+def _int_or_none(value: object, where: str, path: str, low: int, high: int | None) -> int | None:
+    if value is None or value is False or value == "none":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: expected a whole number or \"none\", got {value!r}", path=path)
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{where}: {value} is out of range (must be {bound})", path=path)
+    return value
+
+
+def _mode(value: object, where: str, path: str) -> int:
+    text = str(value)
+    if isinstance(value, bool) or not re.fullmatch(r"0?[0-7]{3,4}", text):
+        raise ConfigError(f"{where}: tmpfs-mode '{value}' must be an octal mode written as a string, e.g. \"1777\"", path=path)
+    return int(text, 8)
+
+
+def _swap(value: object, where: str, path: str) -> bool:
+    if value not in ("off", "keep"):
+        raise ConfigError(f"{where}: swap must be \"off\" or \"keep\", got {value!r}", path=path)
+    return value == "off"
+
+
+def _ratio(value: object, where: str, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= float(value) <= 1.0:
+        raise ConfigError(f"{where}: gomemlimit-ratio must be a number between 0.1 and 1.0, got {value!r}", path=path)
+    return float(value)
+
+
+def _mounts(value: object, where: str, path: str) -> tuple[ConfigMount, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: config-mounts must be an array of tables", path=path)
+    out = []
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: config-mounts[{n}] must be a table", path=path)
+        unknown = set(item) - {"source", "target", "services"}
+        if unknown:
+            raise ConfigError(f"{where}: config-mounts[{n}]: unknown key '{sorted(unknown)[0]}'", path=path)
+        source, target = item.get("source"), item.get("target")
+        if not isinstance(source, str) or not isinstance(target, str) or not target.startswith("/"):
+            raise ConfigError(f"{where}: config-mounts[{n}] needs 'source' and an absolute 'target'", path=path)
+        services = item.get("services", ["*"])
+        if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+            raise ConfigError(f"{where}: config-mounts[{n}].services must be a list of globs", path=path)
+        out.append(ConfigMount(source, target, tuple(services)))
+    return tuple(out)
+
+
+def _codes(value: object, key: str, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{key}' must be a list of rule codes", path=path)
+    return tuple(value)
+
+
+def parse_config(path: str, text: str) -> Config | None:
+    """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"line (\d+), column (\d+)", str(err))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        raise ConfigError(f"invalid TOML: {err}", path=path, line=line, column=col) from None
+    if os.path.basename(path) == "pyproject.toml":
+        table = data.get("tool", {}).get("dockfix")
+        if table is None:
+            return None
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.dockfix] must be a table", path=path)
+    for key in table:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"unknown key '{key}' (known: {', '.join(sorted(TOP_KEYS))})",
+                              path=path, line=_line_of(text, key), column=1)
+    profiles = table.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError("'profiles' must be a table of profiles", path=path)
+    for name, body in profiles.items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"profile '{name}' must be a table", path=path)
+        for key in body:
+            if key not in PROFILE_KEYS:
+                raise ConfigError(f"profile '{name}': unknown key '{key}' (known: {', '.join(sorted(PROFILE_KEYS))})",
+                                  path=path, line=_line_of(text, key), column=1)
+    profile = table.get("profile", DEFAULT_PROFILE)
+    if not isinstance(profile, str):
+        raise ConfigError("'profile' must be a profile name", path=path, line=_line_of(text, "profile"), column=1)
+    unsafe = table.get("unsafe-fixes", False)
+    if not isinstance(unsafe, bool):
+        raise ConfigError("'unsafe-fixes' must be true or false", path=path, line=_line_of(text, "unsafe-fixes"), column=1)
+    config = Config(
+        path=path,
+        profile=profile,
+        select=_codes(table.get("select", []), "select", path) + _codes(table.get("extend-select", []), "extend-select", path),
+        ignore=_codes(table.get("ignore", []), "ignore", path),
+        unsafe_fixes=unsafe,
+        profiles={str(k): dict(v) for k, v in profiles.items()},
+        exclude=_codes(table.get("exclude", []), "exclude", path) + _codes(table.get("extend-exclude", []), "extend-exclude", path),
+        respect_gitignore=bool(table.get("respect-gitignore", True)),
+    )
+    # validate every profile now, so a broken one fails even when another is in use
+    for name in config.profiles:
+        config.resolve_profile(name)
+    return config
+
+
+class ConfigFinder:
+    """Finds the closest config for a file; caches per directory for one run."""
+
+    def __init__(self, explicit: str | None = None, isolated: bool = False) -> None:
+        self._cache: dict[str, Config] = {}
+        self._explicit: Config | None = None
+        self._isolated = isolated
+        if explicit:
+            try:
+                text = Path(explicit).read_text(encoding="utf-8")
+            except OSError as err:
+                raise ConfigError(f"cannot read config: {err.strerror}", path=explicit) from None
+            self._explicit = parse_config(explicit, text) or Config(path=explicit)
+
+    def for_path(self, path: str) -> Config:
+        if self._explicit is not None:
+            return self._explicit
+        if self._isolated:
+            return Config(path="")
+        directory = os.path.dirname(os.path.abspath(path))
+        return self._for_dir(directory)
+
+    def _for_dir(self, directory: str) -> Config:
+        cached = self._cache.get(directory)
+        if cached is not None:
+            return cached
+        found: Config | None = None
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                try:
+                    text = Path(candidate).read_text(encoding="utf-8")
+                except OSError as err:
+                    raise ConfigError(f"cannot read config: {err.strerror}", path=candidate) from None
+                found = parse_config(candidate, text)
+                if found is not None:
+                    break
+        if found is None:
+            parent = os.path.dirname(directory)
+            found = self._for_dir(parent) if parent != directory else Config(path="")
+        self._cache[directory] = found
+        return found

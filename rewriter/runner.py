@@ -1,0 +1,152 @@
+"""Run the pipeline over many files: per-file results as a tagged union, a process pool, writes.
+
+One bad file never stops the others: every failure is caught at the per-file boundary and
+becomes a :class:`Failed` result with ``path:line:col: message``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rewriter.engine import FileOutcome, Options, process
+from rewriter.errors import DockfixError, ParseError, WriteError
+from rewriter.source import SourceFile
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # Compose files and Dockerfiles are small; refuse huge inputs
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    kind: str
+    options: Options
+    fix: bool
+    stdin: bytes | None = None  # the content, when read from standard input
+
+
+@dataclass
+class Done:
+    job: Job
+    data: bytes  # the bytes as read
+    outcome: FileOutcome
+
+
+@dataclass
+class Failed:
+    job: Job
+    error: DockfixError
+
+
+@dataclass
+class Skipped:
+    job: Job
+    reason: str
+
+
+Result = Done | Failed | Skipped
+
+
+def read_input(job: Job) -> bytes:
+    if job.stdin is not None:
+        data = job.stdin
+    else:
+        try:
+            st = os.stat(job.path)
+            if not stat.S_ISREG(st.st_mode):
+                raise ParseError("not a regular file", path=job.path)
+            if st.st_size > MAX_FILE_BYTES:
+                raise ParseError(f"file is too large ({st.st_size} bytes; the limit is {MAX_FILE_BYTES})",
+                                 path=job.path, line=1, column=1)
+            with open(job.path, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError:
+            raise ParseError("no such file", path=job.path) from None
+        except IsADirectoryError:
+            raise ParseError("is a directory", path=job.path) from None
+        except PermissionError:
+            raise ParseError("permission denied", path=job.path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError(f"input is too large (over {MAX_FILE_BYTES} bytes)", path=job.path, line=1, column=1)
+    return data
+
+
+def run_job(job: Job) -> Result:
+    """The per-file boundary: never raises."""
+    if job.kind == "unknown":
+        return Skipped(job, "not a file kind dockfix knows (use --file-type)")
+    try:
+        data = read_input(job)
+        src = SourceFile.from_bytes(job.path, data)
+        outcome = process(job.kind, src, job.options, fix=job.fix)
+        return Done(job, data, outcome)
+    except DockfixError as err:
+        if not err.path:
+            err.path = job.path
+        return Failed(job, err)
+    except RecursionError:
+        return Failed(job, ParseError("input nests too deeply", path=job.path, line=1, column=1))
+    except Exception as err:  # noqa: BLE001 - the per-file boundary: report, never crash the run
+        return Failed(job, DockfixError(f"internal error: {type(err).__name__}: {err}", path=job.path))
+
+
+def run_all(jobs: Sequence[Job], workers: int,
+            progress: Callable[[int, int], None] | None = None) -> list[Result]:
+    """Run jobs in a process pool (serially for one worker or few files), in input order."""
+    if workers <= 1 or len(jobs) < 8:
+        results = []
+        for n, job in enumerate(jobs, start=1):
+            results.append(run_job(job))
+            if progress:
+                progress(n, len(jobs))
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    chunk = max(1, min(64, len(jobs) // (workers * 4)))
+    out: list[Result] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for n, result in enumerate(pool.map(run_job, jobs, chunksize=chunk), start=1):
+            out.append(result)
+            if progress:
+                progress(n, len(jobs))
+    return out
+
+
+def write_atomic(path: str, original: bytes, new: bytes) -> None:
+    """Replace ``path`` with ``new`` atomically, keeping its mode; refuse if it changed on disk."""
+    if os.path.islink(path):
+        raise WriteError("is a symbolic link; dockfix never writes through links", path=path)
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            current = fh.read()
+    except OSError as err:
+        raise WriteError(f"cannot re-read before writing: {err.strerror}", path=path) from None
+    if current != original:
+        raise WriteError("file changed on disk while dockfix was working; not overwritten", path=path)
+    if not os.access(path, os.W_OK):
+        raise WriteError("file is read-only; not overwritten", path=path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None

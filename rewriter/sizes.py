@@ -1,0 +1,81 @@
+"""Byte sizes: one type, one parser and one formatter per surface.
+
+The unit rules differ by surface and getting them wrong breaks programs (runtime-facts.md):
+
+- Docker CLI and Compose (go-units ``RAMInBytes``, binary): ``64m``, ``64mb``, ``64MiB``, ``64 m``;
+  ``64Mi`` is rejected.
+- docker-py (``parse_bytes``): ``64m`` or ``64mb`` only.
+- GOMEMLIMIT (``runtime.parseByteCount``): ``^[0-9]+(([KMGT]i)?B)?$`` or ``off``; anything else
+  makes the Go program throw at start.
+- Kubernetes quantities: ``64Mi``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KIB = 1024
+MIB = 1024**2
+GIB = 1024**3
+
+_DOCKER_UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1024**4, "p": 1024**5}
+# go-units RAMInBytes: a number, an optional space, an optional unit letter, then "", "b" or "ib".
+_DOCKER_RE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?((?:[iI])?[bB])?$")
+_GOMEMLIMIT_RE = re.compile(r"^([0-9]+)(([KMGT]i)?B)?$")
+_GO_UNITS = {"": 1, "Ki": KIB, "Mi": MIB, "Gi": GIB, "Ti": 1024**4}
+
+
+@dataclass(frozen=True, order=True)
+class ByteSize:
+    bytes: int
+
+    # -- parsing ---------------------------------------------------------------------------
+    @classmethod
+    def parse_docker(cls, text: str) -> ByteSize | None:
+        """Parse a Docker/Compose size (``512m``, ``1g``, ``1.5g``, ``536870912``); None if invalid."""
+        m = _DOCKER_RE.match(text.strip())
+        if not m:
+            return None
+        number, unit, suffix = m.group(1), (m.group(2) or "").lower(), m.group(3) or ""
+        if suffix.lower() == "ib" and not unit:
+            return None
+        value = float(number) * _DOCKER_UNITS[unit]
+        return cls(int(value))
+
+    @classmethod
+    def parse_gomemlimit(cls, text: str) -> ByteSize | None:
+        """Parse a GOMEMLIMIT value the way the Go runtime does; None if it would crash Go."""
+        m = _GOMEMLIMIT_RE.match(text)
+        if not m:
+            return None
+        unit = m.group(3) or ""
+        return cls(int(m.group(1)) * _GO_UNITS[unit])
+
+    @classmethod
+    def mib(cls, n: int) -> ByteSize:
+        return cls(n * MIB)
+
+    # -- formatting ------------------------------------------------------------------------
+    def docker(self) -> str:
+        """Docker CLI / Compose / docker-py form: ``64m``, ``1g``, or plain bytes."""
+        for unit, factor in (("g", GIB), ("m", MIB), ("k", KIB)):
+            if self.bytes and self.bytes % factor == 0:
+                return f"{self.bytes // factor}{unit}"
+        return str(self.bytes)
+
+    def gomemlimit(self) -> str:
+        """GOMEMLIMIT form: whole MiB with the ``MiB`` suffix, else plain bytes."""
+        if self.bytes % MIB == 0:
+            return f"{self.bytes // MIB}MiB"
+        return str(self.bytes)
+
+    def kubernetes(self) -> str:
+        """Kubernetes quantity: ``64Mi``, ``1Gi``, or plain bytes."""
+        for unit, factor in (("Gi", GIB), ("Mi", MIB), ("Ki", KIB)):
+            if self.bytes and self.bytes % factor == 0:
+                return f"{self.bytes // factor}{unit}"
+        return str(self.bytes)
+
+    def human(self) -> str:
+        return self.docker()

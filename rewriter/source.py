@@ -1,0 +1,92 @@
+"""SourceFile: the exact bytes of a file as text, and back, plus offset <-> line:column maps.
+
+The text keeps every line ending as it is (CRLF, LF, even mixed); only a UTF-8 byte order
+mark is set aside so that parsers see clean text, and it is put back on encoding.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from rewriter.errors import ParseError
+
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    text: str
+    bom: bool = False
+    _line_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> SourceFile:
+        if b"\x00" in data[:8192]:
+            raise ParseError("binary file (contains NUL bytes)", path=path, line=1, column=1)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = data.count(b"\n", 0, err.start) + 1
+            column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+            raise ParseError(
+                f"not valid UTF-8 (byte 0x{data[err.start]:02x})", path=path, line=line, column=column
+            ) from None
+        return cls.from_text(path, text)
+
+    @classmethod
+    def from_text(cls, path: str, text: str) -> SourceFile:
+        bom = text.startswith(BOM)
+        if bom:
+            text = text[1:]
+        return cls(path=path, text=text, bom=bom)
+
+    def with_text(self, text: str) -> SourceFile:
+        return SourceFile(path=self.path, text=text, bom=self.bom)
+
+    def to_text(self) -> str:
+        """The full text as it goes back to disk (BOM included)."""
+        return (BOM if self.bom else "") + self.text
+
+    def to_bytes(self) -> bytes:
+        return self.to_text().encode("utf-8")
+
+    @property
+    def newline(self) -> str:
+        """The file's own line ending: the first one found, LF for a file with none."""
+        i = self.text.find("\n")
+        if i > 0 and self.text[i - 1] == "\r":
+            return "\r\n"
+        return "\n"
+
+    def line_starts(self) -> tuple[int, ...]:
+        if not self._line_starts:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            object.__setattr__(self, "_line_starts", tuple(starts))
+        return self._line_starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """Return the 1-based (line, column) of a text offset; columns count characters."""
+        starts = self.line_starts()
+        line = bisect.bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        """Inverse of :meth:`position` (1-based line and column)."""
+        starts = self.line_starts()
+        if line - 1 >= len(starts):
+            return len(self.text)
+        return min(starts[line - 1] + column - 1, len(self.text))
+
+    def line_text(self, line: int) -> str:
+        """Line ``line`` (1-based) without its line ending."""
+        starts = self.line_starts()
+        start = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")

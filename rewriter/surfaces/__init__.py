@@ -1,0 +1,38 @@
+"""One module per file kind. Each finds the containers in a document and turns wanted settings
+into span edits. This module is the only place that maps a kind name to its surface; surfaces
+are imported lazily so that a Compose-only run never pays for libcst or a Dockerfile parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rewriter.errors import DockfixError
+from rewriter.model import Container
+from rewriter.source import SourceFile
+
+KINDS = ("compose",)
+
+
+@dataclass
+class Loaded:
+    model: object  # the resolved model the oracle compares
+    containers: list[Container]
+
+
+def load(kind: str, src: SourceFile) -> Loaded:
+    if kind == "compose":
+        from rewriter.surfaces import compose
+
+        loaded = compose.load(src)
+        return Loaded(loaded.doc.model(), list(loaded.services))
+    raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
+
+
+def resolved_model(kind: str, src: SourceFile) -> object:
+    """Parse ``src`` and return only its resolved model (the oracle's view)."""
+    if kind == "compose":
+        from rewriter.yamlview import parse_yaml
+
+        return parse_yaml(src).model()
+    raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)

@@ -1,0 +1,270 @@
+"""Compose files: each entry under ``services:`` is a container.
+
+Facts are read from the resolved service (``<<`` merges and aliases expanded, so an inherited
+``ulimits`` counts); changes go through :class:`~rewriter.yamlpatch.Patcher`, which writes span
+edits in the file's own style and keeps everything inherited when it has to override a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rewriter.edits import Fix
+from rewriter.errors import ParseError
+from rewriter.model import Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.source import SourceFile
+from rewriter.yamlpatch import Patcher, Plan, Refusal
+from rewriter.yamlview import (
+    Entry,
+    Node,
+    YamlDocument,
+    is_mapping,
+    is_scalar,
+    is_sequence,
+    key_text,
+    parse_yaml,
+    resolved_entries,
+    scalar_value,
+)
+
+SERVICES = "services"
+
+
+@dataclass
+class ComposeFile:
+    doc: YamlDocument
+    patcher: Patcher
+    services: list[ComposeService]
+
+    @property
+    def src(self) -> SourceFile:
+        return self.doc.src
+
+
+def load(src: SourceFile) -> ComposeFile:
+    doc = parse_yaml(src)
+    patcher = Patcher(doc)
+    root = doc.root
+    services: list[ComposeService] = []
+    if root is None:
+        return ComposeFile(doc, patcher, services)
+    if not is_mapping(root):
+        line, col = root.start_mark.line + 1, root.start_mark.column + 1
+        raise ParseError(f"a Compose file must be a mapping at the top level, not a {root.id}",
+                         path=src.path, line=line, column=col)
+    entry = resolved_entries(root).get(SERVICES)
+    if entry is None or (is_scalar(entry.value) and scalar_value(entry.value) is None):
+        return ComposeFile(doc, patcher, services)
+    if not is_mapping(entry.value):
+        raise ParseError("'services' must be a mapping of service names to definitions",
+                         path=src.path, line=entry.value.start_mark.line + 1,
+                         column=entry.value.start_mark.column + 1)
+    for name, svc in resolved_entries(entry.value).items():
+        if is_mapping(svc.value):
+            services.append(ComposeService(doc, patcher, name, svc))
+    return ComposeFile(doc, patcher, services)
+
+
+class ComposeService:
+    """One Compose service; implements :class:`rewriter.model.Container`."""
+
+    def __init__(self, doc: YamlDocument, patcher: Patcher, name: str, entry: Entry) -> None:
+        self.doc = doc
+        self.patcher = patcher
+        self.name = name
+        self.node: Node = entry.value
+        self.base: tuple[str | int, ...] = (SERVICES, name)
+        self.scope = f"{SERVICES}.{name}"
+        self.label = f"service '{name}'"
+        self.span = Span(entry.key_node.start_mark.index, entry.key_node.end_mark.index)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _lookup(self, keys: tuple[str | int, ...]) -> tuple[Node, Entry | None, str] | None:
+        """Walk ``keys``; return (value node, last mapping entry, origin) or None if missing."""
+        node = self.node
+        entry: Entry | None = None
+        origin = ""
+        for key in keys:
+            if isinstance(key, int):
+                if not is_sequence(node) or key >= len(node.value):
+                    return None
+                node = node.value[key]
+                continue
+            if not is_mapping(node):
+                return None
+            entry = resolved_entries(node).get(key)
+            if entry is None:
+                return None
+            if entry.inherited and not origin:
+                anchor = getattr(entry.owner, "anchor", None)
+                line = entry.owner.start_mark.line + 1
+                origin = f"inherited from '&{anchor}'" if anchor else f"inherited from line {line}"
+            node = entry.value
+        return node, entry, origin
+
+    def setting(self, keys: tuple[str | int, ...], display: str | None = None) -> Setting | None:
+        found = self._lookup(keys)
+        if found is None:
+            return None
+        node, _, origin = found
+        value = scalar_value(node) if is_scalar(node) else None
+        if is_scalar(node) and value is None:
+            return None
+        span = Span(node.start_mark.index, self.patcher.content_end(node))
+        name = display or ".".join(str(k) for k in keys)
+        return Setting(name, value, span, keys, origin)
+
+    def has(self, key: str) -> bool:
+        return key in resolved_entries(self.node)
+
+    # -- changing --------------------------------------------------------------------------------
+    def _fix(self, plan: Plan, claim: str) -> Fix:
+        reach = frozenset(
+            f"{SERVICES}.{site[1]}" for site in plan.sites
+            if len(site) > 1 and site[0] == SERVICES and site[1] != self.name
+        )
+        fallback = self._fix(plan.fallback, claim) if plan.fallback else None
+        return Fix(message="", edits=plan.edits, intents=plan.intents,
+                   claims=frozenset({f"{self.scope}/{claim}"}), scope=self.scope, reach=reach,
+                   fallback=fallback)
+
+    def _set(self, keys: tuple[str | int, ...], value: object) -> Fix:
+        return self._fix(self.patcher.set(self.base, self.node, keys, value), str(keys[0]))
+
+    # -- tmpfs -----------------------------------------------------------------------------------
+    def tmpfs(self) -> list[TmpfsMount]:
+        mounts: list[TmpfsMount] = []
+        found = self._lookup(("tmpfs",))
+        if found is not None:
+            node, _, origin = found
+            items = [node] if is_scalar(node) else (node.value if is_sequence(node) else [])
+            for index, item in enumerate(items):
+                if not is_scalar(item) or not isinstance(scalar_value(item), str):
+                    continue
+                text = str(item.value)
+                target, _, opts = text.partition(":")
+                keys: tuple[str | int, ...] = ("tmpfs",) if is_scalar(node) else ("tmpfs", index)
+                span = Span(item.start_mark.index, item.end_mark.index)
+                mounts.append(TmpfsMount(target, parse_tmpfs_options(opts),
+                                         Setting("tmpfs", text, span, keys, origin), "short"))
+        found = self._lookup(("volumes",))
+        if found is not None and is_sequence(found[0]):
+            for index, item in enumerate(found[0].value):
+                if not is_mapping(item):
+                    continue
+                entries = resolved_entries(item)
+                kind = entries.get("type")
+                target = entries.get("target")
+                if kind is None or target is None or scalar_value(kind.value) != "tmpfs":
+                    continue
+                options: list[tuple[str, str]] = []
+                tmpfs = entries.get("tmpfs")
+                if tmpfs is not None and is_mapping(tmpfs.value):
+                    for name, opt in resolved_entries(tmpfs.value).items():
+                        if is_scalar(opt.value):
+                            options.append((name, str(opt.value.value)))
+                span = Span(item.start_mark.index, self.patcher.content_end(item))
+                mounts.append(TmpfsMount(str(target.value.value), tuple(options),
+                                         Setting("volumes", str(target.value.value), span,
+                                                 ("volumes", index), found[2]), "long"))
+        return mounts
+
+    def volume_targets(self) -> set[str]:
+        """Container paths that volumes or bind mounts (not tmpfs) already occupy."""
+        targets: set[str] = set()
+        found = self._lookup(("volumes",))
+        if found is None or not is_sequence(found[0]):
+            return targets
+        for item in found[0].value:
+            if is_scalar(item) and isinstance(item.value, str):
+                parts = item.value.split(":")
+                if len(parts) >= 2:
+                    targets.add(parts[1].rstrip("/") or "/")
+                elif parts[0].startswith("/"):
+                    targets.add(parts[0].rstrip("/") or "/")
+            elif is_mapping(item):
+                entries = resolved_entries(item)
+                kind = entries.get("type")
+                target = entries.get("target")
+                if target is not None and is_scalar(target.value) and (
+                        kind is None or scalar_value(kind.value) != "tmpfs"):
+                    targets.add(str(target.value.value).rstrip("/") or "/")
+        return targets
+
+    def add_tmpfs(self, target: str, options: str) -> Fix:
+        plan = self.patcher.append(self.base, self.node, ("tmpfs",), f"{target}:{options}")
+        return self._fix(plan, "tmpfs")
+
+    def set_tmpfs_options(self, mount: TmpfsMount, options: str) -> Fix:
+        if mount.form == "short":
+            return self._set(mount.setting.keys, f"{mount.target}:{options}")
+        # long syntax: only the size is written, as tmpfs.size (bytes or a unit string)
+        size = dict(parse_tmpfs_options(options)).get("size")
+        if size is None:
+            raise Refusal("nothing to change")
+        return self._set(mount.setting.keys + ("tmpfs", "size"), size)
+
+    # -- ulimits ---------------------------------------------------------------------------------
+    def ulimit(self, name: str) -> Ulimit | None:
+        found = self._lookup(("ulimits", name))
+        if found is None:
+            return None
+        node, _, origin = found
+        span = Span(node.start_mark.index, self.patcher.content_end(node))
+        setting = Setting(f"ulimits.{name}", None, span, ("ulimits", name), origin)
+        if is_scalar(node):
+            value = _as_int(scalar_value(node))
+            return Ulimit(name, value, value, setting, "single")
+        if is_mapping(node):
+            entries = resolved_entries(node)
+            soft = _as_int(scalar_value(entries["soft"].value)) if "soft" in entries and is_scalar(entries["soft"].value) else None
+            hard = _as_int(scalar_value(entries["hard"].value)) if "hard" in entries and is_scalar(entries["hard"].value) else None
+            return Ulimit(name, soft, hard, setting, "pair")
+        return Ulimit(name, None, None, setting, "pair")
+
+    def set_ulimit(self, name: str, soft: int, hard: int) -> Fix:
+        current = self.ulimit(name)
+        if current is not None and current.form == "single" and soft == hard:
+            return self._set(("ulimits", name), soft)
+        return self._set(("ulimits", name), {"soft": soft, "hard": hard})
+
+    # -- memory ----------------------------------------------------------------------------------
+    def memory_limits(self) -> list[Setting]:
+        found = [self.setting(("mem_limit",)),
+                 self.setting(("deploy", "resources", "limits", "memory"))]
+        return [s for s in found if s is not None]
+
+    def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
+        return self._set(where.keys if where else ("mem_limit",), value)
+
+    def memswap_limit(self) -> Setting | None:
+        return self.setting(("memswap_limit",))
+
+    def set_memswap_limit(self, value: object) -> Fix:
+        return self._set(("memswap_limit",), value)
+
+    # -- pids ------------------------------------------------------------------------------------
+    def pids_limits(self) -> list[Setting]:
+        found = [self.setting(("pids_limit",)),
+                 self.setting(("deploy", "resources", "limits", "pids"))]
+        return [s for s in found if s is not None]
+
+    def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
+        return self._set(where.keys if where else ("pids_limit",), value)
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def service_names(compose: ComposeFile) -> list[str]:
+    return [s.name for s in compose.services]
+
+
+__all__ = ["ComposeFile", "ComposeService", "load", "key_text"]

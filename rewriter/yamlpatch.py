@@ -1,0 +1,668 @@
+"""Turn changes to the *resolved* YAML model into span edits on the original text.
+
+A change names a mapping (with the path where it is seen), a key path under it and an action:
+``set`` a value, ``append`` a sequence item, or ``replace`` a sequence item. The patcher finds the
+literal node that holds the value, even when it arrives through an alias or a ``<<`` merge, and:
+
+- edits it in place when the node is seen only at that path;
+- when the node is shared (an anchor used by several services), it still plans the in-place edit,
+  lists every path the edit reaches (so the caller can check that all of them want the same
+  change) and also plans a *fallback* that overrides the key locally in this service, copying
+  what it inherits, so nothing inherited is lost (YAML merges are shallow).
+
+New text is rendered in the style of the file: indentation step, dash offset, flow or block,
+quote style of sibling items, the file's newline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Union
+
+from rewriter.edits import Edit, Intent
+from rewriter.yamlview import (
+    Entry,
+    Node,
+    Path,
+    YamlDocument,
+    is_flow,
+    is_mapping,
+    is_merge_key,
+    is_scalar,
+    is_sequence,
+    item_is_alias,
+    pair_is_alias,
+    resolved_entries,
+    scalar_value,
+)
+
+
+class Refusal(Exception):
+    """A change that cannot be written safely; the reason is shown to the user."""
+
+
+# -- render trees ---------------------------------------------------------------------------
+
+
+@dataclass
+class RScalar:
+    text: str  # already rendered (quoted if needed)
+
+
+@dataclass
+class RMap:
+    items: list[tuple[str, RValue]] = field(default_factory=list)
+
+
+@dataclass
+class RSeq:
+    items: list[RValue] = field(default_factory=list)
+
+
+RValue = Union[RScalar, RMap, RSeq]
+
+_YAML11_SPECIAL = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
+                   "off", "Off", "OFF"}
+_NUMBERISH = re.compile(r"^[-+]?(\.?[0-9]|\.(inf|nan))", re.IGNORECASE)
+_NUMBER_LIKE = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?$|^[-+]?[0-9_]+(:[0-5]?[0-9])+(\.[0-9_]*)?$|^0[xob]")
+
+
+def plain_ok(text: str, flow: bool) -> bool:
+    """Whether ``text`` can be written as a plain scalar and still read back as that string."""
+    if not text or text != text.strip() or "\n" in text or "\r" in text or "\t" in text:
+        return False
+    if text[0] in "-?:,[]{}#&*!|>'\"%@`" and not (text[0] in "-?:" and len(text) > 1 and text[1] != " "):
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    if flow and any(c in text for c in ",[]{}"):
+        return False
+    if text in _YAML11_SPECIAL:
+        return False
+    probe = _Scalar(text)
+    if scalar_value(probe) != text:
+        return False
+    if _NUMBERISH.match(text) and _NUMBER_LIKE.match(text):
+        return False
+    return True
+
+
+class _Scalar:
+    """A stand-in node for :func:`scalar_value` on text that was never parsed."""
+
+    id = "scalar"
+    style = None
+    tag = None
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+def quote(text: str, style: str) -> str:
+    if style == "'" and "\n" not in text:
+        return "'" + text.replace("'", "''") + "'"
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def render_scalar(value: object, *, flow: bool, quote_style: str = '"', force_quote: str | None = None) -> RScalar:
+    if value is None:
+        return RScalar("null")
+    if isinstance(value, bool):
+        return RScalar("true" if value else "false")
+    if isinstance(value, int):
+        return RScalar(str(value))
+    text = str(value)
+    if force_quote:
+        return RScalar(quote(text, force_quote))
+    if plain_ok(text, flow):
+        return RScalar(text)
+    return RScalar(quote(text, quote_style))
+
+
+def to_render(value: object, *, flow: bool, quote_style: str = '"') -> RValue:
+    if isinstance(value, dict):
+        return RMap([(render_scalar(k, flow=flow, quote_style=quote_style).text,
+                      to_render(v, flow=flow, quote_style=quote_style)) for k, v in value.items()])
+    if isinstance(value, list):
+        return RSeq([to_render(v, flow=flow, quote_style=quote_style) for v in value])
+    return render_scalar(value, flow=flow, quote_style=quote_style)
+
+
+# -- style ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    indent: int = 2  # columns per mapping level
+    seq_offset: int = 2  # dash column minus parent key column (0 = indentless sequences)
+    newline: str = "\n"
+    quote: str = '"'
+
+
+def detect_style(doc: YamlDocument) -> Style:
+    text = doc.text
+    indents: Counter[int] = Counter()
+    offsets: Counter[int] = Counter()
+    quotes: Counter[str] = Counter()
+    stack: list[Node] = [doc.root] if doc.root is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if is_mapping(node):
+            for key, value in node.value:
+                if is_scalar(value) and value.style in ("'", '"'):
+                    quotes[value.style] += 1
+                if is_flow(node) or is_flow(value) or pair_is_alias(key, value):
+                    stack.append(value)
+                    continue
+                if is_mapping(value) and value.value:
+                    child = value.value[0][0]
+                    if child.start_mark.line > key.start_mark.line:
+                        indents[child.start_mark.column - key.start_mark.column] += 1
+                elif is_sequence(value) and value.value:
+                    dash = _dash_column(text, value.value[0].start_mark.index)
+                    if dash is not None and value.value[0].start_mark.line > key.start_mark.line:
+                        offsets[dash - key.start_mark.column] += 1
+                stack.append(value)
+        elif is_sequence(node):
+            for item in node.value:
+                if is_scalar(item) and item.style in ("'", '"'):
+                    quotes[item.style] += 1
+                stack.append(item)
+    indent = indents.most_common(1)[0][0] if indents else 2
+    if indent <= 0:
+        indent = 2
+    offset = offsets.most_common(1)[0][0] if offsets else indent
+    if offset < 0:
+        offset = indent
+    quote_style = "'" if quotes["'"] > quotes['"'] else '"'
+    return Style(indent=indent, seq_offset=offset, newline=doc.src.newline, quote=quote_style)
+
+
+def _dash_column(text: str, item_start: int) -> int | None:
+    line_start = text.rfind("\n", 0, item_start) + 1
+    dash = text.rfind("-", line_start, item_start)
+    if dash == -1 or text[line_start:dash].strip():
+        return None
+    return dash - line_start
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    edits: tuple[Edit, ...]
+    intents: tuple[Intent, ...]
+    sites: tuple[Path, ...]  # every resolved path the edit changes
+    fallback: Plan | None = None  # a local-override plan for when the shared edit is not allowed
+
+
+@dataclass(frozen=True)
+class Action:
+    op: str  # "set" | "append" | "replace"
+    value: object
+    index: int = -1
+    quote_hint: str | None = None  # quote new scalars like this (from sibling items)
+
+
+class Patcher:
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self._style: Style | None = None
+        self._sites: dict[int, list[Path]] | None = None
+        self._anchored = "&" in self.text
+
+    @property
+    def style(self) -> Style:
+        if self._style is None:
+            self._style = detect_style(self.doc)
+        return self._style
+
+    def sites_of(self, node: Node, default: Path) -> list[Path]:
+        if not self._anchored:
+            return [default]
+        if self._sites is None:
+            self._sites = self.doc.walk_sites()
+        return self._sites.get(id(node), [default])
+
+    # -- public operations --------------------------------------------------------------------
+    def set(self, base: Path, mapping: Node, keys: tuple[str | int, ...], value: object) -> Plan:
+        return self._change(base, mapping, keys, Action("set", value))
+
+    def append(self, base: Path, mapping: Node, keys: tuple[str, ...], item: object) -> Plan:
+        return self._change(base, mapping, keys, Action("append", item))
+
+    def replace_item(self, base: Path, mapping: Node, keys: tuple[str, ...], index: int, item: object) -> Plan:
+        return self._change(base, mapping, keys, Action("replace", item, index))
+
+    # -- walking ------------------------------------------------------------------------------
+    def _change(self, base: Path, mapping: Node, keys: tuple[str | int, ...], action: Action) -> Plan:
+        if not is_mapping(mapping):
+            raise Refusal("not a mapping")
+        own_sites = self.sites_of(mapping, base)
+        if len(own_sites) > 1:
+            raise Refusal("this definition is an alias of another; edit the anchor it comes from")
+        node, path = mapping, base
+        for i, key in enumerate(keys):
+            last = i == len(keys) - 1
+            if isinstance(key, int):
+                if not is_sequence(node) or key >= len(node.value) or item_is_alias(node, key):
+                    raise Refusal("list item is not an editable value")
+                item = node.value[key]
+                if last:
+                    return self._plan_item(node, path, key, action)
+                if not is_mapping(item):
+                    raise Refusal("list item is not a mapping")
+                node, path = item, path + (key,)
+                continue
+            entry = resolved_entries(node).get(key)
+            if entry is None:
+                return self._plan_insert(node, path, keys[i:], action)
+            value_sites = self.sites_of(entry.value, path + (key,))
+            shared = entry.inherited or len(value_sites) > 1
+            if shared:
+                direct = self._plan_direct(entry, path + (key,), keys[i + 1:], action)
+                fallback = self._plan_override(node, path, entry, keys[i + 1:], action)
+                if direct is None:
+                    return fallback
+                return Plan(direct.edits, direct.intents, direct.sites, fallback)
+            if last:
+                return self._plan_value(entry, path + (key,), action)
+            if not (is_mapping(entry.value) or (is_sequence(entry.value) and isinstance(keys[i + 1], int))):
+                raise Refusal(f"'{key}' is not a mapping")
+            node, path = entry.value, path + (key,)
+        raise Refusal("empty key path")
+
+    def _plan_direct(self, entry: Entry, path: Path, rest: tuple[str, ...], action: Action) -> Plan | None:
+        """The in-place edit of a shared node; None when it cannot be planned cleanly."""
+        try:
+            if not rest:
+                return self._plan_value(entry, path, action)
+            node = entry.value
+            for j, key in enumerate(rest):
+                if not is_mapping(node):
+                    return None
+                sub = resolved_entries(node).get(key)
+                if sub is None:
+                    return self._plan_insert(node, path + rest[:j], rest[j:], action)
+                if sub.inherited:
+                    return None
+                if j == len(rest) - 1:
+                    return self._plan_value(sub, path + rest[: j + 1], action)
+                node = sub.value
+        except Refusal:
+            return None
+        return None
+
+    # -- primitive plans --------------------------------------------------------------------
+    def _plan_insert(self, mapping: Node, path: Path, keys: tuple[str, ...], action: Action) -> Plan:
+        """Insert ``keys[0]`` (with any deeper keys) into ``mapping``."""
+        value = _build_value(keys[1:], action)
+        flow = is_flow(mapping)
+        rvalue = self._render_new(value, flow=flow, hint=action.quote_hint if len(keys) == 1 else None)
+        edit = self._insert_entry(mapping, render_scalar(keys[0], flow=flow).text, rvalue)
+        sites = self.sites_of(mapping, path)
+        intents = tuple(_intent(site + keys, action) for site in sites)
+        return Plan((edit,), intents, tuple(sites))
+
+    def _plan_value(self, entry: Entry, path: Path, action: Action) -> Plan:
+        value = entry.value
+        if pair_is_alias(entry.key_node, value) and action.op == "set" and not is_scalar(value):
+            raise Refusal(f"'{entry.key}' is an alias")
+        sites = self.sites_of(value, path)
+        if action.op == "set" and not is_scalar(value):
+            return self._plan_replace_collection(entry, path, action, sites)
+        if action.op == "set":
+            if value.style in ("|", ">"):
+                raise Refusal(f"'{entry.key}' is not a single value")
+            if pair_is_alias(entry.key_node, value):
+                raise Refusal(f"'{entry.key}' is an alias")
+            force = value.style if value.style in ("'", '"') and isinstance(action.value, str) else None
+            new = render_scalar(action.value, flow=self._in_flow(value), quote_style=self.style.quote,
+                                force_quote=force)
+            edit = Edit(value.start_mark.index, value.end_mark.index, new.text)
+            return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
+        if is_sequence(value):
+            if pair_is_alias(entry.key_node, value):
+                raise Refusal(f"'{entry.key}' is an alias")
+            if action.op == "append":
+                edit = self._append_item(value, action)
+            else:
+                edit = self._replace_item(value, action)
+            return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
+        if is_scalar(value) and action.op == "append" and value.style is None and not pair_is_alias(entry.key_node, value):
+            # ``tmpfs: /run`` -> a sequence holding the old value and the new item.
+            old = self.text[value.start_mark.index:value.end_mark.index]
+            flow = True
+            hint = action.quote_hint
+            new_item = self._render_new(action.value, flow=flow, hint=hint)
+            assert isinstance(new_item, RScalar)
+            edit = Edit(value.start_mark.index, value.end_mark.index, f"[{old}, {new_item.text}]")
+            if any(c in old for c in ",[]{}#"):
+                raise Refusal(f"'{entry.key}' holds a value that cannot be turned into a list")
+            return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
+        raise Refusal(f"'{entry.key}' is not a list")
+
+    def _plan_item(self, seq: Node, path: Path, index: int, action: Action) -> Plan:
+        item = seq.value[index]
+        if not is_scalar(item) or item.style in ("|", ">"):
+            raise Refusal("the list item is not a single value")
+        force = item.style if item.style in ("'", '"') and isinstance(action.value, str) else None
+        new = render_scalar(action.value, flow=is_flow(seq), quote_style=self.style.quote, force_quote=force)
+        edit = Edit(item.start_mark.index, item.end_mark.index, new.text)
+        sites = self.sites_of(item, path + (index,))
+        return Plan((edit,), tuple(Intent("set", s, action.value) for s in sites), tuple(sites))
+
+    def _plan_replace_collection(self, entry: Entry, path: Path, action: Action, sites: list[Path]) -> Plan:
+        """Replace a whole mapping or list value (``nofile: {soft: 1, hard: 1}``) by a new one."""
+        value = entry.value
+        colon = self.text.index(":", entry.key_node.end_mark.index)
+        end = self.content_end(value)
+        old = self.text[colon + 1:end]
+        if "#" in old or "&" in old or "*" in old:
+            raise Refusal(f"'{entry.key}' has comments or anchors inside; not replacing it")
+        col = entry.key_node.start_mark.column
+        if is_flow(value) or self._in_flow(entry.key_node):
+            rendered = " " + _render_flow(to_render(action.value, flow=True, quote_style=self.style.quote))
+        else:
+            rendered = self._render_block_value(to_render(action.value, flow=False, quote_style=self.style.quote), col)
+        edit = Edit(colon + 1, end, rendered)
+        return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
+
+    def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str, ...], action: Action) -> Plan:
+        """Give this mapping its own copy of ``entry`` (inherited or aliased) with the change made."""
+        copy = self._copy(entry.value)
+        flow = is_flow(node)
+        _apply_to_render(copy, rest, action, self, flow)
+        intent = _intent(path + (entry.key,) + rest, action)
+        if entry.inherited:
+            edit = self._insert_entry(node, self.text[entry.key_node.start_mark.index:entry.key_node.end_mark.index], copy)
+        else:
+            end = self._alias_span(entry.key_node.end_mark.index)[1]
+            col = entry.key_node.start_mark.column
+            rendered = self._render_block_value(copy, col) if not flow else " " + _render_flow(copy)
+            # replace from the end of the key's colon to the end of the alias token
+            colon = self.text.index(":", entry.key_node.end_mark.index)
+            edit = Edit(colon + 1, end, rendered)
+        return Plan((edit,), (intent,), (path + (entry.key,),))
+
+    # -- text helpers ---------------------------------------------------------------------------
+    def _in_flow(self, node: Node) -> bool:
+        start = node.start_mark.index
+        # a scalar is in flow context when an unclosed '[' or '{' precedes it on its logical line
+        line_start = self.text.rfind("\n", 0, start) + 1
+        prefix = self.text[line_start:start]
+        return prefix.count("[") + prefix.count("{") > prefix.count("]") + prefix.count("}")
+
+    def _render_new(self, value: object, *, flow: bool, hint: str | None) -> RValue:
+        if hint and isinstance(value, str):
+            return render_scalar(value, flow=flow, quote_style=hint, force_quote=hint)
+        return to_render(value, flow=flow, quote_style=self.style.quote)
+
+    def content_end(self, node: Node) -> int:
+        """Offset just after the last character that belongs to ``node``."""
+        if is_scalar(node):
+            end = int(node.end_mark.index)
+            if node.style in ("|", ">") or node.style is None:
+                while end > node.start_mark.index and self.text[end - 1] in " \t\r\n":
+                    end -= 1
+            return end
+        if is_flow(node) or not node.value:
+            return int(node.end_mark.index)
+        if is_mapping(node):
+            return self._last_pair_end(node)
+        return self._last_item_end(node)
+
+    def _alias_span(self, after: int) -> tuple[int, int]:
+        m = re.compile(r"[\s:,\[\-]*(\*[^\s,\[\]{}]+)").match(self.text, after)
+        if not m:
+            raise Refusal("cannot find an alias token")
+        return m.start(1), m.end(1)
+
+    def _line_end(self, pos: int) -> int:
+        nl = self.text.find("\n", pos)
+        return len(self.text) if nl == -1 else nl + 1
+
+    def _insert_entry(self, mapping: Node, key: str, value: RValue) -> Edit:
+        if is_flow(mapping):
+            rendered = f"{key}: {_render_flow(value)}"
+            if not mapping.value:
+                brace = self.text.index("{", mapping.start_mark.index)
+                return Edit(brace + 1, brace + 1, rendered)
+            end = self._last_pair_end(mapping)
+            return Edit(end, end, ", " + rendered)
+        if not mapping.value:
+            raise Refusal("cannot add to an empty block mapping")
+        first_key = mapping.value[0][0]
+        col = first_key.start_mark.column
+        end = self.content_end(mapping)
+        pos = self._line_end(end)
+        nl = self.style.newline
+        line = " " * col + key + ":" + self._render_block_value(value, col)
+        if pos == len(self.text) and not self.text.endswith("\n"):
+            return Edit(pos, pos, nl + line)
+        return Edit(pos, pos, line + nl)
+
+    def _append_item(self, seq: Node, action: Action) -> Edit:
+        hint = action.quote_hint or _sibling_quote(seq)
+        if is_flow(seq):
+            rendered = _render_flow(self._render_new(action.value, flow=True, hint=hint))
+            if not seq.value:
+                bracket = self.text.index("[", seq.start_mark.index)
+                return Edit(bracket + 1, bracket + 1, rendered)
+            end = self.content_end(seq)
+            close = self.text.rindex("]", 0, end)
+            last_end = self._last_item_end(seq)
+            between = self.text[last_end:close]
+            if "," in between:  # trailing comma: [a, b, ]
+                return Edit(close, close, rendered + ", ")
+            return Edit(last_end, last_end, ", " + rendered)
+        first = seq.value[0]
+        dash = _dash_column(self.text, first.start_mark.index)
+        if dash is None:
+            raise Refusal("cannot find the list's layout")
+        value = self._render_new(action.value, flow=False, hint=hint)
+        line = " " * dash + "-" + self._render_block_item(value, dash)
+        pos = self._line_end(self.content_end(seq))
+        if pos == len(self.text) and not self.text.endswith("\n"):
+            return Edit(pos, pos, self.style.newline + line)
+        return Edit(pos, pos, line + self.style.newline)
+
+    def _last_pair_end(self, mapping: Node) -> int:
+        key, value = mapping.value[-1]
+        if pair_is_alias(key, value):
+            return self._alias_span(key.end_mark.index)[1]
+        if is_scalar(value) and value.value == "" and value.style is None:
+            return self.text.index(":", key.end_mark.index) + 1
+        return self.content_end(value)
+
+    def _last_item_end(self, seq: Node) -> int:
+        last = len(seq.value) - 1
+        if item_is_alias(seq, last):
+            after = seq.value[last - 1].end_mark.index if last else seq.start_mark.index + 1
+            return self._alias_span(after)[1]
+        return self.content_end(seq.value[last])
+
+    def _replace_item(self, seq: Node, action: Action) -> Edit:
+        index = action.index
+        item = seq.value[index]
+        if item_is_alias(seq, index) or not is_scalar(item) or item.style in ("|", ">"):
+            raise Refusal("the list item is not a single value")
+        force = item.style if item.style in ("'", '"') else None
+        new = render_scalar(action.value, flow=is_flow(seq), quote_style=self.style.quote, force_quote=force)
+        return Edit(item.start_mark.index, item.end_mark.index, new.text)
+
+    def _render_block_value(self, value: RValue, key_col: int) -> str:
+        """The text after ``key:`` for a value at block level."""
+        nl = self.style.newline
+        if isinstance(value, RScalar):
+            return " " + value.text
+        if isinstance(value, RMap):
+            if not value.items:
+                return " {}"
+            col = key_col + self.style.indent
+            return "".join(nl + " " * col + k + ":" + self._render_block_value(v, col) for k, v in value.items)
+        if not value.items:
+            return " []"
+        dash = key_col + self.style.seq_offset
+        return "".join(nl + " " * dash + "-" + self._render_block_item(v, dash) for v in value.items)
+
+    def _render_block_item(self, value: RValue, dash_col: int) -> str:
+        nl = self.style.newline
+        if isinstance(value, RScalar):
+            return " " + value.text
+        if isinstance(value, RMap) and value.items:
+            col = dash_col + 2
+            parts = []
+            for n, (k, v) in enumerate(value.items):
+                prefix = " " if n == 0 else nl + " " * col
+                parts.append(prefix + k + ":" + self._render_block_value(v, col))
+            return "".join(parts)
+        return " " + _render_flow(value)
+
+    def _copy(self, node: Node) -> RValue:
+        """A render tree of an existing node, keeping each scalar's source text (quotes and all)."""
+        if is_scalar(node):
+            if node.style in ("|", ">"):
+                raise Refusal("cannot copy a block scalar")
+            raw = self.text[node.start_mark.index:node.end_mark.index]
+            raw = re.sub(r"^&\S+\s+", "", raw)
+            if "\n" in raw or raw.startswith("*"):
+                return render_scalar(scalar_value(node), flow=False, quote_style=self.style.quote)
+            return RScalar(raw)
+        if is_sequence(node):
+            return RSeq([self._copy(item) for item in node.value])
+        out = RMap()
+        for name, entry in resolved_entries(node).items():
+            key_raw = self.text[entry.key_node.start_mark.index:entry.key_node.end_mark.index]
+            out.items.append((key_raw if "\n" not in key_raw else name, self._copy(entry.value)))
+        return out
+
+
+def _sibling_quote(seq: Node) -> str | None:
+    styles = {item.style for item in seq.value if is_scalar(item)}
+    if len(styles) == 1:
+        style = styles.pop()
+        if style in ("'", '"'):
+            return str(style)
+    return None
+
+
+def _render_flow(value: RValue) -> str:
+    if isinstance(value, RScalar):
+        return value.text
+    if isinstance(value, RMap):
+        return "{" + ", ".join(f"{k}: {_render_flow(v)}" for k, v in value.items) + "}"
+    return "[" + ", ".join(_render_flow(v) for v in value.items) + "]"
+
+
+def _build_value(keys: tuple[str, ...], action: Action) -> object:
+    if action.op == "append":
+        leaf: object = [action.value]
+    elif action.op == "set":
+        leaf = action.value
+    else:
+        raise Refusal("cannot replace an item in a list that does not exist")
+    for key in reversed(keys):
+        leaf = {key: leaf}
+    return leaf
+
+
+def _intent(path: Path, action: Action) -> Intent:
+    if action.op == "replace":
+        return Intent("set", path + (action.index,), action.value)
+    return Intent(action.op, path, action.value)
+
+
+def _apply_to_render(copy: RValue, keys: tuple[str, ...], action: Action, patcher: Patcher, flow: bool) -> None:
+    node = copy
+    for j, key in enumerate(keys):
+        if not isinstance(node, RMap):
+            raise Refusal("cannot copy: not a mapping")
+        names = [_unquote(k) for k, _ in node.items]
+        if key not in names:
+            node.items.append((render_scalar(key, flow=flow).text,
+                               patcher._render_new(_build_value(keys[j + 1:], action), flow=flow,
+                                                   hint=None)))
+            return
+        node = node.items[names.index(key)][1]
+    if action.op == "set":
+        if isinstance(node, (RMap, RSeq)):
+            raise Refusal("cannot replace a collection")
+        node.text = render_scalar(action.value, flow=flow, quote_style=patcher.style.quote).text
+    elif action.op == "append":
+        if isinstance(node, RScalar):
+            raise Refusal("cannot append to a single value")
+        if not isinstance(node, RSeq):
+            raise Refusal("not a list")
+        node.items.append(patcher._render_new(action.value, flow=flow, hint=action.quote_hint))
+    else:
+        if not isinstance(node, RSeq):
+            raise Refusal("not a list")
+        node.items[action.index] = render_scalar(action.value, flow=flow, quote_style=patcher.style.quote)
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def apply_intents(model: object, intents: tuple[Intent, ...] | list[Intent]) -> object:
+    """Apply intents to a resolved model (a deep copy is made): what the oracle expects."""
+    import copy as _copy
+
+    result = _copy.deepcopy(model)
+    for intent in intents:
+        result = _apply_intent(result, intent)
+    return result
+
+
+def _apply_intent(model: object, intent: Intent) -> object:
+    if not intent.path:
+        return intent.value
+    root = model if model is not None else {}
+    node = root
+    for step in intent.path[:-1]:
+        if isinstance(node, dict):
+            if node.get(step) is None:
+                node[step] = {}
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int):
+            node = node[step]
+        else:
+            raise ValueError(f"intent path {intent.path} crosses a scalar")
+    last = intent.path[-1]
+    if intent.op == "set":
+        if isinstance(node, dict):
+            node[last] = intent.value
+        elif isinstance(node, list) and isinstance(last, int):
+            node[last] = intent.value
+        else:
+            raise ValueError(f"intent path {intent.path} crosses a scalar")
+    elif intent.op == "append":
+        assert isinstance(node, dict)
+        current = node.get(last)
+        if current is None:
+            node[last] = [intent.value]
+        elif isinstance(current, list):
+            current.append(intent.value)
+        else:
+            node[last] = [current, intent.value]
+    elif intent.op == "delete":
+        if isinstance(node, dict):
+            node.pop(last, None)
+        elif isinstance(node, list) and isinstance(last, int):
+            del node[last]
+    return root
+
+
+__all__ = ["Patcher", "Plan", "Refusal", "Style", "apply_intents", "detect_style", "is_merge_key"]

@@ -1,0 +1,273 @@
+"""A read-only view of a YAML document for finding spans, plus its resolved model.
+
+ruamel.yaml's ``compose()`` gives nodes with exact character offsets. Nothing here ever dumps
+YAML: the nodes are used to find where things are, and :func:`resolve` builds the plain model
+(aliases and ``<<`` merge keys expanded) that the oracle compares before and after a fix.
+
+An alias in ruamel's node graph *is* the anchored node, so its marks point at the anchor's
+definition; :func:`pair_is_alias` tells an alias use from the definition by position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rewriter.errors import ParseError
+from rewriter.source import SourceFile
+
+Node = Any  # a ruamel.yaml node (ScalarNode, SequenceNode, MappingNode); library edge
+Path = tuple[str | int, ...]
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_RESOLVED_NODES = 2_000_000  # alias-bomb guard for model resolution
+
+_INT_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_RE = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUES = {"true", "True", "TRUE"}
+_FALSES = {"false", "False", "FALSE"}
+
+
+def is_mapping(node: Node) -> bool:
+    return node is not None and node.id == "mapping"
+
+
+def is_sequence(node: Node) -> bool:
+    return node is not None and node.id == "sequence"
+
+
+def is_scalar(node: Node) -> bool:
+    return node is not None and node.id == "scalar"
+
+
+def is_merge_key(key: Node) -> bool:
+    return is_scalar(key) and (key.tag == MERGE_TAG or (key.value == "<<" and key.style is None))
+
+
+def is_flow(node: Node) -> bool:
+    return bool(getattr(node, "flow_style", False))
+
+
+def scalar_value(node: Node) -> object:
+    """The value of a scalar under the YAML 1.2 core schema (what Compose's loader sees)."""
+    text: str = node.value
+    if node.style is not None:  # quoted or block scalar: always a string
+        return text
+    if node.tag not in (None, "tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
+                        "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                        "tag:yaml.org,2002:null", MERGE_TAG):
+        explicit = str(node.tag)
+        if explicit.startswith("tag:yaml.org,2002:str") or explicit == "!!str":
+            return text
+    if text in _NULLS:
+        return None
+    if text in _TRUES:
+        return True
+    if text in _FALSES:
+        return False
+    if _INT_RE.match(text):
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text)
+    if _FLOAT_RE.match(text):
+        try:
+            return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
+                         .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+        except ValueError:
+            return text
+    return text
+
+
+def scalar_text(node: Node) -> str:
+    """The string a scalar holds, whatever its resolved type (``65536`` -> ``'65536'``)."""
+    return str(node.value)
+
+
+def key_text(key: Node) -> str:
+    return str(key.value) if is_scalar(key) else f"<{key.id}>"
+
+
+def pair_is_alias(key: Node, value: Node) -> bool:
+    """True when ``value`` in ``key: value`` is an alias (its node was defined earlier)."""
+    return bool(value.start_mark.index < key.end_mark.index)
+
+
+def item_is_alias(seq: Node, index: int) -> bool:
+    item = seq.value[index]
+    if item.start_mark.index < seq.start_mark.index:
+        return True
+    if index and item.start_mark.index < seq.value[index - 1].end_mark.index:
+        return True
+    return bool(item.start_mark.index <= seq.start_mark.index and index == 0 and is_flow(seq))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One resolved mapping entry: where its literal ``key: value`` pair lives."""
+
+    key: str
+    key_node: Node
+    value: Node
+    owner: Node  # the mapping node whose literal pair this is
+    inherited: bool  # came in through a ``<<`` merge
+
+
+def merge_sources(mapping: Node) -> list[Node]:
+    """The mappings merged into ``mapping`` by ``<<`` keys, in precedence order."""
+    out: list[Node] = []
+    for key, value in mapping.value:
+        if not is_merge_key(key):
+            continue
+        if is_mapping(value):
+            out.append(value)
+        elif is_sequence(value):
+            out.extend(v for v in value.value if is_mapping(v))
+    return out
+
+
+def resolved_entries(mapping: Node, _depth: int = 0) -> dict[str, Entry]:
+    """Entries of a mapping with merges expanded: local keys win, then merges in order."""
+    if _depth > 64:
+        raise ParseError("merge keys nest too deeply", line=mapping.start_mark.line + 1,
+                         column=mapping.start_mark.column + 1)
+    out: dict[str, Entry] = {}
+    for key, value in mapping.value:
+        if is_merge_key(key):
+            continue
+        name = key_text(key)
+        if name not in out:
+            out[name] = Entry(name, key, value, mapping, False)
+    for source in merge_sources(mapping):
+        for name, entry in resolved_entries(source, _depth + 1).items():
+            if name not in out:
+                out[name] = Entry(name, entry.key_node, entry.value, entry.owner, True)
+    return out
+
+
+def resolve(node: Node) -> object:
+    """The plain model of a node: dicts, lists and core-schema scalars, merges expanded."""
+    budget = [MAX_RESOLVED_NODES]
+    return _resolve(node, budget, 0)
+
+
+def _resolve(node: Node, budget: list[int], depth: int) -> object:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 512:
+        raise ParseError("document expands to too many nodes (alias bomb?)",
+                         line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+    if node is None:
+        return None
+    if is_scalar(node):
+        return scalar_value(node)
+    if is_sequence(node):
+        return [_resolve(v, budget, depth + 1) for v in node.value]
+    result: dict[object, object] = {}
+    for name, entry in resolved_entries(node).items():
+        result[name] = _resolve(entry.value, budget, depth + 1)
+    return result
+
+
+@dataclass
+class YamlDocument:
+    src: SourceFile
+    root: Node  # None for an empty document
+
+    @property
+    def text(self) -> str:
+        return self.src.text
+
+    def position(self, offset: int) -> tuple[int, int]:
+        return self.src.position(offset)
+
+    def model(self) -> object:
+        return None if self.root is None else resolve(self.root)
+
+    def walk_sites(self) -> dict[int, list[Path]]:
+        """For every mapping node, the paths where its entries become visible (direct or merged).
+
+        Sequence and scalar nodes are listed at the paths where they are values.
+        """
+        sites: dict[int, list[Path]] = {}
+        budget = [MAX_RESOLVED_NODES]
+
+        def visit(node: Node, path: Path) -> None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise ParseError("document expands to too many nodes (alias bomb?)", line=1, column=1)
+            sites.setdefault(id(node), []).append(path)
+            if is_mapping(node):
+                for source in _all_merged(node):
+                    sites.setdefault(id(source), []).append(path)
+                for name, entry in resolved_entries(node).items():
+                    visit(entry.value, path + (name,))
+            elif is_sequence(node):
+                for i, item in enumerate(node.value):
+                    visit(item, path + (i,))
+
+        if self.root is not None:
+            visit(self.root, ())
+        return sites
+
+
+def _all_merged(mapping: Node) -> Iterator[Node]:
+    for source in merge_sources(mapping):
+        yield source
+        yield from _all_merged(source)
+
+
+def parse_yaml(src: SourceFile) -> YamlDocument:
+    """Compose a single-document YAML file into nodes, or raise ParseError with a location."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        docs = list(yaml.compose_all(src.text))
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "invalid YAML"
+        if mark is not None:
+            raise ParseError(f"invalid YAML: {problem}", path=src.path, line=mark.line + 1,
+                             column=mark.column + 1) from None
+        raise ParseError(f"invalid YAML: {problem}", path=src.path, line=1, column=1) from None
+    except YAMLError as err:
+        raise ParseError(f"invalid YAML: {err}", path=src.path, line=1, column=1) from None
+    except RecursionError:
+        raise ParseError("invalid YAML: nesting too deep", path=src.path, line=1, column=1) from None
+    if len(docs) > 1:
+        second = docs[1]
+        line, column = (second.start_mark.line + 1, 1) if second is not None else (1, 1)
+        raise ParseError("multi-document YAML is not a Compose file (found a second '---' document)",
+                         path=src.path, line=line, column=column)
+    root = docs[0] if docs else None
+    if root is not None:
+        _check_duplicate_keys(src, root)
+    return YamlDocument(src, root)
+
+
+def _check_duplicate_keys(src: SourceFile, root: Node) -> None:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if is_mapping(node):
+            keys: dict[str, Node] = {}
+            for key, value in node.value:
+                if is_scalar(key) and not is_merge_key(key):
+                    name = key_text(key)
+                    if name in keys:
+                        raise ParseError(
+                            f"duplicate key '{name}' (first at line {keys[name].start_mark.line + 1})",
+                            path=src.path, line=key.start_mark.line + 1, column=key.start_mark.column + 1)
+                    keys[name] = key
+                stack.append(value)
+        elif is_sequence(node):
+            stack.extend(node.value)

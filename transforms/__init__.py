@@ -1,0 +1,20 @@
+"""The passes: each module is one concern, knows policy and never offsets.
+
+The registry is this explicit tuple (no registration by import side effect).
+"""
+
+from __future__ import annotations
+
+from transforms import memory, pids, tmpfs, ulimits
+from transforms.base import Check, Context, Rule
+
+TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
+    (tmpfs.check, tmpfs.RULES),
+    (ulimits.check, ulimits.RULES),
+    (memory.check, memory.RULES),
+    (pids.check, pids.RULES),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for _, rules in TRANSFORMS for rule in rules}
+
+__all__ = ["Context", "RULES", "Rule", "TRANSFORMS"]

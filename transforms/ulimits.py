@@ -1,0 +1,61 @@
+"""ulimits: a ``nofile`` limit, soft and hard.
+
+DF201 nofile-missing
+    The container sets no ``nofile`` ulimit, so it inherits whatever containerd's systemd unit
+    gives (1024 soft / 524288 hard since containerd 2.0 and Docker 25, "infinity" before). The
+    fix pins soft and hard to the profile's value (prod: 65536), so the limit no longer depends
+    on the host's packaging::
+
+        ulimits:
+          nofile:
+            soft: 65536
+            hard: 65536
+
+    Go programs (1.19 and later) raise their own soft limit to the hard one, so for Go this is
+    hardening, not a fix; children that are not Go benefit from soft = hard.
+
+DF202 nofile-low
+    A ``nofile`` soft or hard limit is below the profile's value. The fix raises the low one(s);
+    a higher value is never lowered, and nothing goes above 1048576 (``fs.nr_open``).
+
+Settings: ``nofile`` in the profile (``none`` turns the rules off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rewriter.model import Container, Report, Severity
+from transforms.base import Context, Rule, report
+
+MISSING = Rule("DF201", "nofile-missing", "no nofile ulimit", Severity.WARNING, __name__)
+LOW = Rule("DF202", "nofile-low", "nofile ulimit below the profile's", Severity.WARNING, __name__)
+RULES = (MISSING, LOW)
+
+
+def check(container: Container, ctx: Context) -> Iterator[Report]:
+    want = ctx.profile.nofile
+    if want is None:
+        return
+    current = container.ulimit("nofile")
+    if current is None:
+        yield report(
+            container, MISSING,
+            f"no 'nofile' ulimit; the limit then depends on the host's containerd unit (1024 soft on "
+            f"current packages) ({ctx.profile.described}: {want}:{want})",
+            None, lambda: container.set_ulimit("nofile", want, want),
+            f"set ulimits.nofile to soft {want}, hard {want}")
+        return
+    soft, hard = current.soft, current.hard
+    if soft is None or hard is None:
+        return  # interpolated or malformed: nothing we can compare
+    if soft >= want and hard >= want:
+        return
+    new_hard = max(hard, want)
+    new_soft = min(max(soft, want), new_hard)
+    where = f" ({current.setting.origin})" if current.setting.origin else ""
+    yield report(
+        container, LOW,
+        f"'nofile' ulimit {soft}:{hard}{where} is below {ctx.profile.described}'s {want}",
+        current.setting.span, lambda: container.set_ulimit("nofile", new_soft, new_hard),
+        f"raise ulimits.nofile to soft {new_soft}, hard {new_hard}")
