@@ -78,14 +78,14 @@ def is_dockerfile(name: str) -> bool:
     return low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
 
 
-def find_sources() -> tuple[Path, list[Path]]:
+def find_sources(roots: tuple[Path, ...] = SOURCES) -> tuple[Path, list[Path]]:
     """Return the source root and its Compose files (sorted), the first root that has any."""
-    for root in SOURCES:
+    for root in roots:
         if root.is_dir():
             files = sorted(p for p in root.rglob("*") if p.name in COMPOSE_NAMES and p.is_file())
             if files:
                 return root, files
-    raise SystemExit(f"bench: no Compose files in any of: {', '.join(map(str, SOURCES))}")
+    raise SystemExit(f"bench: no Compose files in any of: {', '.join(map(str, roots))}")
 
 
 def companions_for(compose: Path, all_compose_dirs: set[Path]) -> list[Path]:
@@ -112,8 +112,8 @@ class Repo:
     stdin_file: Path  # absolute path of the real file fed on stdin
 
 
-def build_repo(n_files: int, rebuild: bool) -> Repo:
-    source, files = find_sources()
+def build_repo(n_files: int, rebuild: bool, source_dir: Path | None = None) -> Repo:
+    source, files = find_sources((source_dir.resolve(),) if source_dir else SOURCES)
     dirs = {f.parent for f in files}
     per_source = [(f, companions_for(f, dirs)) for f in files]
     stamp = {
@@ -393,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per row, median reported (default 5)")
     ap.add_argument("--peer-repeat", type=int, help="timed runs for peer rows (default: --repeat)")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds allowed for one run (default 1200)")
+    ap.add_argument("--source", type=Path, help="take the Compose files from this directory instead")
     ap.add_argument("--rebuild", action="store_true", help="rebuild bench/.work/repo/ even if current")
     ap.add_argument("--only", default="", help="comma list of groups: baseline,dockfix,compose-lint,dclint,hadolint")
     ap.add_argument("--dockfix", help="dockfix executable (default: PATH, else python -m rewriter)")
@@ -409,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if only - groups:
         ap.error(f"--only: unknown group(s) {', '.join(sorted(only - groups))}")
 
-    repo = build_repo(args.files, args.rebuild)
+    repo = build_repo(args.files, args.rebuild, args.source)
     n_compose, n_docker, n_other = len(repo.compose), len(repo.dockerfiles), repo.n_other
     compose_paths = [str(p) for p in repo.compose]
     docker_paths = [str(p) for p in repo.dockerfiles]

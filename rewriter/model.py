@@ -114,3 +114,10 @@ class Container(Protocol):
 
     def pids_limits(self) -> list[Setting]: ...
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix: ...
+
+    # Go runtime settings (issue: go-aware remediation). Surfaces implement these too:
+    # def image(self) -> str | None            image reference as written ("golang:1.24", "$IMG")
+    # def env(self) -> dict[str, Setting]       environment variables set on the container
+    # def set_env(self, name: str, value: str) -> Fix   add or replace, in the style in use
+    # def remove_env(self, name: str) -> Fix
+    # def cpu_limit(self) -> Setting | None     cpus / deploy.resources.limits.cpus / --cpus
