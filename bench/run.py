@@ -12,7 +12,7 @@ What it does:
 
 1. Builds ``bench/.work/repo/`` (git-ignored): ``--files N`` directories ``svc0001/`` ... each holding
    one real Compose file, byte for byte, cycled from ``fixtures/real/`` (if it has any Compose files)
-   or else ``../shared/corpus/awesome-compose/``. The file keeps its original name (``compose.yaml``,
+   or else ``../shared/corpus/awesome-compose/`` (``--source DIR`` to choose). The file keeps its original name (``compose.yaml``,
    ``compose.yml``, ``docker-compose.y[a]ml``) and the other files of the same example (its
    Dockerfiles, for hadolint and for dockfix's build contexts, and any YAML it includes or extends)
    are copied beside it at their original relative paths.

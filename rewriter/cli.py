@@ -93,12 +93,12 @@ def _rule(code: str | None) -> int:
         for rule in RULES.values():
             print(f"{rule.code}  {rule.name:<24} {rule.summary}")
         return EXIT_OK
-    rule = RULES.get(code.upper())
-    if rule is None:
+    found = RULES.get(code.upper())
+    if found is None:
         print(f"dockfix: unknown rule '{code}' (see 'dockfix rule')", file=sys.stderr)
         return EXIT_ERROR
-    module = importlib.import_module(rule.module)
-    print(f"{rule.code} ({rule.name}): {rule.summary}\n")
+    module = importlib.import_module(found.module)
+    print(f"{found.code} ({found.name}): {found.summary}\n")
     print((module.__doc__ or "").strip())
     return EXIT_OK
 

@@ -102,5 +102,5 @@ def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str |
                 continue
             if excluded is not None and excluded.match_file(os.path.relpath(full, root)):  # type: ignore[attr-defined]
                 continue
-            found.append(Target(full, kind))
+            found.append(Target(os.path.normpath(full), kind))
     yield from found

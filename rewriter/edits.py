@@ -22,6 +22,10 @@ class Edit:
     start: int  # str offsets into SourceFile.text
     end: int
     content: str = ""
+    # Among insertions at one offset, lower ``order`` goes first. Block YAML uses minus the
+    # indentation, so a nested key lands right after its parent's content, before a sibling
+    # of the parent inserted at the same point.
+    order: int = 0
 
     @property
     def is_insertion(self) -> bool:
@@ -80,8 +84,8 @@ class Fix:
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply edits back to front. Insertions at one offset keep the order they were given in."""
-    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, p[0]))
+    """Apply edits in offset order; insertions at one offset go by ``order``, then as given."""
+    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, p[1].order, p[0]))
     out: list[str] = []
     pos = 0
     for _, edit in ordered:

@@ -94,7 +94,7 @@ class Config:
 
 
 def _line_of(text: str, key: str) -> int:
-    m = re.search(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
+    m = re.search(rf"(?:^\s*|\.)[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 
@@ -128,7 +128,8 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
         # a user profile named like a built-in extends the built-in of that name by default
         if parent is None and kind == "user" and current in BUILTIN_PROFILES and current not in chain[:-1]:
             layers.append(BUILTIN_PROFILES[current])
-            parent = BUILTIN_PROFILES[current].get("extends")  # type: ignore[assignment]
+            builtin_parent = BUILTIN_PROFILES[current].get("extends")
+            parent = builtin_parent if isinstance(builtin_parent, str) else None
         current = parent
     for layer in reversed(layers):
         merged.update({k: v for k, v in layer.items() if k != "extends"})

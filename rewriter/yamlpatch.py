@@ -281,14 +281,14 @@ class Patcher:
             node, path = entry.value, path + (key,)
         raise Refusal("empty key path")
 
-    def _plan_direct(self, entry: Entry, path: Path, rest: tuple[str, ...], action: Action) -> Plan | None:
+    def _plan_direct(self, entry: Entry, path: Path, rest: tuple[str | int, ...], action: Action) -> Plan | None:
         """The in-place edit of a shared node; None when it cannot be planned cleanly."""
         try:
             if not rest:
                 return self._plan_value(entry, path, action)
             node = entry.value
             for j, key in enumerate(rest):
-                if not is_mapping(node):
+                if not is_mapping(node) or not isinstance(key, str):
                     return None
                 sub = resolved_entries(node).get(key)
                 if sub is None:
@@ -303,7 +303,7 @@ class Patcher:
         return None
 
     # -- primitive plans --------------------------------------------------------------------
-    def _plan_insert(self, mapping: Node, path: Path, keys: tuple[str, ...], action: Action) -> Plan:
+    def _plan_insert(self, mapping: Node, path: Path, keys: tuple[str | int, ...], action: Action) -> Plan:
         """Insert ``keys[0]`` (with any deeper keys) into ``mapping``."""
         value = _build_value(keys[1:], action)
         flow = is_flow(mapping)
@@ -377,7 +377,7 @@ class Patcher:
         edit = Edit(colon + 1, end, rendered)
         return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
 
-    def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str, ...], action: Action) -> Plan:
+    def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str | int, ...], action: Action) -> Plan:
         """Give this mapping its own copy of ``entry`` (inherited or aliased) with the change made."""
         copy = self._copy(entry.value)
         flow = is_flow(node)
@@ -448,8 +448,8 @@ class Patcher:
         nl = self.style.newline
         line = " " * col + key + ":" + self._render_block_value(value, col)
         if pos == len(self.text) and not self.text.endswith("\n"):
-            return Edit(pos, pos, nl + line)
-        return Edit(pos, pos, line + nl)
+            return Edit(pos, pos, nl + line, order=-col)
+        return Edit(pos, pos, line + nl, order=-col)
 
     def _append_item(self, seq: Node, action: Action) -> Edit:
         hint = action.quote_hint or _sibling_quote(seq)
@@ -473,8 +473,8 @@ class Patcher:
         line = " " * dash + "-" + self._render_block_item(value, dash)
         pos = self._line_end(self.content_end(seq))
         if pos == len(self.text) and not self.text.endswith("\n"):
-            return Edit(pos, pos, self.style.newline + line)
-        return Edit(pos, pos, line + self.style.newline)
+            return Edit(pos, pos, self.style.newline + line, order=-dash - 1)
+        return Edit(pos, pos, line + self.style.newline, order=-dash - 1)
 
     def _last_pair_end(self, mapping: Node) -> int:
         key, value = mapping.value[-1]
@@ -564,7 +564,7 @@ def _render_flow(value: RValue) -> str:
     return "[" + ", ".join(_render_flow(v) for v in value.items) + "]"
 
 
-def _build_value(keys: tuple[str, ...], action: Action) -> object:
+def _build_value(keys: tuple[str | int, ...], action: Action) -> object:
     if action.op == "append":
         leaf: object = [action.value]
     elif action.op == "set":
@@ -582,7 +582,7 @@ def _intent(path: Path, action: Action) -> Intent:
     return Intent(action.op, path, action.value)
 
 
-def _apply_to_render(copy: RValue, keys: tuple[str, ...], action: Action, patcher: Patcher, flow: bool) -> None:
+def _apply_to_render(copy: RValue, keys: tuple[str | int, ...], action: Action, patcher: Patcher, flow: bool) -> None:
     node = copy
     for j, key in enumerate(keys):
         if not isinstance(node, RMap):

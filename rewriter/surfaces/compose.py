@@ -142,10 +142,10 @@ class ComposeService:
                 if not is_scalar(item) or not isinstance(scalar_value(item), str):
                     continue
                 text = str(item.value)
-                target, _, opts = text.partition(":")
+                path, _, opts = text.partition(":")
                 keys: tuple[str | int, ...] = ("tmpfs",) if is_scalar(node) else ("tmpfs", index)
                 span = Span(item.start_mark.index, item.end_mark.index)
-                mounts.append(TmpfsMount(target, parse_tmpfs_options(opts),
+                mounts.append(TmpfsMount(path, parse_tmpfs_options(opts),
                                          Setting("tmpfs", text, span, keys, origin), "short"))
         found = self._lookup(("volumes",))
         if found is not None and is_sequence(found[0]):
@@ -158,11 +158,11 @@ class ComposeService:
                 if kind is None or target is None or scalar_value(kind.value) != "tmpfs":
                     continue
                 options: list[tuple[str, str]] = []
-                tmpfs = entries.get("tmpfs")
-                if tmpfs is not None and is_mapping(tmpfs.value):
-                    for name, opt in resolved_entries(tmpfs.value).items():
+                tmpfs_opts = entries.get("tmpfs")
+                if tmpfs_opts is not None and is_mapping(tmpfs_opts.value):
+                    for opt_name, opt in resolved_entries(tmpfs_opts.value).items():
                         if is_scalar(opt.value):
-                            options.append((name, str(opt.value.value)))
+                            options.append((opt_name, str(opt.value.value)))
                 span = Span(item.start_mark.index, self.patcher.content_end(item))
                 mounts.append(TmpfsMount(str(target.value.value), tuple(options),
                                          Setting("volumes", str(target.value.value), span,

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def run_cli(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
+    """Run ``dockfix`` in-process: returns (exit code, stdout bytes, stderr text)."""
+    from rewriter.cli import main
+
+    def run(*argv: str, stdin: bytes | None = None, cwd: Path | None = None) -> tuple[int, bytes, str]:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        if stdin is not None:
+            import io
+
+            class _Stdin:
+                buffer = io.BytesIO(stdin)
+
+            monkeypatch.setattr(sys, "stdin", _Stdin())
+        monkeypatch.delenv("DOCKFIX_PROFILE", raising=False)
+        monkeypatch.delenv("DOCKFIX_OUTPUT_FORMAT", raising=False)
+        code = main(list(argv) + ["--jobs", "1"] if argv and argv[0] in ("check", "diff", "apply") else list(argv))
+        out, err = capsysbinary.readouterr()
+        return code, out, err.decode("utf-8", "replace")
+
+    return run
+
+
+def fixture_cases(surface: str) -> list[Path]:
+    base = FIXTURES / surface
+    return sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+
+def input_file(case: Path) -> Path:
+    (found,) = [p for p in case.iterdir() if p.name.startswith("input.")]
+    return found
+
+
+os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")

@@ -1,0 +1,235 @@
+"""The command line as users run it: exit codes, stdin, output formats, diffs git applies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+
+BASIC = (FIXTURES / "compose" / "basic" / "input.yaml").read_bytes()
+BASIC_FIXED = (FIXTURES / "compose" / "basic" / "expected.prod.yaml").read_bytes()
+COMPLIANT = (FIXTURES / "compose" / "compliant" / "input.yaml").read_bytes()
+BROKEN = b"services:\n  api:\n    image: [unclosed\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "compose.yaml").write_bytes(BASIC)
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "docker-compose.yml").write_bytes(COMPLIANT)
+    (tmp_path / "notes.yaml").write_bytes(b"services: {}\n")  # not a Compose file name: not walked
+    return tmp_path
+
+
+def test_check_exit_codes(run_cli, project: Path) -> None:
+    code, out, err = run_cli("check", str(project / "ok"))
+    assert code == 0 and out == b"" and "All checks passed" in err
+    code, out, _ = run_cli("check", str(project))
+    assert code == 1
+    lines = out.decode().splitlines()
+    assert lines and all(line.startswith(str(project / "app" / "compose.yaml") + ":") or
+                         line.startswith(os.path.relpath(project / "app" / "compose.yaml")) for line in lines)
+    assert any(" DF101 [*] service 'web': no tmpfs on '/tmp'" in line for line in lines)
+
+
+def test_check_reports_line_and_column(run_cli, project: Path) -> None:
+    code, out, _ = run_cli("check", "--select", "DF301", "app/compose.yaml", cwd=project)
+    assert code == 1
+    assert out.decode().startswith("app/compose.yaml:2:3: DF301 [*] service 'web': no memory limit")
+
+
+def test_apply_writes_keeps_mode_and_is_idempotent(run_cli, project: Path) -> None:
+    target = project / "app" / "compose.yaml"
+    os.chmod(target, 0o640)
+    code, _, err = run_cli("apply", str(project))
+    assert code == 0, err
+    assert target.read_bytes() == BASIC_FIXED
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
+    assert (project / "ok" / "docker-compose.yml").read_bytes() == COMPLIANT
+    assert not [p for p in (project / "app").iterdir() if p.name.startswith(".dockfix-")]
+    code, out, _ = run_cli("diff", str(project))
+    assert (code, out) == (0, b"")
+    code, out, _ = run_cli("check", str(project))
+    assert (code, out) == (0, b"")
+
+
+def test_apply_exit_one_when_findings_remain(run_cli, tmp_path: Path) -> None:
+    # pids_limit -1 is raised only by an unsafe fix: it remains after a plain apply
+    f = tmp_path / "compose.yaml"
+    f.write_bytes((FIXTURES / "compose" / "compliant" / "input.yaml").read_bytes().replace(b"pids_limit: 1024", b"pids_limit: -1"))
+    code, out, err = run_cli("apply", str(f))
+    assert code == 1
+    assert b"DF402" in out and "more fixable" not in err
+    code, _, _ = run_cli("apply", "--unsafe-fixes", str(f))
+    assert code == 0
+    assert b"pids_limit: 512" in f.read_bytes()
+
+
+def test_diff_is_git_applicable(run_cli, project: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    code, out, _ = run_cli("diff", ".", cwd=project)
+    assert code == 1
+    assert out.startswith(b"--- a/app/compose.yaml\n+++ b/app/compose.yaml\n")
+    from unidiff import PatchSet
+
+    patch = PatchSet(out.decode())
+    assert [p.path for p in patch] == ["app/compose.yaml"]
+    (project / "change.diff").write_bytes(out)
+    subprocess.run(["git", "apply", "--check", "change.diff"], cwd=project, check=True)
+    subprocess.run(["git", "apply", "change.diff"], cwd=project, check=True)
+    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
+
+
+@pytest.mark.parametrize("case", ["crlf", "no-final-newline", "bom"])
+def test_diff_applies_byte_exact_on_odd_files(run_cli, tmp_path: Path, case: str) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    src = FIXTURES / "compose" / case
+    (tmp_path / "compose.yaml").write_bytes((src / "input.yaml").read_bytes())
+    code, out, _ = run_cli("diff", "compose.yaml", cwd=tmp_path)
+    assert code == 1
+    (tmp_path / "p.diff").write_bytes(out)
+    subprocess.run(["git", "apply", "p.diff"], cwd=tmp_path, check=True)
+    assert (tmp_path / "compose.yaml").read_bytes() == (src / "expected.prod.yaml").read_bytes()
+
+
+def test_stdin_apply_prints_whole_fixed_text(run_cli) -> None:
+    code, out, err = run_cli("apply", "-", "--stdin-filename", "compose.yaml", stdin=BASIC)
+    assert out == BASIC_FIXED
+    assert code == 0, err
+    code, out, _ = run_cli("apply", "-", "--stdin-filename", "compose.yaml", stdin=COMPLIANT)
+    assert (code, out) == (0, COMPLIANT)
+
+
+def test_stdin_check_and_diff(run_cli) -> None:
+    code, out, _ = run_cli("check", "-", "--stdin-filename", "svc/compose.yaml", stdin=BASIC)
+    assert code == 1 and out.startswith(b"svc/compose.yaml:")
+    code, out, _ = run_cli("diff", "-", "--stdin-filename", "compose.yaml", stdin=BASIC)
+    assert code == 1 and out.startswith(b"--- a/compose.yaml\n")
+
+
+def test_stdin_broken_yaml_echoes_input_and_exits_2(run_cli) -> None:
+    code, out, err = run_cli("apply", "-", "--stdin-filename", "compose.yaml", "--exit-zero", stdin=BROKEN)
+    assert code == 2
+    assert out == BROKEN
+    assert err.startswith("compose.yaml:4:1: invalid YAML") or "compose.yaml:3:" in err
+
+
+def test_broken_file_reported_and_others_still_fixed(run_cli, project: Path) -> None:
+    bad = project / "bad" / "compose.yaml"
+    bad.parent.mkdir()
+    bad.write_bytes(BROKEN)
+    code, _, err = run_cli("apply", ".", cwd=project)
+    assert code == 2
+    assert bad.read_bytes() == BROKEN
+    line = [ln for ln in err.splitlines() if ln.startswith("bad/compose.yaml:")][0]
+    assert line.split(":")[1:3] == ["4", "1"] or line.split(":")[1] == "3"
+    assert "invalid YAML" in line
+    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
+
+
+def test_json_output_shape(run_cli) -> None:
+    code, out, _ = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--output-format", "json", stdin=BASIC)
+    assert code == 1
+    items = json.loads(out)
+    assert {i["code"] for i in items} == {"DF101", "DF201", "DF301", "DF302", "DF401"}
+    first = items[0]
+    assert set(first) == {"code", "message", "severity", "filename", "location", "end_location", "fix"}
+    assert first["severity"] in ("error", "warning", "info")
+    assert set(first["location"]) == {"row", "column"} and first["location"]["row"] >= 1
+    assert set(first["fix"]) == {"applicability", "message", "edits"}
+    assert first["fix"]["applicability"] == "safe"
+    edit = first["fix"]["edits"][0]
+    assert set(edit) == {"content", "location", "end_location"}
+
+
+def test_json_empty_list_when_clean(run_cli) -> None:
+    code, out, _ = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--output-format", "json", stdin=COMPLIANT)
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_github_format(run_cli) -> None:
+    _, out, _ = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--output-format", "github",
+                        "--select", "DF401", stdin=BASIC)
+    assert out.decode() == ("::warning title=dockfix (DF401),file=compose.yaml,line=2,col=3,endLine=2,endColumn=6::"
+                            "compose.yaml:2:3: DF401 service 'web': no pids limit; threads and processes are "
+                            "unbounded (profile prod: 512)\n")
+
+
+def test_select_ignore_and_unknown_selector(run_cli) -> None:
+    _, out, _ = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--select", "DF1", stdin=BASIC)
+    assert {line.split()[1] for line in out.decode().splitlines()} == {"DF101"}
+    _, out, _ = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--ignore", "DF1,DF2,DF3", stdin=BASIC)
+    assert {line.split()[1] for line in out.decode().splitlines()} == {"DF401"}
+    code, _, err = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--select", "XX9", stdin=BASIC)
+    assert code == 2 and "unknown rule selector 'XX9'" in err
+
+
+def test_profiles_and_unknown_profile(run_cli) -> None:
+    _, out, _ = run_cli("apply", "-", "--stdin-filename", "compose.yaml", "--profile", "dev", stdin=BASIC)
+    assert out == (FIXTURES / "compose" / "basic" / "expected.dev.yaml").read_bytes()
+    code, _, err = run_cli("check", "-", "--stdin-filename", "compose.yaml", "--profile", "qa", stdin=BASIC)
+    assert code == 2 and "unknown profile 'qa'" in err
+
+
+def test_config_profile_and_bad_config(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_bytes(BASIC)
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nprofile = "dev"\n')
+    run_cli("apply", "compose.yaml", cwd=tmp_path)
+    assert (tmp_path / "compose.yaml").read_bytes() == (FIXTURES / "compose" / "basic" / "expected.dev.yaml").read_bytes()
+    (tmp_path / "dockfix.toml").write_text('profile = "prod"\nprofiles.prod.tmpfs-sise = "1g"\n')
+    code, _, err = run_cli("check", "compose.yaml", cwd=tmp_path)
+    assert code == 2
+    assert "dockfix.toml:2:1: profile 'prod': unknown key 'tmpfs-sise'" in err
+
+
+def test_exit_zero_and_exit_non_zero_on_fix(run_cli, tmp_path: Path) -> None:
+    f = tmp_path / "compose.yaml"
+    f.write_bytes(BASIC)
+    assert run_cli("check", "--exit-zero", str(f))[0] == 0
+    assert run_cli("apply", "--exit-non-zero-on-fix", str(f))[0] == 1
+    assert run_cli("apply", "--exit-non-zero-on-fix", str(f))[0] == 0
+
+
+def test_rule_docs(run_cli) -> None:
+    code, out, _ = run_cli("rule", "DF102")
+    assert code == 0 and out.decode().startswith("DF102 (tmpfs-unbounded)") and b"half of the host's RAM" in out
+    code, out, _ = run_cli("rule")
+    assert code == 0 and len(out.decode().splitlines()) >= 9
+    assert run_cli("rule", "DF999")[0] == 2
+
+
+def test_bad_usage_exits_2(run_cli) -> None:
+    assert run_cli("check", "--output-format", "xml")[0] == 2
+    assert run_cli()[0] == 2
+
+
+def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_bytes(BASIC)
+    proc = subprocess.run([sys.executable, "-m", "rewriter", "apply", "-", "--stdin-filename", "compose.yaml"],
+                          input=BASIC, capture_output=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == BASIC_FIXED
+
+
+def test_stdin_run_imports_no_heavy_modules(tmp_path: Path) -> None:
+    code = ("import sys, io\nsys.argv=['dockfix']\nfrom rewriter.cli import main\n"
+            "sys.stdin = io.TextIOWrapper(io.BytesIO(%r))\n"
+            "rc = main(['apply','-','--stdin-filename','compose.yaml'])\n"
+            "heavy = [m for m in ('libcst','dockerfile','jsonschema','pathspec','unidiff','concurrent.futures') if m in sys.modules]\n"
+            "sys.stderr.write(repr(heavy))\n" % BASIC)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stderr.decode().strip().endswith("[]"), proc.stderr
