@@ -118,6 +118,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         elif command == "apply":
             if result.job.stdin is not None:
                 stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())
+                changed += new_text is not None
             elif new_text is not None:
                 try:
                     write_atomic(src.path, result.data, src.with_text(new_text).to_bytes())

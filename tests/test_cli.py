@@ -233,3 +233,17 @@ def test_stdin_run_imports_no_heavy_modules(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stderr.decode().strip().endswith("[]"), proc.stderr
+
+
+def test_directory_walk_respects_gitignore(run_cli, tmp_path: Path) -> None:
+    for d in ("kept", "ignored", "node_modules"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "compose.yaml").write_bytes(BASIC)
+    (tmp_path / "kept" / "docker-compose.prod.yml").write_bytes(BASIC)
+    (tmp_path / "kept" / "stack.yml").write_bytes(BASIC)
+    (tmp_path / ".gitignore").write_text("ignored/\n")
+    _, out, _ = run_cli("check", "--select", "DF401", ".", cwd=tmp_path)
+    assert sorted({line.split(":")[0] for line in out.decode().splitlines()}) == [
+        "kept/compose.yaml", "kept/docker-compose.prod.yml"]
+    _, out, _ = run_cli("check", "--select", "DF401", "--no-respect-gitignore", ".", cwd=tmp_path)
+    assert "ignored/compose.yaml" in out.decode()
