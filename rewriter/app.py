@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import replace
 
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
@@ -12,6 +15,9 @@ from rewriter.errors import ConfigError, DockfixError
 from rewriter.profiles import Config, ConfigFinder
 from rewriter.runner import Done, Failed, Job, Result, Skipped, run_all, write_atomic
 from rewriter.source import SourceFile
+
+if TYPE_CHECKING:
+    from rewriter.cache import Cache
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -76,8 +82,93 @@ def run(args: argparse.Namespace) -> int:
         for p in missing:
             jobs.append(Job(p, kind_of(p, explicit=True) or "compose", options_for(p), fix))
     workers = args.jobs or os.cpu_count() or 1
-    results = run_all(jobs, workers)
-    return report(args, results)
+    caches = None if args.no_cache or "-" in paths else Caches()
+    pending: list[Job] = []
+    cached: dict[int, Result] = {}
+    for n, job in enumerate(jobs):
+        hit = caches.lookup(job) if caches is not None else None
+        if isinstance(hit, Done):
+            cached[n] = hit
+        else:
+            pending.append(hit if isinstance(hit, Job) else job)
+    progress = _progress_bar() if len(pending) >= 200 and sys.stderr.isatty() and not args.quiet else None
+    ran = iter(run_all(pending, workers, progress))
+    results = [cached[n] if n in cached else next(ran) for n in range(len(jobs))]
+    status = report(args, results)
+    if caches is not None:
+        caches.store(results, command)
+    return status
+
+
+class Caches:
+    """One cache file per distinct set of options in this run."""
+
+    def __init__(self) -> None:
+        from rewriter.cache import project_root
+
+        self.root = project_root(os.getcwd())
+        self._by_options: dict[int, Cache] = {}
+
+    def _cache(self, options: Options) -> Cache:
+        from rewriter.cache import Cache, options_key
+
+        found = self._by_options.get(id(options))
+        if found is None:
+            found = Cache.open(self.root, options_key(options))
+            self._by_options[id(options)] = found
+        return found
+
+    def lookup(self, job: Job) -> Done | Job | None:
+        """A cached result, the job with its bytes read (a miss), or None when unreadable."""
+        if job.kind == "unknown":
+            return None
+        try:
+            with open(job.path, "rb") as fh:
+                data = fh.read(MAX_CACHED_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_CACHED_BYTES:
+            return None
+        findings = self._cache(job.options).get(job.path, data)
+        if findings is not None and not (job.fix and any(
+                f.fix is not None and job.options.applies(f.fix) and not f.refused for f in findings)):
+            try:
+                src = SourceFile.from_bytes(job.path, data)
+            except DockfixError:
+                return None
+            from rewriter.engine import FileOutcome
+
+            return Done(job, data, FileOutcome(job.path, src, findings=list(findings)))
+        return replace(job, data=data)
+
+    def store(self, results: list[Result], command: str) -> None:
+        for result in results:
+            if not isinstance(result, Done) or result.job.stdin is not None:
+                continue
+            outcome = result.outcome
+            cache = self._cache(result.job.options)
+            if outcome.new_text is None:
+                cache.put(result.job.path, result.data, outcome.findings)
+            elif command == "apply" and result.written:
+                cache.put(result.job.path, outcome.src.with_text(outcome.new_text).to_bytes(), outcome.findings)
+        for cache in self._by_options.values():
+            cache.save()
+
+
+MAX_CACHED_BYTES = 1024 * 1024
+
+
+def _progress_bar() -> Callable[[int, int], None]:
+    width = 30
+
+    def show(done: int, total: int) -> None:
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\r" + " " * (width + 24) + "\r")
+        sys.stderr.flush()
+
+    return show
 
 
 def report(args: argparse.Namespace, results: list[Result]) -> int:
@@ -122,6 +213,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
             elif new_text is not None:
                 try:
                     write_atomic(src.path, result.data, src.with_text(new_text).to_bytes())
+                    result.written = True
                     changed += 1
                 except DockfixError as err:
                     errors += 1

@@ -26,6 +26,7 @@ class Job:
     options: Options
     fix: bool
     stdin: bytes | None = None  # the content, when read from standard input
+    data: bytes | None = None  # the content, when already read (for the cache)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Done:
     job: Job
     data: bytes  # the bytes as read
     outcome: FileOutcome
+    written: bool = False  # set once the fixed text is on disk
 
 
 @dataclass
@@ -51,8 +53,9 @@ Result = Done | Failed | Skipped
 
 
 def read_input(job: Job) -> bytes:
-    if job.stdin is not None:
-        data = job.stdin
+    given = job.stdin if job.stdin is not None else job.data
+    if given is not None:
+        data = given
     else:
         try:
             st = os.stat(job.path)

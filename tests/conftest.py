@@ -13,9 +13,12 @@ sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture
-def run_cli(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
+def run_cli(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch,
+            tmp_path_factory: pytest.TempPathFactory):
     """Run ``dockfix`` in-process: returns (exit code, stdout bytes, stderr text)."""
     from rewriter.cli import main
+
+    cache_dir = tmp_path_factory.mktemp("cache")
 
     def run(*argv: str, stdin: bytes | None = None, cwd: Path | None = None) -> tuple[int, bytes, str]:
         if cwd is not None:
@@ -27,6 +30,7 @@ def run_cli(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.Monk
                 buffer = io.BytesIO(stdin)
 
             monkeypatch.setattr(sys, "stdin", _Stdin())
+        monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache_dir))
         monkeypatch.delenv("DOCKFIX_PROFILE", raising=False)
         monkeypatch.delenv("DOCKFIX_OUTPUT_FORMAT", raising=False)
         code = main(list(argv) + ["--jobs", "1"] if argv and argv[0] in ("check", "diff", "apply") else list(argv))

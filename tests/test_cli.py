@@ -247,3 +247,31 @@ def test_directory_walk_respects_gitignore(run_cli, tmp_path: Path) -> None:
         "kept/compose.yaml", "kept/docker-compose.prod.yml"]
     _, out, _ = run_cli("check", "--select", "DF401", "--no-respect-gitignore", ".", cwd=tmp_path)
     assert "ignored/compose.yaml" in out.decode()
+
+
+def test_cache_reuses_results_and_notices_changes(run_cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter import engine
+
+    calls: list[str] = []
+    real = engine.process
+
+    def counting(kind, src, options, *, fix):  # type: ignore[no-untyped-def]
+        calls.append(src.path)
+        return real(kind, src, options, fix=fix)
+
+    monkeypatch.setattr("rewriter.runner.process", counting)
+    first = run_cli("check", ".", cwd=project)
+    assert len(calls) == 2
+    second = run_cli("check", ".", cwd=project)
+    assert len(calls) == 2 and second == first
+    (project / "ok" / "docker-compose.yml").write_bytes(BASIC)  # content changed: re-checked
+    code, out, _ = run_cli("check", ".", cwd=project)
+    assert len(calls) == 3 and out.count(b"DF401") == 2
+    run_cli("check", "--no-cache", ".", cwd=project)
+    assert len(calls) == 5
+    # apply must not trust a cached "findings remain" result: it runs and fixes
+    run_cli("apply", ".", cwd=project)
+    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
+    calls.clear()
+    code, out, _ = run_cli("check", ".", cwd=project)
+    assert (code, out, calls) == (0, b"", [])

@@ -1,0 +1,90 @@
+"""A per-project cache of check results, so an unchanged file is not parsed again.
+
+Like ruff's and black's: one file per (dockfix version, options) under ``.dockfix_cache/`` at the
+project root, mapping each path to the SHA-256 of the content it was checked with and the
+findings. A hit needs the same content, so edits, checkouts and touch-without-change all behave.
+The file is written atomically; a corrupt or foreign cache is ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+
+from rewriter import __version__
+from rewriter.engine import Finding, Options
+
+CACHE_DIR = ".dockfix_cache"
+ROOT_MARKERS = (".git", "pyproject.toml", "dockfix.toml", ".dockfix.toml")
+
+
+def project_root(start: str) -> str:
+    """The closest directory at or above ``start`` with a VCS or config marker, else ``start``."""
+    current = os.path.abspath(start)
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in ROOT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.abspath(start)
+        current = parent
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Cache:
+    path: str
+    entries: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)
+    dirty: bool = False
+
+    @classmethod
+    def open(cls, root: str, kind_options: str) -> Cache:
+        key = digest(f"{__version__}\0{kind_options}".encode())[:16]
+        directory = os.environ.get("DOCKFIX_CACHE_DIR") or os.path.join(root, CACHE_DIR)
+        path = os.path.join(directory, __version__, f"{key}.pickle")
+        cache = cls(path)
+        try:
+            with open(path, "rb") as fh:
+                loaded = pickle.load(fh)
+            if isinstance(loaded, dict):
+                cache.entries = loaded
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            pass
+        return cache
+
+    def get(self, path: str, data: bytes) -> list[Finding] | None:
+        entry = self.entries.get(os.path.abspath(path))
+        if entry is None or entry[0] != digest(data):
+            return None
+        return entry[1]
+
+    def put(self, path: str, data: bytes, findings: list[Finding]) -> None:
+        self.entries[os.path.abspath(path)] = (digest(data), findings)
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        directory = os.path.dirname(self.path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            gitignore = os.path.join(os.path.dirname(directory), ".gitignore")
+            if not os.path.exists(gitignore):
+                with open(gitignore, "w", encoding="utf-8") as fh:
+                    fh.write("# created by dockfix\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(self.entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written is only a slower next run
+
+
+def options_key(options: Options) -> str:
+    return repr(options)
