@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import os
+
+from rewriter.source import display_path
 
 NO_NEWLINE = "\\ No newline at end of file\n"
-
-
-def display_path(path: str) -> str:
-    """The path relative to the working directory, with forward slashes (git's a/ b/ form)."""
-    if path in ("-", ""):
-        return path
-    rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
-    return rel.replace(os.sep, "/")
 
 
 def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:

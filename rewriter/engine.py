@@ -87,7 +87,9 @@ def analyse(kind: str, src: SourceFile, options: Options) -> Analysis:
 
     loaded = surfaces.load(kind, src)
     containers, model = loaded.containers, loaded.model
-    ctx = Context(profile=options.profile)
+    import os
+
+    ctx = Context(profile=options.profile, directory=os.path.dirname(os.path.abspath(src.path)))
     reports: list[Report] = []
     for container in containers:
         for check, rules in TRANSFORMS:

@@ -15,21 +15,12 @@ class DockfixError(Exception):
 
     def render(self) -> str:
         """Return ``path:line:col: message`` (parts that are unknown are left out)."""
-        where = _display(self.path) if self.path else "<unknown>"
+        from rewriter.source import display_path
+
+        where = display_path(self.path) if self.path else "<unknown>"
         if self.line:
             where += f":{self.line}:{self.column or 1}"
         return f"{where}: {self.message}"
-
-
-def _display(path: str) -> str:
-    """Paths under the working directory are shown relative to it, like the findings."""
-    import os
-
-    if os.path.isabs(path):
-        rel = os.path.relpath(path)
-        if not rel.startswith(".."):
-            return rel.replace(os.sep, "/")
-    return path
 
 
 class ConfigError(DockfixError):

@@ -66,6 +66,17 @@ class Ulimit:
 
 
 @dataclass(frozen=True)
+class Mount:
+    """A bind mount or volume (not tmpfs): ``source:target[:ro]`` or the long syntax."""
+
+    source: str
+    target: str
+    read_only: bool
+    setting: Setting
+    form: str  # "short" or "long"
+
+
+@dataclass(frozen=True)
 class Report:
     """A finding as a transform states it; the engine adds file, line and column."""
 
@@ -96,11 +107,15 @@ class Container(Protocol):
     """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot."""
 
     scope: str  # unique within the file, e.g. "services.api"
+    name: str  # the container's own name, e.g. "api"
     label: str  # for messages, e.g. "service 'api'"
     span: Span  # where findings about missing settings point
 
     def tmpfs(self) -> list[TmpfsMount]: ...
     def volume_targets(self) -> set[str]: ...
+    def mounts(self) -> list[Mount]: ...
+    def add_mount(self, source: str, target: str, read_only: bool) -> Fix: ...
+    def set_mount_read_only(self, mount: Mount) -> Fix: ...
     def add_tmpfs(self, target: str, options: str) -> Fix: ...
     def set_tmpfs_options(self, mount: TmpfsMount, options: str) -> Fix: ...
 

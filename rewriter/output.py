@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from rewriter.diff import display_path
 from rewriter.engine import Finding
-from rewriter.source import SourceFile
+from rewriter.source import SourceFile, display_path
 
 FORMATS = ("concise", "full", "json", "github")
 

@@ -75,7 +75,11 @@ class Profile:
 
     @property
     def described(self) -> str:
-        return f"profile {self.name}" if self.origin == "built-in" else f"profile {self.name} from {self.origin}"
+        if self.origin == "built-in":
+            return f"profile {self.name}"
+        from rewriter.source import display_path
+
+        return f"profile {self.name} from {display_path(self.origin)}"
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,11 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
             raise ConfigError(f"profile '{name}': 'extends' loops ({' -> '.join(chain + [current])})",
                               path=origin_path)
         chain.append(current)
-        raw, kind = _raw_profile(current, user)
+        try:
+            raw, kind = _raw_profile(current, user)
+        except ConfigError as err:
+            err.path = err.path or origin_path
+            raise
         if kind == "user" and current == name:
             origin = origin_path or "config"
         layers.append(raw)
@@ -174,7 +182,7 @@ def _int_or_none(value: object, where: str, path: str, low: int, high: int | Non
 
 def _mode(value: object, where: str, path: str) -> int:
     text = str(value)
-    if isinstance(value, bool) or not re.fullmatch(r"0?[0-7]{3,4}", text):
+    if not isinstance(value, str) or not re.fullmatch(r"0?[0-7]{3,4}", text):
         raise ConfigError(f"{where}: tmpfs-mode '{value}' must be an octal mode written as a string, e.g. \"1777\"", path=path)
     return int(text, 8)
 

@@ -7,11 +7,24 @@ mark is set aside so that parsers see clean text, and it is put back on encoding
 from __future__ import annotations
 
 import bisect
+import os
 from dataclasses import dataclass, field
 
 from rewriter.errors import ParseError
 
 BOM = "\ufeff"
+
+
+def display_path(path: str) -> str:
+    """A path as users see it: relative to the working directory when under it, with '/'."""
+    if path in ("-", ""):
+        return path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path)
+        if rel.startswith(".."):
+            return path
+        return rel.replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/")
 
 
 @dataclass(frozen=True)

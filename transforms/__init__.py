@@ -5,7 +5,7 @@ The registry is this explicit tuple (no registration by import side effect).
 
 from __future__ import annotations
 
-from transforms import memory, pids, tmpfs, ulimits
+from transforms import config_mounts, memory, pids, tmpfs, ulimits
 from transforms.base import Check, Context, Rule
 
 TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
@@ -13,6 +13,7 @@ TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
     (ulimits.check, ulimits.RULES),
     (memory.check, memory.RULES),
     (pids.check, pids.RULES),
+    (config_mounts.check, config_mounts.RULES),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for _, rules in TRANSFORMS for rule in rules}

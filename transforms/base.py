@@ -23,6 +23,7 @@ class Rule:
 @dataclass(frozen=True)
 class Context:
     profile: Profile
+    directory: str = ""  # the directory of the file being fixed (relative paths resolve here)
 
 
 Check = Callable[[Container, Context], Iterator[Report]]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rewriter.edits import Fix
 from rewriter.errors import ParseError
-from rewriter.model import Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Patcher, Plan, Refusal
 from rewriter.yamlview import (
@@ -171,25 +171,57 @@ class ComposeService:
 
     def volume_targets(self) -> set[str]:
         """Container paths that volumes or bind mounts (not tmpfs) already occupy."""
-        targets: set[str] = set()
+        return {m.target.rstrip("/") or "/" for m in self.mounts()}
+
+    def mounts(self) -> list[Mount]:
         found = self._lookup(("volumes",))
+        out: list[Mount] = []
         if found is None or not is_sequence(found[0]):
-            return targets
-        for item in found[0].value:
+            return out
+        origin = found[2]
+        for index, item in enumerate(found[0].value):
+            span = Span(item.start_mark.index, self.patcher.content_end(item))
             if is_scalar(item) and isinstance(item.value, str):
                 parts = item.value.split(":")
-                if len(parts) >= 2:
-                    targets.add(parts[1].rstrip("/") or "/")
-                elif parts[0].startswith("/"):
-                    targets.add(parts[0].rstrip("/") or "/")
+                if len(parts) == 1:  # anonymous volume: "/data"
+                    source, target, mode = "", parts[0], ""
+                else:
+                    source, target, mode = parts[0], parts[1], ":".join(parts[2:])
+                read_only = "ro" in mode.split(",")
+                out.append(Mount(source, target, read_only,
+                                 Setting("volumes", item.value, span, ("volumes", index), origin), "short"))
             elif is_mapping(item):
                 entries = resolved_entries(item)
-                kind = entries.get("type")
-                target = entries.get("target")
-                if target is not None and is_scalar(target.value) and (
-                        kind is None or scalar_value(kind.value) != "tmpfs"):
-                    targets.add(str(target.value.value).rstrip("/") or "/")
-        return targets
+                type_entry = entries.get("type")
+                target_entry = entries.get("target")
+                if target_entry is None or not is_scalar(target_entry.value) or (
+                        type_entry is not None and scalar_value(type_entry.value) == "tmpfs"):
+                    continue
+                src_entry = entries.get("source")
+                ro_entry = entries.get("read_only")
+                long_target = str(target_entry.value.value)
+                out.append(Mount(
+                    str(src_entry.value.value) if src_entry is not None and is_scalar(src_entry.value) else "",
+                    long_target,
+                    ro_entry is not None and scalar_value(ro_entry.value) is True,
+                    Setting("volumes", long_target, span, ("volumes", index), origin), "long"))
+        return out
+
+    def add_mount(self, source: str, target: str, read_only: bool) -> Fix:
+        value = f"{source}:{target}:ro" if read_only else f"{source}:{target}"
+        return self._fix(self.patcher.append(self.base, self.node, ("volumes",), value), "volumes")
+
+    def set_mount_read_only(self, mount: Mount) -> Fix:
+        if mount.form == "long":
+            return self._set(mount.setting.keys + ("read_only",), True)
+        text = str(mount.setting.value)
+        parts = text.split(":")
+        if len(parts) == 2:
+            new = text + ":ro"
+        else:
+            modes = [m for m in parts[2].split(",") if m not in ("rw", "")]
+            new = ":".join(parts[:2] + [",".join(["ro"] + modes)] + parts[3:])
+        return self._set(mount.setting.keys, new)
 
     def add_tmpfs(self, target: str, options: str) -> Fix:
         plan = self.patcher.append(self.base, self.node, ("tmpfs",), f"{target}:{options}")

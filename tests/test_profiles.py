@@ -1,0 +1,174 @@
+"""User profiles ([tool.dockfix.profiles.NAME], dockfix.toml), their validation, and config mounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rewriter.errors import ConfigError
+from rewriter.profiles import BUILTIN_PROFILES, ConfigFinder, parse_config, resolve_profile
+from rewriter.sizes import ByteSize
+
+EDGE = """\
+[tool.dockfix]
+profile = "edge"
+
+[tool.dockfix.profiles.edge]
+extends = "prod"
+mem-limit = "1g"
+tmpfs-size = "128m"
+
+[[tool.dockfix.profiles.edge.config-mounts]]
+services = ["api", "worker*"]
+source = "./config/{profile}/{service}.yaml"
+target = "/etc/app/config.yaml"
+"""
+
+STACK = """\
+services:
+  api:
+    image: example/api
+  worker-1:
+    image: example/worker
+    volumes:
+      - ./config/edge/worker-1.yaml:/etc/app/config.yaml
+  db:
+    image: postgres:16
+    tmpfs:
+      - /tmp:size=64m
+"""
+
+STACK_EDGE = """\
+services:
+  api:
+    image: example/api
+    tmpfs:
+      - /tmp:size=128m,mode=1777
+    ulimits:
+      nofile:
+        soft: 65536
+        hard: 65536
+    mem_limit: 1g
+    memswap_limit: 1g
+    pids_limit: 512
+    volumes:
+      - ./config/edge/api.yaml:/etc/app/config.yaml:ro
+  worker-1:
+    image: example/worker
+    volumes:
+      - ./config/edge/worker-1.yaml:/etc/app/config.yaml:ro
+    tmpfs:
+      - /tmp:size=128m,mode=1777
+    ulimits:
+      nofile:
+        soft: 65536
+        hard: 65536
+    mem_limit: 1g
+    memswap_limit: 1g
+    pids_limit: 512
+  db:
+    image: postgres:16
+    tmpfs:
+      - /tmp:size=64m
+    ulimits:
+      nofile:
+        soft: 65536
+        hard: 65536
+    mem_limit: 1g
+    memswap_limit: 1g
+    pids_limit: 512
+"""
+
+
+def test_builtin_profiles_resolve() -> None:
+    prod = resolve_profile("prod", {})
+    assert (prod.tmpfs_size, prod.nofile, prod.mem_limit, prod.swap_off, prod.pids_limit) == (
+        ByteSize.parse_docker("64m"), 65536, ByteSize.parse_docker("512m"), True, 512)
+    assert resolve_profile("staging", {}).mem_limit == prod.mem_limit
+    dev = resolve_profile("dev", {})
+    assert (dev.tmpfs_size, dev.mem_limit, dev.swap_off, dev.pids_limit) == (ByteSize.parse_docker("256m"), None, False, None)
+    assert set(BUILTIN_PROFILES) == {"prod", "staging", "dev"}
+
+
+def test_user_profile_extends_and_overrides() -> None:
+    config = parse_config("pyproject.toml", EDGE)
+    assert config is not None
+    edge = config.resolve_profile()
+    assert edge.name == "edge" and edge.mem_limit == ByteSize(1024**3) and edge.tmpfs_size == ByteSize(128 * 1024**2)
+    assert edge.nofile == 65536 and edge.pids_limit == 512
+    assert edge.config_mounts[0].services == ("api", "worker*")
+
+
+def test_user_profile_named_like_a_builtin_layers_on_it() -> None:
+    config = parse_config("dockfix.toml", '[profiles.prod]\npids-limit = 2048\n')
+    assert config is not None
+    prod = config.resolve_profile("prod")
+    assert prod.pids_limit == 2048 and prod.mem_limit == ByteSize.parse_docker("512m")
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[profiles.x]\nmem-limit = "512Mi"\n', "'512Mi' is not a size Docker accepts"),
+    ('[profiles.x]\nnofile = 2000000\n', "nofile: 2000000 is out of range"),
+    ('[profiles.x]\nswap = "no"\n', "swap must be \"off\" or \"keep\""),
+    ('[profiles.x]\ntmpfs-mode = 1777\n', "tmpfs-mode '1777' must be an octal mode written as a string"),
+    ('[profiles.x]\nextends = "y"\n', "unknown profile 'y'"),
+    ('[profiles.x]\nextends = "x"\n', "'extends' loops"),
+    ('[profiles.x]\ngomemlimit-ratio = 2\n', "gomemlimit-ratio must be a number between 0.1 and 1.0"),
+    ('[profiles.x]\nmemlimit = "1g"\n', "unknown key 'memlimit'"),
+    ('colour = "red"\n', "unknown key 'colour'"),
+    ('[[profiles.x.config-mounts]]\nsource = "a"\ntarget = "relative"\n', "needs 'source' and an absolute 'target'"),
+    ('profile = [\n', "invalid TOML"),
+])
+def test_bad_config_is_an_error_naming_the_key(body: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config("dockfix.toml", body)
+    assert message in err.value.message
+    assert err.value.path == "dockfix.toml"
+
+
+def test_closest_config_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nprofile = "dev"\n')
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / ".dockfix.toml").write_text('profile = "staging"\n')
+    (tmp_path / "svc" / "dockfix.toml").write_text('profile = "prod"\n')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.dockfix]
+    finder = ConfigFinder()
+    assert finder.for_path(str(tmp_path / "svc" / "compose.yaml")).profile == "staging"
+    assert finder.for_path(str(tmp_path / "other" / "compose.yaml")).profile == "dev"
+    assert finder.for_path(str(tmp_path / "compose.yaml")).profile == "dev"
+    assert ConfigFinder(isolated=True).for_path(str(tmp_path / "compose.yaml")).path == ""
+
+
+def test_edge_profile_and_config_mounts_end_to_end(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(EDGE)
+    (tmp_path / "compose.yaml").write_text(STACK)
+    (tmp_path / "config" / "edge").mkdir(parents=True)
+    (tmp_path / "config" / "edge" / "api.yaml").write_text("level: info\n")
+    code, out, err = run_cli("apply", "compose.yaml", cwd=tmp_path)
+    assert (tmp_path / "compose.yaml").read_text() == STACK_EDGE
+    # worker-1's source file is missing: a warning that remains, nothing else
+    assert code == 1
+    assert out.decode().splitlines() == [
+        "compose.yaml:15:3: DF604 service 'worker-1': config file './config/edge/worker-1.yaml' for "
+        "'/etc/app/config.yaml' does not exist (profile edge from pyproject.toml: "
+        "'./config/edge/worker-1.yaml:/etc/app/config.yaml:ro')"]
+    code, out, _ = run_cli("diff", "compose.yaml", cwd=tmp_path)
+    assert (code, out) == (0, b"")
+
+
+def test_config_mount_conflicts_are_reported_not_fixed(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "dockfix.toml").write_text(
+        '[[profiles.prod.config-mounts]]\nsource = "./c.yaml"\ntarget = "/etc/app.yaml"\n')
+    (tmp_path / "c.yaml").write_text("a: 1\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  a:\n    image: a\n    volumes:\n      - data:/etc/app.yaml\n"
+        "  b:\n    image: b\n    volumes:\n      - type: bind\n        source: ./c.yaml\n        target: /etc/app.yaml\n")
+    code, out, _ = run_cli("check", "--select", "DF6", "compose.yaml", cwd=tmp_path)
+    lines = out.decode().splitlines()
+    assert code == 1 and len(lines) == 2
+    assert lines[0].startswith("compose.yaml:5:9: DF602 service 'a': 'data' is already mounted at '/etc/app.yaml'")
+    assert lines[1].startswith("compose.yaml:9:9: DF603 [*] service 'b': config file './c.yaml' is mounted writable")
+    run_cli("apply", "--select", "DF6", "compose.yaml", cwd=tmp_path)
+    assert "        target: /etc/app.yaml\n        read_only: true\n" in (tmp_path / "compose.yaml").read_text()

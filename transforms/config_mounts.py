@@ -1,0 +1,88 @@
+"""config mounts: profile-specific configuration files, mounted read-only.
+
+A profile lists mounts in ``[[tool.dockfix.profiles.NAME.config-mounts]]`` with ``source``,
+``target`` and ``services`` (globs over service names, default every service). ``{profile}`` and
+``{service}`` in ``source`` expand, so one entry serves every service::
+
+    [[tool.dockfix.profiles.edge.config-mounts]]
+    services = ["api", "worker-*"]
+    source = "./config/{profile}/{service}.yaml"
+    target = "/etc/app/config.yaml"
+
+DF601 config-mount-missing
+    The service does not mount the profile's config file. The fix adds a read-only bind mount
+    (``./config/edge/api.yaml:/etc/app/config.yaml:ro``).
+
+DF602 config-mount-conflict
+    Something else (another bind mount, a volume or a tmpfs) is already mounted at the target.
+    Reported only: two mounts at one target are rejected by compose-go 2.6.2 and later, and the
+    tool cannot tell which one you want.
+
+DF603 config-mount-writable
+    The config file is mounted, but writable. Configuration should be read-only in the
+    container; the fix adds ``:ro`` (or ``read_only: true`` in the long syntax).
+
+DF604 config-mount-source-missing
+    The source file does not exist next to the Compose file. A missing bind source makes
+    ``docker compose up`` fail (long syntax) or creates an empty directory in its place.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator
+
+from rewriter.model import Container, Report, Severity
+from transforms.base import Context, Rule, report
+
+MISSING = Rule("DF601", "config-mount-missing", "profile config file not mounted", Severity.WARNING, __name__)
+CONFLICT = Rule("DF602", "config-mount-conflict", "another mount is at the config target", Severity.ERROR, __name__)
+WRITABLE = Rule("DF603", "config-mount-writable", "config file mounted writable", Severity.WARNING, __name__)
+NO_SOURCE = Rule("DF604", "config-mount-source-missing", "config file does not exist", Severity.WARNING, __name__)
+RULES = (MISSING, CONFLICT, WRITABLE, NO_SOURCE)
+
+
+def _norm(path: str) -> str:
+    return os.path.normpath(path) if path else path
+
+
+def check(container: Container, ctx: Context) -> Iterator[Report]:
+    profile = ctx.profile
+    for wanted in profile.config_mounts:
+        if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
+            continue
+        source = wanted.source.replace("{profile}", profile.name).replace("{service}", container.name)
+        target = wanted.target
+        where = f"{profile.described}: '{source}:{target}:ro'"
+        if ctx.directory and not source.startswith("$"):
+            on_disk = source if os.path.isabs(source) else os.path.join(ctx.directory, source)
+            if not os.path.exists(on_disk):
+                yield report(container, NO_SOURCE,
+                             f"config file '{source}' for '{target}' does not exist ({where})",
+                             None, None, "")
+        same_target = [m for m in container.mounts() if _norm(m.target) == _norm(target)]
+        tmpfs_there = [t for t in container.tmpfs() if _norm(t.target) == _norm(target)]
+        if tmpfs_there:
+            yield report(container, CONFLICT,
+                         f"a tmpfs is already mounted at '{target}', where the config file goes ({where})",
+                         tmpfs_there[0].setting.span, None, "")
+            continue
+        if not same_target:
+            yield report(container, MISSING,
+                         f"config file not mounted at '{target}' ({where})",
+                         None, lambda s=source, t=target: container.add_mount(s, t, True),  # type: ignore[misc]
+                         f"mount '{source}' read-only at '{target}'")
+            continue
+        mount = same_target[0]
+        if _norm(mount.source) != _norm(source):
+            yield report(container, CONFLICT,
+                         f"'{mount.source or 'an anonymous volume'}' is already mounted at '{target}', "
+                         f"where the config file goes ({where})",
+                         mount.setting.span, None, "")
+        elif not mount.read_only:
+            yield report(container, WRITABLE,
+                         f"config file '{source}' is mounted writable at '{target}'; configuration should be "
+                         f"read-only in the container ({where})",
+                         mount.setting.span, lambda m=mount: container.set_mount_read_only(m),  # type: ignore[misc]
+                         f"mount '{source}' read-only")
