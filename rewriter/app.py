@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING
 from collections.abc import Callable
@@ -78,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
         for target in discover([p for p in paths if p not in missing],
                                respect_gitignore=args.respect_gitignore, file_type=args.file_type):
-            jobs.append(Job(target.path, target.kind, options_for(target.path), fix))
+            options = options_for(target.path)
+            if args.write_to == "override":
+                job = _override_job(target.path, target.kind, options, fix)
+                if job is not None:
+                    jobs.append(job)
+                continue
+            jobs.append(Job(target.path, target.kind, options, fix))
         for p in missing:
             jobs.append(Job(p, kind_of(p, explicit=True) or "compose", options_for(p), fix))
     workers = args.jobs or os.cpu_count() or 1
@@ -123,6 +130,8 @@ class Caches:
         if job.kind == "unknown":
             return None
         try:
+            if not stat.S_ISREG(os.stat(job.path).st_mode):
+                return None  # a FIFO or device would block; the runner reports it
             with open(job.path, "rb") as fh:
                 data = fh.read(MAX_CACHED_BYTES + 1)
         except OSError:
@@ -171,6 +180,18 @@ def _progress_bar() -> Callable[[int, int], None]:
     return show
 
 
+def _override_job(path: str, kind: str, options: Options, fix: bool) -> Job | None:
+    """The job that writes ``path``'s settings into its ``compose.<profile>.yaml``, if it is a base file."""
+    from rewriter.surfaces.compose_override import override_name
+
+    if kind != "compose":
+        return None
+    name = override_name(os.path.basename(path), options.profile.name)
+    if name is None:
+        return None
+    return Job(os.path.join(os.path.dirname(path), name), "compose-override", options, fix, companion=path)
+
+
 def report(args: argparse.Namespace, results: list[Result]) -> int:
     from rewriter import output
     from rewriter.diff import unified_diff
@@ -205,7 +226,9 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         new_text = outcome.new_text
         if command == "diff" and new_text is not None:
             changed += 1
-            stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text()))
+            stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text(),
+                                      new_file=result.job.companion is not None and not result.data
+                                      and not os.path.lexists(src.path)))
         elif command == "apply":
             if result.job.stdin is not None:
                 stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())

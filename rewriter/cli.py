@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false")
     common.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
     common.add_argument("--no-cache", action="store_true", help="do not read or write .dockfix_cache/")
+    common.add_argument("--write-to", choices=("file", "override"), default="file",
+                        help="'override': put the settings into compose.<profile>.yaml beside each "
+                             "Compose file instead of editing it")
     common.add_argument("-q", "--quiet", action="store_true", help="print only findings and errors")
     for name, help_text in (("check", "report findings"),
                             ("diff", "print the fixes as a unified diff; write nothing"),

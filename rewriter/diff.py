@@ -9,14 +9,15 @@ from rewriter.source import display_path
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
+def unified_diff(path: str, before: str, after: str, context: int = 3, *, new_file: bool = False) -> str:
+    """``new_file`` writes ``--- /dev/null`` so that ``git apply`` creates the file."""
     if before == after:
         return ""
     name = display_path(path)
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     out: list[str] = []
-    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", n=context):
+    for line in difflib.unified_diff(a, b, "/dev/null" if new_file else f"a/{name}", f"b/{name}", n=context):
         if line.startswith(("---", "+++")) and not line.endswith("\n"):
             line += "\n"
         if line.endswith("\n"):

@@ -79,13 +79,13 @@ class Analysis:
     reports: list[Report]
 
 
-def analyse(kind: str, src: SourceFile, options: Options) -> Analysis:
+def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile | None = None) -> Analysis:
     """Parse ``src`` as ``kind`` and run every selected transform on every container."""
     from transforms import TRANSFORMS, Context
 
     from rewriter import surfaces
 
-    loaded = surfaces.load(kind, src)
+    loaded = surfaces.load(kind, src, companion)
     containers, model = loaded.containers, loaded.model
     import os
 
@@ -225,14 +225,15 @@ def _first_difference(a: object, b: object, path: str = "") -> str:
     return f"'{path.rstrip('.') or '<root>'}' is {b!r}, expected {a!r}"
 
 
-def process(kind: str, src: SourceFile, options: Options, *, fix: bool) -> FileOutcome:
+def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
+            companion: SourceFile | None = None) -> FileOutcome:
     """Check (``fix=False``) or fix one file. Raises DockfixError for input it cannot handle."""
     outcome = FileOutcome(src.path, src)
     suppressions = scan_suppressions(src)
     if options.inline_ignores and suppressions.skip_file:
         outcome.skipped = "dockfix: skip-file"
         return outcome
-    analysis = analyse(kind, src, options)
+    analysis = analyse(kind, src, options, companion)
     findings = to_findings(src, analysis, options, suppressions)
     if not fix:
         outcome.findings = findings
@@ -259,7 +260,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool) -> FileO
         fixed.extend(f for f in findings if f.fix is not None and _fix_in(f.fix, applied))
         current = current.with_text(new_text)
         suppressions = scan_suppressions(current)
-        analysis = analyse(kind, current, options)
+        analysis = analyse(kind, current, options, companion)
         findings = to_findings(current, analysis, options, suppressions)
     else:
         codes = sorted({f.code for f in findings if f.fix is not None})

@@ -27,6 +27,7 @@ class Job:
     fix: bool
     stdin: bytes | None = None  # the content, when read from standard input
     data: bytes | None = None  # the content, when already read (for the cache)
+    companion: str | None = None  # the base Compose file of an override file
 
 
 @dataclass
@@ -67,6 +68,8 @@ def read_input(job: Job) -> bytes:
             with open(job.path, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
         except FileNotFoundError:
+            if job.companion is not None:
+                return b""  # an override file that does not exist yet is created
             raise ParseError("no such file", path=job.path) from None
         except IsADirectoryError:
             raise ParseError("is a directory", path=job.path) from None
@@ -84,7 +87,10 @@ def run_job(job: Job) -> Result:
     try:
         data = read_input(job)
         src = SourceFile.from_bytes(job.path, data)
-        outcome = process(job.kind, src, job.options, fix=job.fix)
+        companion = None
+        if job.companion is not None:
+            companion = SourceFile.from_bytes(job.companion, read_input(Job(job.companion, "compose", job.options, False)))
+        outcome = process(job.kind, src, job.options, fix=job.fix, companion=companion)
         return Done(job, data, outcome)
     except DockfixError as err:
         if not err.path:
@@ -121,7 +127,13 @@ def run_all(jobs: Sequence[Job], workers: int,
 
 
 def write_atomic(path: str, original: bytes, new: bytes) -> None:
-    """Replace ``path`` with ``new`` atomically, keeping its mode; refuse if it changed on disk."""
+    """Replace ``path`` with ``new`` atomically, keeping its mode; refuse if it changed on disk.
+
+    ``original == b""`` for a file that did not exist: it is created (and must still not exist).
+    """
+    if not original and not os.path.lexists(path):
+        _create_new(path, new)
+        return
     if os.path.islink(path):
         raise WriteError("is a symbolic link; dockfix never writes through links", path=path)
     try:
@@ -153,3 +165,26 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
         except OSError:
             pass
         raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
+
+
+def _create_new(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite
+    except FileExistsError:
+        raise WriteError("file appeared on disk while dockfix was working; not overwritten", path=path) from None
+    except OSError as err:
+        raise WriteError(f"cannot create: {err.strerror}", path=path) from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -213,10 +213,10 @@ class Action:
 
 
 class Patcher:
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, style: Style | None = None) -> None:
         self.doc = doc
         self.text = doc.text
-        self._style: Style | None = None
+        self._style: Style | None = style
         self._sites: dict[int, list[Path]] | None = None
         self._anchored = "&" in self.text
 
@@ -242,6 +242,13 @@ class Patcher:
 
     def replace_item(self, base: Path, mapping: Node, keys: tuple[str, ...], index: int, item: object) -> Plan:
         return self._change(base, mapping, keys, Action("replace", item, index))
+
+    def render_document(self, value: dict[str, object]) -> str:
+        """A new block-style document holding ``value`` (for a file that is empty so far)."""
+        rendered = to_render(value, flow=False, quote_style=self.style.quote)
+        assert isinstance(rendered, RMap)
+        nl = self.style.newline
+        return "".join(k + ":" + self._render_block_value(v, 0) + nl for k, v in rendered.items)
 
     # -- walking ------------------------------------------------------------------------------
     def _change(self, base: Path, mapping: Node, keys: tuple[str | int, ...], action: Action) -> Plan:
@@ -274,6 +281,9 @@ class Patcher:
                 if direct is None:
                     return fallback
                 return Plan(direct.edits, direct.intents, direct.sites, fallback)
+            if is_scalar(entry.value) and scalar_value(entry.value) is None and entry.value.style is None \
+                    and (not last or action.op == "append"):
+                return self._plan_fill_null(node, entry, path + (key,), keys[i + 1:], action)
             if last:
                 return self._plan_value(entry, path + (key,), action)
             if not (is_mapping(entry.value) or (is_sequence(entry.value) and isinstance(keys[i + 1], int))):
@@ -350,6 +360,28 @@ class Patcher:
                 raise Refusal(f"'{entry.key}' holds a value that cannot be turned into a list")
             return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
         raise Refusal(f"'{entry.key}' is not a list")
+
+    def _plan_fill_null(self, parent: Node, entry: Entry, path: Path, rest: tuple[str | int, ...],
+                        action: Action) -> Plan:
+        """``key:`` (empty or null) becomes a mapping or list holding the new value."""
+        value = _build_value(rest, action)
+        if action.op == "append" and not rest:
+            value = [action.value]
+        colon = self.text.index(":", entry.key_node.end_mark.index)
+        if is_flow(parent):
+            rendered = " " + _render_flow(to_render(value, flow=True, quote_style=self.style.quote))
+            edit = Edit(colon + 1, max(colon + 1, entry.value.end_mark.index), rendered)
+        else:
+            rendered = self._render_block_value(to_render(value, flow=False, quote_style=self.style.quote),
+                                                entry.key_node.start_mark.column)
+            if entry.value.value == "":
+                pos = self._line_end(colon)
+                pos -= 1 if self.text[pos - 1:pos] == "\n" else 0
+                pos -= 1 if self.text[pos - 1:pos] == "\r" else 0
+                edit = Edit(pos, pos, rendered)
+            else:
+                edit = Edit(colon + 1, entry.value.end_mark.index, rendered)
+        return Plan((edit,), (_intent(path + rest, action),), (path,))
 
     def _plan_item(self, seq: Node, path: Path, index: int, action: Action) -> Plan:
         item = seq.value[index]

@@ -255,9 +255,9 @@ def test_cache_reuses_results_and_notices_changes(run_cli, project: Path, monkey
     calls: list[str] = []
     real = engine.process
 
-    def counting(kind, src, options, *, fix):  # type: ignore[no-untyped-def]
+    def counting(kind, src, options, *, fix, companion=None):  # type: ignore[no-untyped-def]
         calls.append(src.path)
-        return real(kind, src, options, fix=fix)
+        return real(kind, src, options, fix=fix, companion=companion)
 
     monkeypatch.setattr("rewriter.runner.process", counting)
     first = run_cli("check", ".", cwd=project)

@@ -35,7 +35,7 @@ def test_oracle_refuses_a_fix_that_lies(monkeypatch: pytest.MonkeyPatch) -> None
     reason = engine.verify("compose", src, model, apply_edits(text, bad.edits), [bad])
     assert "services.api.image" in reason
 
-    def fake_analyse(kind: str, s: SourceFile, options: Options) -> engine.Analysis:
+    def fake_analyse(kind: str, s: SourceFile, options: Options, companion: object = None) -> engine.Analysis:
         real = parse_yaml(s).model()
         reports = [Report("DF401", "service 'api': no pids limit", Span(13, 16), Severity.WARNING, bad, "services.api")]
         return engine.Analysis(real, [], reports if s.text == text else [])
@@ -56,7 +56,7 @@ def test_oracle_refuses_unparseable_result() -> None:
 def test_convergence_error_when_fixes_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = "services:\n  api: {image: a}\n", "services:\n  api: {image: b}\n"
 
-    def flip(kind: str, s: SourceFile, options: Options) -> engine.Analysis:
+    def flip(kind: str, s: SourceFile, options: Options, companion: object = None) -> engine.Analysis:
         other = "b" if "image: a" in s.text else "a"
         start = s.text.index("image: ") + 7
         fix = Fix("flip", (Edit(start, start + 1, other),),

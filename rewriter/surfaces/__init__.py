@@ -11,7 +11,7 @@ from rewriter.errors import DockfixError
 from rewriter.model import Container
 from rewriter.source import SourceFile
 
-KINDS = ("compose",)
+KINDS = ("compose", "compose-override")
 
 
 @dataclass
@@ -20,18 +20,26 @@ class Loaded:
     containers: list[Container]
 
 
-def load(kind: str, src: SourceFile) -> Loaded:
+def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loaded:
+    """``companion`` is the base Compose file when ``kind`` is ``compose-override``."""
     if kind == "compose":
         from rewriter.surfaces import compose
 
         loaded = compose.load(src)
         return Loaded(loaded.doc.model(), list(loaded.services))
+    if kind == "compose-override":
+        from rewriter.surfaces import compose_override
+
+        if companion is None:
+            raise DockfixError("an override file needs its base Compose file", path=src.path)
+        over, services = compose_override.load(src, companion)
+        return Loaded(over.doc.model(), list(services))
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 
 def resolved_model(kind: str, src: SourceFile) -> object:
     """Parse ``src`` and return only its resolved model (the oracle's view)."""
-    if kind == "compose":
+    if kind in ("compose", "compose-override"):
         from rewriter.yamlview import parse_yaml
 
         return parse_yaml(src).model()

@@ -1,0 +1,188 @@
+"""``--write-to override``: write a profile's settings into ``compose.<profile>.yaml``.
+
+The base file stays as the team wrote it; ``docker compose -f compose.yaml -f compose.prod.yaml``
+gives the hardened stack. Facts come from the two files merged the way Compose merges them
+(compose-go ``override/merge.go``): a mapping key in the override wins (``mem_limit``, each
+``ulimits.*`` entry), ``tmpfs`` and ``volumes`` lists are appended, ``volumes`` unique by target.
+Every change is written into the override file, which is created when it does not exist, so a
+setting the base already satisfies is never repeated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rewriter.edits import Edit, Fix, Intent
+from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit
+from rewriter.source import SourceFile, display_path
+from rewriter.surfaces import compose
+from rewriter.surfaces.compose import ComposeService
+from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
+from rewriter.yamlview import is_mapping
+
+BASE_RE = re.compile(r"^(?P<stem>(?:docker-)?compose)(?P<ext>\.ya?ml)$")
+
+
+def override_name(base_name: str, profile: str) -> str | None:
+    """``compose.yaml`` -> ``compose.prod.yaml``; None for a file that is not a base file."""
+    m = BASE_RE.match(base_name)
+    if not m:
+        return None
+    return f"{m.group('stem')}.{profile}{m.group('ext')}"
+
+
+class OverlayService:
+    """A service seen through base + override; every change goes into the override file."""
+
+    def __init__(self, name: str, base: ComposeService, over: ComposeService | None,
+                 over_file: compose.ComposeFile, base_name: str, style: Style) -> None:
+        self.name = name
+        self.base = base
+        self.over = over
+        self.over_file = over_file
+        self.scope = f"services.{name}"
+        self.label = f"service '{name}'"
+        self.span = over.span if over is not None else _services_span(over_file)
+        self._origin = f"set in {base_name}"
+        self._style = style
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _from_base(self, setting: Setting) -> Setting:
+        origin = self._origin + (f", {setting.origin}" if setting.origin else "")
+        return replace(setting, span=self.span, origin=origin)
+
+    def _write(self, keys: tuple[str | int, ...], value: object, op: str = "set") -> Fix:
+        if self.over is not None:
+            plan = self._plan(self.over.patcher, self.over.base, self.over.node, keys, value, op)
+            return Fix("", plan.edits, intents=plan.intents, claims=frozenset({f"{self.scope}/{keys[0]}"}),
+                       scope=self.scope)
+        root = self.over_file.doc.root
+        full = ("services", self.name) + keys
+        if root is None:
+            return self._create_file(full, value, op)
+        if not is_mapping(root):
+            raise Refusal("the override file is not a mapping")
+        plan = self._plan(self.over_file.patcher, (), root, full, value, op)
+        return Fix("", plan.edits, intents=plan.intents, claims=frozenset({"override/create-service"}),
+                   scope=self.scope)
+
+    @staticmethod
+    def _plan(patcher: Patcher, base: tuple[str | int, ...], node: object, keys: tuple[str | int, ...],
+              value: object, op: str) -> Plan:
+        if op == "append":
+            return patcher.append(base, node, keys, value)  # type: ignore[arg-type]
+        return patcher.set(base, node, keys, value)
+
+    def _create_file(self, full: tuple[str | int, ...], value: object, op: str) -> Fix:
+        leaf: object = [value] if op == "append" else value
+        for key in reversed(full[1:]):
+            leaf = {key: leaf}
+        text = Patcher(self.over_file.doc, self._style).render_document({str(full[0]): leaf})
+        intent = Intent(op, full, value)
+        return Fix("", (Edit(0, 0, text),), intents=(intent,), claims=frozenset({"override/create-file"}),
+                   scope=self.scope)
+
+    # -- tmpfs -----------------------------------------------------------------------------------
+    def _over_tmpfs(self) -> list[TmpfsMount]:
+        return self.over.tmpfs() if self.over is not None else []
+
+    def tmpfs(self) -> list[TmpfsMount]:
+        base = [replace(t, setting=self._from_base(t.setting)) for t in self.base.tmpfs()]
+        return base + self._over_tmpfs()
+
+    def add_tmpfs(self, target: str, options: str) -> Fix:
+        return self._write(("tmpfs",), f"{target}:{options}", "append")
+
+    def set_tmpfs_options(self, mount: TmpfsMount, options: str) -> Fix:
+        if self.over is not None and mount in self._over_tmpfs():
+            return self.over.set_tmpfs_options(mount, options)
+        raise Refusal(f"tmpfs '{mount.target}' is in the base file; an override cannot change one list entry "
+                      f"(Compose rejects a second '{mount.target}'), so fix it there")
+
+    # -- mounts ----------------------------------------------------------------------------------
+    def _over_mounts(self) -> list[Mount]:
+        return self.over.mounts() if self.over is not None else []
+
+    def mounts(self) -> list[Mount]:
+        over = self._over_mounts()
+        targets = {m.target.rstrip("/") for m in over}
+        base = [replace(m, setting=self._from_base(m.setting)) for m in self.base.mounts()
+                if m.target.rstrip("/") not in targets]
+        return base + over
+
+    def volume_targets(self) -> set[str]:
+        return {m.target.rstrip("/") or "/" for m in self.mounts()}
+
+    def add_mount(self, source: str, target: str, read_only: bool) -> Fix:
+        value = f"{source}:{target}:ro" if read_only else f"{source}:{target}"
+        return self._write(("volumes",), value, "append")
+
+    def set_mount_read_only(self, mount: Mount) -> Fix:
+        if self.over is not None and mount in self._over_mounts():
+            return self.over.set_mount_read_only(mount)
+        # volumes merge by target: an override entry at the same target replaces the base one
+        return self.add_mount(mount.source, mount.target, True)
+
+    # -- scalar settings: the override's value wins ----------------------------------------------
+    def _pick(self, keys: tuple[str, ...]) -> Setting | None:
+        if self.over is not None:
+            found = self.over.setting(keys)
+            if found is not None:
+                return found
+        base = self.base.setting(keys)
+        return self._from_base(base) if base is not None else None
+
+    def ulimit(self, name: str) -> Ulimit | None:
+        if self.over is not None:
+            found = self.over.ulimit(name)
+            if found is not None:
+                return found
+        base = self.base.ulimit(name)
+        return replace(base, setting=self._from_base(base.setting)) if base is not None else None
+
+    def set_ulimit(self, name: str, soft: int, hard: int) -> Fix:
+        if self.over is not None and self.over.ulimit(name) is not None:
+            return self.over.set_ulimit(name, soft, hard)
+        return self._write(("ulimits", name), {"soft": soft, "hard": hard})
+
+    def memory_limits(self) -> list[Setting]:
+        found = [self._pick(("mem_limit",)), self._pick(("deploy", "resources", "limits", "memory"))]
+        return [s for s in found if s is not None]
+
+    def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
+        return self._write(tuple(where.keys) if where else ("mem_limit",), value)
+
+    def memswap_limit(self) -> Setting | None:
+        return self._pick(("memswap_limit",))
+
+    def set_memswap_limit(self, value: object) -> Fix:
+        return self._write(("memswap_limit",), value)
+
+    def pids_limits(self) -> list[Setting]:
+        found = [self._pick(("pids_limit",)), self._pick(("deploy", "resources", "limits", "pids"))]
+        return [s for s in found if s is not None]
+
+    def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
+        return self._write(tuple(where.keys) if where else ("pids_limit",), value)
+
+
+def _services_span(over_file: compose.ComposeFile) -> Span:
+    root = over_file.doc.root
+    if root is not None and is_mapping(root):
+        for key, _ in root.value:
+            if key.value == "services":
+                return Span(key.start_mark.index, key.end_mark.index)
+    return Span(0, 0)
+
+
+def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService]]:
+    base = compose.load(base_src)
+    over = compose.load(src)
+    style = detect_style(base.doc) if base.doc.root is not None else Style(newline=base_src.newline)
+    if not src.text:
+        style = replace(style, newline=base_src.newline)
+    over_services = {s.name: s for s in over.services}
+    name = display_path(base_src.path).rsplit("/", 1)[-1]
+    services = [OverlayService(s.name, s, over_services.get(s.name), over, name, style) for s in base.services]
+    return over, services
