@@ -351,7 +351,7 @@ def _related(diff: ModelPath, touched: ModelPath) -> bool:
 
 
 MANIFEST_KINDS = {"compose": "compose", "compose-fragment": "compose", "dockerfile": "dockerfile",
-                  "shell": "shell"}
+                  "dockerfile-fragment": "dockerfile", "shell": "shell"}
 
 
 def manifest_files(root: str) -> Iterator[tuple[str, str]]:
@@ -360,8 +360,29 @@ def manifest_files(root: str) -> Iterator[tuple[str, str]]:
         entries = json.load(fh)
     for entry in entries:
         kind = MANIFEST_KINDS.get(entry["kind"])
-        if kind is not None:
-            yield os.path.join(root, entry["path"]), kind
+        if kind is None:
+            continue
+        path = os.path.join(root, entry["path"])
+        if not os.path.exists(path):  # a manifest written from the corpus' parent directory
+            path = os.path.join(os.path.dirname(root), entry["path"])
+        yield path, kind
+
+
+def corpus_files(root: str) -> list[tuple[str, str]]:
+    """The manifest's files plus any YAML file or Dockerfile under ``root`` it does not list."""
+    listed = dict(manifest_files(root))
+    found = set(listed)
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(directory, name)
+            if path in found or os.path.islink(path):
+                continue
+            if name.endswith((".yaml", ".yml")) and name != "MANIFEST.json":
+                listed[path] = "compose"
+            elif name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile."):
+                listed[path] = "dockerfile"
+    return sorted(listed.items())
 
 
 def group_of(root: str, path: str) -> str:
