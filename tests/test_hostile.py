@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import app, runner
+from rewriter import runner
 from rewriter.cli import main
 from rewriter.yamlview import MAX_RESOLVED_NODES
 
@@ -140,14 +140,14 @@ def test_file_changed_between_read_and_write_is_not_overwritten(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path / "compose.yaml", GOOD)
     edited = GOOD + b"    # the user typed this while dockfix ran\n"
-    real_run_all = app.run_all
+    real_run_all = runner.run_all
 
     def run_then_edit(*args: object, **kwargs: object) -> object:
         results = real_run_all(*args, **kwargs)  # type: ignore[arg-type]
         path.write_bytes(edited)
         return results
 
-    monkeypatch.setattr(app, "run_all", run_then_edit)
+    monkeypatch.setattr("rewriter.app.run_all", run_then_edit)
     rc, _, err = _run(["apply", "--jobs", "1", str(path)], capsys)
     assert rc == 2
     assert "file changed on disk while dockfix was working; not overwritten" in err
@@ -163,7 +163,7 @@ def test_full_disk_leaves_the_original_and_no_temp_file(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if where == "fsync":
-        monkeypatch.setattr(runner.os, "fsync", no_space)
+        monkeypatch.setattr("rewriter.runner.os.fsync", no_space)
     else:
         real_fdopen = os.fdopen
 
@@ -181,7 +181,7 @@ def test_full_disk_leaves_the_original_and_no_temp_file(
                 self.fh.write(data[: len(data) // 2])
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        monkeypatch.setattr(runner.os, "fdopen", FullFile)
+        monkeypatch.setattr("rewriter.runner.os.fdopen", FullFile)
     rc, _, err = _run(["apply", "--jobs", "1", str(path)], capsys)
     assert rc == 2
     assert "cannot write: No space left on device; the file is unchanged" in err
