@@ -289,7 +289,7 @@ def _summary(command: str, remaining: list[Finding], fixed: int, changed: int, e
                 parts.append(f"[*] {fixable} fixable with 'dockfix apply'.")
             if unsafe and not args.unsafe_fixes:
                 parts.append(f"{unsafe} more fixable with 'dockfix apply --unsafe-fixes'.")
-        else:
+        elif not errors:
             parts.append("All checks passed.")
     elif command == "diff":
         parts.append(f"{changed} file{'s' if changed != 1 else ''} would be changed ({fixed} fix{'es' if fixed != 1 else ''}).")

@@ -130,23 +130,78 @@ def merge_sources(mapping: Node) -> list[Node]:
     return out
 
 
-def resolved_entries(mapping: Node, _depth: int = 0) -> dict[str, Entry]:
-    """Entries of a mapping with merges expanded: local keys win, then merges in order."""
-    if _depth > 64:
-        raise ParseError("merge keys nest too deeply", line=mapping.start_mark.line + 1,
-                         column=mapping.start_mark.column + 1)
+def resolved_entries(mapping: Node) -> dict[str, Entry]:
+    """Entries of a mapping with merges expanded: local keys win, then merges in order.
+
+    The merge graph is walked depth-first and each merged mapping is visited once: a mapping
+    reached a second time can add no key the first visit did not already consider, so this is
+    the same result as the naive recursion, in time linear in the merge graph instead of
+    exponential (a "merge bomb" of mappings merging the same anchors over and over).
+    """
     out: dict[str, Entry] = {}
-    for key, value in mapping.value:
-        if is_merge_key(key):
-            continue
-        name = key_text(key)
-        if name not in out:
-            out[name] = Entry(name, key, value, mapping, False)
-    for source in merge_sources(mapping):
-        for name, entry in resolved_entries(source, _depth + 1).items():
+    done: set[int] = set()
+    active: list[int] = []
+
+    def collect(node: Node, inherited: bool) -> None:
+        if id(node) in done:
+            return
+        if id(node) in active:
+            raise ParseError("a merge key ('<<') refers to its own mapping",
+                             line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+        if len(active) > 64:
+            raise ParseError("merge keys nest too deeply", line=node.start_mark.line + 1,
+                             column=node.start_mark.column + 1)
+        active.append(id(node))
+        for key, value in node.value:
+            if is_merge_key(key):
+                continue
+            name = key_text(key)
             if name not in out:
-                out[name] = Entry(name, entry.key_node, entry.value, entry.owner, True)
+                out[name] = Entry(name, key, value, node, inherited)
+        for source in merge_sources(node):
+            collect(source, True)
+        active.pop()
+        done.add(id(node))
+
+    collect(mapping, False)
     return out
+
+
+def expanded_size(root: Node, limit: int = MAX_RESOLVED_NODES) -> int:
+    """The number of nodes in the resolved model of ``root`` (aliases and merges expanded),
+    computed with each shared node counted once per use but *walked* once, so an alias bomb
+    (billion laughs) is measured in time linear in its text. Raises ParseError over ``limit``."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in active or depth > 512:
+            raise ParseError("input nests too deeply (or an alias refers to its own node)",
+                             line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+        active.add(id(node))
+        total = 1
+        if is_mapping(node):
+            for entry in resolved_entries(node).values():
+                total += size(entry.value, depth + 1)
+                if total > limit:
+                    break
+        elif is_sequence(node):
+            for item in node.value:
+                total += size(item, depth + 1)
+                if total > limit:
+                    break
+        active.discard(id(node))
+        if total > limit:
+            raise ParseError(f"document expands to more than {limit} nodes through its aliases "
+                             "(alias bomb?)", line=node.start_mark.line + 1,
+                             column=node.start_mark.column + 1)
+        sizes[id(node)] = total
+        return total
+
+    return 0 if root is None else size(root, 0)
 
 
 def resolve(node: Node) -> object:
@@ -215,9 +270,16 @@ class YamlDocument:
 
 
 def _all_merged(mapping: Node) -> Iterator[Node]:
-    for source in merge_sources(mapping):
+    """Every mapping merged into ``mapping``, directly or through other merges, once each."""
+    seen: set[int] = set()
+    stack = list(reversed(merge_sources(mapping)))
+    while stack:
+        source = stack.pop()
+        if id(source) in seen:
+            continue
+        seen.add(id(source))
         yield source
-        yield from _all_merged(source)
+        stack.extend(reversed(merge_sources(source)))
 
 
 def parse_yaml(src: SourceFile) -> YamlDocument:
@@ -247,6 +309,11 @@ def parse_yaml(src: SourceFile) -> YamlDocument:
     root = docs[0] if docs else None
     if root is not None:
         _check_duplicate_keys(src, root)
+        try:
+            expanded_size(root)
+        except ParseError as err:
+            err.path = src.path
+            raise
     return YamlDocument(src, root)
 
 
