@@ -11,7 +11,7 @@ from rewriter.errors import DockfixError
 from rewriter.model import Container
 from rewriter.source import SourceFile
 
-KINDS = ("compose",)
+KINDS = ("compose", "shell", "python")
 
 
 @dataclass
@@ -26,6 +26,16 @@ def load(kind: str, src: SourceFile) -> Loaded:
 
         loaded = compose.load(src)
         return Loaded(loaded.doc.model(), list(loaded.services))
+    if kind == "shell":
+        from rewriter.surfaces import shell
+
+        script = shell.load(src)
+        return Loaded(script.model(), list(script.containers))
+    if kind == "python":
+        from rewriter.surfaces import python_sdk
+
+        module = python_sdk.load(src)
+        return Loaded(module.model(), list(module.containers))
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 
@@ -35,4 +45,6 @@ def resolved_model(kind: str, src: SourceFile) -> object:
         from rewriter.yamlview import parse_yaml
 
         return parse_yaml(src).model()
+    if kind in ("shell", "python"):
+        return load(kind, src).model
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
