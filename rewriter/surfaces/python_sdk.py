@@ -86,13 +86,14 @@ class _Module:
 def load(src: SourceFile) -> PyFile:
     if not any(marker in src.text for marker in MARKERS):
         return PyFile(src, [], {}, src.text, 0, "")
+    import libcst as cst
+
     mod = _Module(src)
-    cst = mod.cst
     calls: list[Node] = []
     ctors: list[Node] = []
 
     class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: Node) -> None:
+        def visit_Call(self, node: cst.Call) -> None:
             func = node.func
             if isinstance(func, cst.Attribute) and func.attr.value in ("run", "create") and \
                     isinstance(func.value, cst.Attribute) and func.value.attr.value == "containers":

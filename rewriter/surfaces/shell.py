@@ -669,9 +669,9 @@ class DockerCommand:
             fields = _mount_fields(flag.value_text)
             if fields.get("type", "volume") == "tmpfs":
                 continue
-            target = fields.get("destination") or fields.get("dst") or fields.get("target")
-            if target:
-                targets.add(target.rstrip("/") or "/")
+            mount_target = fields.get("destination") or fields.get("dst") or fields.get("target")
+            if mount_target:
+                targets.add(mount_target.rstrip("/") or "/")
         return targets
 
     def add_tmpfs(self, target: str, options: str) -> Fix:
@@ -741,7 +741,13 @@ class DockerCommand:
 
     # -- Go runtime ----------------------------------------------------------------------------
     def image(self) -> str | None:
-        return self.cmd.image.text if self.cmd.image else None
+        """The image as written, outer double quotes removed (``"$IMAGE"`` gives ``$IMAGE``)."""
+        word = self.cmd.image
+        if word is None:
+            return None
+        if word.literal is None and word.quote == '"':
+            return word.raw[1:-1]
+        return word.text
 
     def env(self) -> dict[str, Setting]:
         out: dict[str, Setting] = {}
