@@ -148,7 +148,7 @@ def _workflow_regions(src: SourceFile) -> list[Region]:
             name = str(shell.value.value) if shell is not None and is_scalar(shell.value) else job_shell
             if name and not re.match(r"^(bash|sh)\b", name):
                 continue
-            region = _scalar_region(src.text, run.value)
+            region = _scalar_region(src.text, run.value, run.key_node.start_mark.column)
             if region is not None:
                 regions.append(region)
     return regions
@@ -167,7 +167,7 @@ def _shell_default(entries: dict[str, Any]) -> str:
     return str(shell.value.value) if shell is not None and is_scalar(shell.value) else ""
 
 
-def _scalar_region(text: str, node: Any) -> Region | None:
+def _scalar_region(text: str, node: Any, key_column: int) -> Region | None:
     start, end = node.start_mark.index, node.end_mark.index
     style = node.style
     if style is None:  # plain scalar: only a single line is taken as it is
@@ -183,9 +183,8 @@ def _scalar_region(text: str, node: Any) -> Region | None:
     digits = "".join(c for c in indicator if c.isdigit())
     pos = header_end + 1
     indent: int | None = None
-    if digits:
-        parent_col = _line_indent(text, start)
-        indent = parent_col + int(digits)
+    if digits:  # an explicit indentation indicator counts from the key's own indentation
+        indent = key_column + int(digits)
     chars: list[str] = []
     origin: list[int] = []
     while pos < end:
@@ -202,12 +201,6 @@ def _scalar_region(text: str, node: Any) -> Region | None:
         pos = line_end
     origin.append(end)
     return _masked("".join(chars), origin)
-
-
-def _line_indent(text: str, offset: int) -> int:
-    line_start = text.rfind("\n", 0, offset) + 1
-    line = text[line_start:offset]
-    return len(line) - len(line.lstrip(" "))
 
 
 def _masked(text: str, origin: list[int]) -> Region:
