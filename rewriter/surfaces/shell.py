@@ -380,9 +380,11 @@ def _tool_name(word: Word) -> str | None:
     if word.literal is not None:
         base = word.literal.rsplit("/", 1)[-1]
         return base if base in ("docker", "podman") else None
-    # "$DOCKER run", "${DOCKER:-docker} run": a variable named after the tool
-    m = re.match(r'^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)', word.raw)
-    if m and re.search(r"docker|podman", m.group(1), re.IGNORECASE):
+    # "$DOCKER run", "${DOCKER:-docker} run", make's "$(DOCKER) run": a variable named after
+    # the tool ("$DOCKER_COMPOSE run" is Compose, whose run takes other flags)
+    m = re.match(r'^"?\$[({]?([A-Za-z_][A-Za-z0-9_]*)', word.raw)
+    if m and re.search(r"docker|podman", m.group(1), re.IGNORECASE) and \
+            not re.search(r"compose", m.group(1), re.IGNORECASE):
         return m.group(1)
     return None
 
