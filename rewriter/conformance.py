@@ -187,7 +187,7 @@ def check_file(path: str, kind: str, data: bytes, *, profile: str = "prod",
         result.violate("the text changed without any fix being recorded")
     intents = applied_intents(outcome.fixed)
     if new != data:
-        result.violations.extend(line_violations(data, new, intents))
+        result.violations.extend(line_violations(data, new, intents, kind))
         result.violations.extend(model_violations(kind, path, data, new, intents))
         if validator is not None and result.valid_before:
             why = validator(new)
@@ -255,8 +255,13 @@ def named_keys(intents: list[Intent]) -> tuple[set[str], set[str]]:
     return leaves, parents
 
 
-def line_violations(old: bytes, new: bytes, intents: list[Intent]) -> list[str]:
-    """Every original line is kept in order, except lines holding a key the fixes name."""
+def line_violations(old: bytes, new: bytes, intents: list[Intent], kind: str = "compose") -> list[str]:
+    """Every original line is kept in order, except lines holding a key the fixes name.
+
+    For YAML the keys are mapping keys; for the other kinds (shell flags, Python keyword
+    arguments) a changed line must either keep every character it had (only insertions) or
+    hold a setting name a fix names (``--memory``, ``mem_limit``), whose value may change.
+    """
     old_lines = _lines(old.decode("utf-8"))
     new_lines = _lines(new.decode("utf-8"))
     leaves, parents = named_keys(intents)
@@ -268,6 +273,12 @@ def line_violations(old: bytes, new: bytes, intents: list[Intent]) -> list[str]:
         hunk = "".join(new_lines[j1:j2])
         for n in range(i1, i2):
             line = old_lines[n]
+            if kind not in ("compose", "compose-override"):
+                if _is_subsequence(line.rstrip("\r\n"), hunk) or any(
+                        key in line for key in leaves | parents if len(key) > 2):
+                    continue
+                out.append(f"line {n + 1} was changed or removed but holds no setting a fix names: {line!r}")
+                continue
             if any(_holds_key(line, key) for key in leaves):
                 continue
             if any(_holds_key(line, key) for key in parents) and _is_subsequence(line, hunk):

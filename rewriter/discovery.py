@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
 YAML_RE = re.compile(r"\.ya?ml$")
+WORKFLOW_RE = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
+SHELL_RE = re.compile(r"\.(sh|bash)$")
+MAKEFILE_RE = re.compile(r"(^|/)(GNUmakefile|[Mm]akefile|[^/]+\.mk)$")
+PYTHON_RE = re.compile(r"\.py$")
+SHEBANG_RE = re.compile(r"^#!\s*\S*/(?:env\s+)?(?:ba|da|k|a)?sh\b")
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 
@@ -26,9 +31,29 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
     name = path.replace(os.sep, "/")
     if COMPOSE_RE.search(name):
         return "compose"
+    if WORKFLOW_RE.search(name) or SHELL_RE.search(name) or MAKEFILE_RE.search(name):
+        return "shell"
+    if PYTHON_RE.search(name):
+        return "python"
     if explicit and YAML_RE.search(name):
         return "compose"
+    if "." not in os.path.basename(name) and _shell_script(path, explicit):
+        return "shell"
     return None
+
+
+def _shell_script(path: str, explicit: bool) -> bool:
+    """An extension-less file is a shell script when it has a sh/bash shebang; one named
+    explicitly also when it has no shebang at all."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(128)
+    except OSError:
+        return False
+    if not head.startswith(b"#!"):
+        return explicit and b"\x00" not in head
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    return bool(SHEBANG_RE.match(first))
 
 
 class _Ignores:

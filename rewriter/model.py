@@ -107,9 +107,11 @@ class Container(Protocol):
     """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot."""
 
     scope: str  # unique within the file, e.g. "services.api"
-    name: str  # the container's own name, e.g. "api"
     label: str  # for messages, e.g. "service 'api'"
     span: Span  # where findings about missing settings point
+
+    @property
+    def name(self) -> str: ...  # the container's own name ("api"), "" when it has none
 
     def tmpfs(self) -> list[TmpfsMount]: ...
     def volume_targets(self) -> set[str]: ...

@@ -49,6 +49,8 @@ def _norm(path: str) -> str:
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
+    if not container.name:
+        return  # an unnamed container (docker run without --name) matches no service glob
     for wanted in profile.config_mounts:
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
             continue

@@ -11,7 +11,7 @@ from rewriter.errors import DockfixError
 from rewriter.model import Container
 from rewriter.source import SourceFile
 
-KINDS = ("compose", "compose-override")
+KINDS = ("compose", "compose-override", "shell", "python")
 
 
 @dataclass
@@ -34,6 +34,16 @@ def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loa
             raise DockfixError("an override file needs its base Compose file", path=src.path)
         over, services = compose_override.load(src, companion)
         return Loaded(over.doc.model(), list(services))
+    if kind == "shell":
+        from rewriter.surfaces import shell
+
+        script = shell.load(src)
+        return Loaded(script.model(), list(script.containers))
+    if kind == "python":
+        from rewriter.surfaces import python_sdk
+
+        module = python_sdk.load(src)
+        return Loaded(module.model(), list(module.containers))
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 
@@ -43,4 +53,6 @@ def resolved_model(kind: str, src: SourceFile) -> object:
         from rewriter.yamlview import parse_yaml
 
         return parse_yaml(src).model()
+    if kind in ("shell", "python"):
+        return load(kind, src).model
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
