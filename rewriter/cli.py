@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--output-format", choices=("concise", "full", "json", "github"),
                         default=os.environ.get("DOCKFIX_OUTPUT_FORMAT", "concise"))
     common.add_argument("--stdin-filename", help="the name of the file read from stdin")
-    common.add_argument("--file-type", choices=("compose",), help="treat the inputs as this kind")
+    common.add_argument("--file-type", choices=("compose", "dockerfile"),
+                        help="treat the inputs as this kind")
     common.add_argument("--config", help="use this config file instead of discovering one")
     common.add_argument("--isolated", action="store_true", help="ignore all config files")
     common.add_argument("--exit-zero", action="store_true", help="exit 0 even if findings remain")

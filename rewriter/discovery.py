@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
 YAML_RE = re.compile(r"\.ya?ml$")
+# identify's rule: "Dockerfile" or "Containerfile" as any dot-separated part of the name
+DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
+NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml", ".yaml", ".json")
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 
@@ -26,9 +29,19 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
     name = path.replace(os.sep, "/")
     if COMPOSE_RE.search(name):
         return "compose"
+    if is_dockerfile_name(name):
+        return "dockerfile"
     if explicit and YAML_RE.search(name):
         return "compose"
     return None
+
+
+def is_dockerfile_name(path: str) -> bool:
+    """``Dockerfile``, ``Containerfile``, ``api.Dockerfile``, ``Dockerfile.dev``."""
+    base = path.replace(os.sep, "/").rsplit("/", 1)[-1]
+    if base.endswith(NOT_DOCKERFILE_SUFFIXES):
+        return False
+    return any(part in DOCKERFILE_NAMES for part in base.split("."))
 
 
 class _Ignores:

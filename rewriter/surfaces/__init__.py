@@ -5,19 +5,21 @@ are imported lazily so that a Compose-only run never pays for libcst or a Docker
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rewriter.errors import DockfixError
-from rewriter.model import Container
+from rewriter.model import Container, Span
 from rewriter.source import SourceFile
 
-KINDS = ("compose",)
+KINDS = ("compose", "dockerfile")
 
 
 @dataclass
 class Loaded:
     model: object  # the resolved model the oracle compares
     containers: list[Container]
+    images: list[object] = field(default_factory=list)  # Dockerfiles (DockerfileImage)
+    scopes: dict[str, Span] = field(default_factory=dict)  # suppression anchors beyond containers
 
 
 def load(kind: str, src: SourceFile) -> Loaded:
@@ -26,6 +28,12 @@ def load(kind: str, src: SourceFile) -> Loaded:
 
         loaded = compose.load(src)
         return Loaded(loaded.doc.model(), list(loaded.services))
+    if kind == "dockerfile":
+        from rewriter.surfaces import dockerfile
+
+        image = dockerfile.load(src)
+        model = {"instructions": [ins.model() for ins in image.instructions]}
+        return Loaded(model, [], [image], {ins.scope: ins.span for ins in image.instructions})
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 
@@ -35,4 +43,8 @@ def resolved_model(kind: str, src: SourceFile) -> object:
         from rewriter.yamlview import parse_yaml
 
         return parse_yaml(src).model()
+    if kind == "dockerfile":
+        from rewriter.surfaces import dockerfile
+
+        return dockerfile.resolved_model(src)
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
