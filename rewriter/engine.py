@@ -90,7 +90,7 @@ def analyse(kind: str, src: SourceFile, options: Options) -> Analysis:
     loaded = surfaces.load(kind, src)
     containers, model = loaded.containers, loaded.model
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
-                  wants=options.wants)
+                  wants=options.wants, unsafe_fixes=options.unsafe_fixes)
     reports: list[Report] = []
     for container in containers:
         for check, rules in TRANSFORMS:

@@ -429,7 +429,7 @@ def users_of(dockerfile_path: str) -> list[DockerfileUser]:
                 context = os.path.join(directory, user.spec.context)
                 if os.path.realpath(os.path.join(context, user.spec.dockerfile or "Dockerfile")) == target:
                     found.append(user)
-        if os.path.isdir(os.path.join(directory, ".git")):
+        if os.path.exists(os.path.join(directory, ".git")):
             break
         parent = os.path.dirname(directory)
         if parent == directory:

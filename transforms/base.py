@@ -37,6 +37,7 @@ class Context:
     kind: str = ""  # its kind ("compose", "dockerfile", ...)
     services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
     wants: Callable[[str], bool] = _everything  # whether a rule code is selected
+    unsafe_fixes: bool = False  # whether unsafe fixes will be applied (they change what comes next)
     _builds: dict[str, ImageBuild | None] = field(default_factory=dict, compare=False, repr=False)
 
     def service_config(self, container: Container) -> ServiceConfig | None:

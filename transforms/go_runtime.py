@@ -121,6 +121,12 @@ def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
             (mounts and ctx.wants("DF102"))
             or (not mounts and TMP not in container.volume_targets() and ctx.wants("DF101"))):
         return profile.tmpfs_size, f"tmpfs /tmp {profile.tmpfs_size.docker()} ({profile.described})"
+    if not mounts and ctx.unsafe_fixes and TMP not in container.volume_targets():
+        from transforms.image_antipatterns import moved_tmpfs_size
+
+        moved = moved_tmpfs_size(container, ctx)
+        if moved is not None:
+            return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"
     return ByteSize(0), ""
 
 

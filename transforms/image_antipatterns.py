@@ -317,19 +317,45 @@ def _godebug_compose(container: Container, ctx: Context) -> Iterator[Report]:
                  f"since Go 1.16", current.span, make, how)
 
 
+def profile_covers(what: str, container: Container, ctx: Context) -> bool:
+    """Whether the profile's own rules add this setting, so the Dockerfile's intent is not lost."""
+    profile = ctx.profile
+    if what == "nofile":
+        return profile.nofile is not None and ctx.wants("DF201")
+    if what == "tmpfs":
+        return profile.tmpfs_size is not None and ctx.wants("DF101")
+    if what == "memory":
+        return profile.mem_limit is not None and ctx.wants("DF301")
+    return True
+
+
+def moved_tmpfs_size(container: Container, ctx: Context) -> ByteSize | None:
+    """The /tmp tmpfs size an unsafe fix moves from the Dockerfile to this service, if any."""
+    built = ctx.image_build(container)
+    if built is None or not built.path or profile_covers("tmpfs", container, ctx):
+        return None
+    chain = [i for n in built.chain for i in built.stages[n].instructions]
+    for misuse in misuses(built.image, chain):
+        if misuse.what == "tmpfs":
+            size = dict(_options(misuse.value)).get("size")
+            return ByteSize.parse_docker(size) if size is not None else None
+    return None
+
+
 def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse: Misuse) -> Iterator[Report]:
+    """The service side of a Dockerfile misuse, reported only when the profile does not add the
+    setting itself (else the profile's own rule carries the intent)."""
     line = built.image.line_of(misuse.segment.span.start)
     command = _short(misuse.segment.text)
     origin = f"{built.display} line {line}"
     rule = misuse.rule
     profile = ctx.profile
+    if profile_covers(misuse.what, container, ctx):
+        return
     if misuse.what == "nofile":
-        current = container.ulimit("nofile")
-        if current is not None:
+        if container.ulimit("nofile") is not None or not misuse.value.isdigit():
             return
-        n = int(misuse.value) if misuse.value.isdigit() else profile.nofile
-        if n is None:
-            return
+        n = min(int(misuse.value), 1048576)
         wanted = f"ulimits nofile {n}"
         make = (lambda: container.set_ulimit("nofile", n, n))
     elif misuse.what == "tmpfs":
@@ -337,9 +363,7 @@ def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse:
             return
         size = dict(_options(misuse.value)).get("size")
         if size is None or ByteSize.parse_docker(size) is None:
-            if profile.tmpfs_size is None:
-                return
-            size = profile.tmpfs_size.docker()
+            return
         options = f"size={size},mode={profile.tmpfs_mode:o}"
         wanted = f"tmpfs '/tmp:{options}'"
         make = (lambda: container.add_tmpfs("/tmp", options))

@@ -287,7 +287,7 @@ class ComposeService:
                 value = scalar_value(arg.value) if is_scalar(arg.value) else None
                 args.append((name, None if value is None else _env_text(value)))
         elif raw_args is not None and is_sequence(raw_args.value):
-            for item in raw_args.value:
+            for item in raw_args.value.value:
                 if is_scalar(item):
                     name, sep, arg_text = str(item.value).partition("=")
                     args.append((name, arg_text if sep else None))

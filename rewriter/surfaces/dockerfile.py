@@ -29,6 +29,7 @@ from rewriter.yamlpatch import Refusal
 
 _DIRECTIVE = re.compile(r"^#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S.*?)[ \t]*$")
 _KNOWN_DIRECTIVES = {"syntax", "escape", "check"}
+_NOOP = re.compile(r"^(?:true|:|exit 0)$")
 SHELL_FORM = frozenset({"RUN", "CMD", "ENTRYPOINT"})
 _RESERVED = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case",
              "esac", "{", "}", "(", ")", "!", "function", "select"}
@@ -176,7 +177,9 @@ class DockerfileImage:
         segs = [s for s in self.segments(ins) if s.heredoc < 0]
         if any(_first_word(s.text) in _RESERVED for s in segs):
             raise Refusal("the command is part of a compound shell statement; edit it by hand")
-        if len(segs) == 1:
+        rest = [s for s in segs if s.index != seg.index]
+        if all(_NOOP.match(s.text) for s in rest):
+            # "echo x > /sys/fs/cgroup/... || true": nothing of use is left
             if ins.cmd != "RUN" or ins.heredocs:
                 raise Refusal(f"it is the whole {ins.cmd}; removing it would change what the image runs")
             return self.remove_instruction(ins)
@@ -191,18 +194,28 @@ class DockerfileImage:
         return self._fix(ins, (edit,), (Intent("set", ("instructions", ins.index, "value"), [new_value]),))
 
     def _remove_with_separator(self, seg: Segment, following: Segment) -> Edit:
-        """Remove a command and the separator after it; comment lines in between stay."""
+        """Remove a command and one separator next to it; comment lines in between stay."""
         text = self.text
         a, b = seg.span.start, following.span.start
         line_start = text.rfind("\n", 0, a) + 1
+        lead = text[line_start:a]
+        after_seg = self._continuation_end(self._skip_spaces(seg.span.end), b)
+        if lead.strip() in ("&&", "||", ";") and after_seg is not None:
+            # leading-separator style: "    && cmd \" -- the whole line goes
+            return Edit(line_start, after_seg, "")
         m = re.compile(r"[ \t]*(?:&&|\|\||;)[ \t]*").match(text, seg.span.end)
         sep_end = m.end() if m else seg.span.end
         nl = text.find("\n", sep_end, b)
-        if not text[line_start:a].strip() and nl != -1 and self._continuation_end(sep_end, b) == nl + 1:
+        if not lead.strip() and nl != -1 and self._continuation_end(sep_end, b) == nl + 1:
             return Edit(line_start, nl + 1, "")  # the command's whole line, continuation and all
-        if nl != -1:
-            return Edit(a, sep_end, "")  # keep the continuation and any comment lines after it
+        if nl != -1 and self._skip_comment_lines(nl + 1, b) != nl + 1:
+            return Edit(a, sep_end, "")  # keep the continuation and the comment lines after it
         return Edit(a, b, "")
+
+    def _skip_spaces(self, i: int) -> int:
+        while i < len(self.text) and self.text[i] in " \t":
+            i += 1
+        return i
 
     def _remove_heredoc_line(self, ins: Instruction, seg: Segment) -> Fix:
         line = self.line_of(seg.span.start)
