@@ -98,6 +98,7 @@ class DockerfileUser:
     compose_path: str
     service: str
     spec: BuildSpec = field(default_factory=BuildSpec)
+    sets: frozenset[str] = frozenset()  # runtime settings it has: "nofile", "tmpfs", "memory"
 
 
 # -- small parsers ----------------------------------------------------------------------------------
@@ -406,7 +407,11 @@ def _compose_users_cached(path: str, mtime: int, size: int) -> tuple[DockerfileU
     for service in loaded.services:
         spec = service.build()
         if spec is not None:
-            out.append(DockerfileUser(path, service.name, spec))
+            sets = {name for name, present in (
+                ("nofile", service.ulimit("nofile") is not None),
+                ("tmpfs", any(m.target.rstrip("/") == "/tmp" for m in service.tmpfs())),
+                ("memory", bool(service.memory_limits()))) if present}
+            out.append(DockerfileUser(path, service.name, spec, frozenset(sets)))
     return tuple(out)
 
 

@@ -8,9 +8,11 @@ an ``&&`` chain stays, so ``CMD echo 67108864 > /sys/fs/cgroup/memory.max && exe
 
 DF701 ulimit-in-shell-profile
     ``ulimit`` written to ``/etc/profile``, ``/etc/profile.d/*``, a shell rc file or
-    ``/etc/security/limits.conf``: those are read by login shells and PAM sessions, and a
-    container start runs neither (exec-form CMD runs no shell; shell form is a non-login
-    ``/bin/sh -c``). Set ``ulimits: {nofile: ...}`` on the service, or ``--ulimit nofile=N:N``.
+    ``/etc/security/limits.conf``: start-up files are read by login shells (profile) or
+    interactive shells (rc files, e.g. ``docker exec -it ... bash``) and limits.conf by PAM
+    sessions; the container's main process is none of these (exec-form CMD runs no shell; shell
+    form is a non-interactive, non-login ``/bin/sh -c``). Set ``ulimits: {nofile: ...}`` on the
+    service, or pass ``--ulimit nofile=N:N``.
 
 DF702 tmpfs-in-fstab
     A tmpfs line appended to ``/etc/fstab``: nothing runs ``mount -a`` in a container, the engine
@@ -139,8 +141,8 @@ def madvdontneed_rest(value: str) -> str | None:
 
 
 _WHY = {
-    "DF701": "shell profiles and limits.conf are read only by login shells and PAM sessions, and a "
-             "container start runs neither",
+    "DF701": "shell start-up files are read by login or interactive shells and limits.conf by PAM "
+             "sessions, never by the container's main process",
     "DF702": "nothing mounts the image's /etc/fstab, and mount needs CAP_SYS_ADMIN, which containers "
              "do not have",
     "DF703": "cgroupfs is read-only in containers, so the write fails and '&&' stops what follows it",
@@ -165,6 +167,8 @@ def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
         if names:
             services = ", ".join(f"'{u.service}'" for u in names)
             link = f"service{'s' if len(names) > 1 else ''} {services} in {os.path.relpath(names[0].compose_path, here)}"
+            if misuse.what and all(misuse.what in u.sets for u in names):
+                link = f"={link}"  # they already set it
         yield _image_report(image, misuse, link)
     go = built.go if built is not None else None
     if go is None or not go.is_go or go.version is None or go.version >= (1, 16):
@@ -193,7 +197,9 @@ def _image_report(image: DockerfileImage, misuse: Misuse, link: str) -> Report:
     rule = misuse.rule
     code = rule.code
     command = _short(misuse.segment.text)
-    if link:
+    if link.startswith("="):
+        where = f"{link[1:]} already set{'s' if ', ' not in link else ''} {_COMPOSE_FORM[misuse.what]}; remove the command"
+    elif link:
         where = f"set {_COMPOSE_FORM.get(misuse.what, 'the limit')} on {link} instead"
     else:
         where = f"pass {_RUN_FORM[code]} at docker run instead"
