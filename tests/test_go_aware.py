@@ -263,3 +263,30 @@ def test_compose_only_run_does_not_import_the_dockerfile_parser(tmp_path: Path) 
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "rewriter.cli" in imported
     assert "dockerfile" not in imported and "rewriter.surfaces.dockerfile" not in imported
+
+
+# -- config and discovery ------------------------------------------------------------------------
+
+
+def test_services_config() -> None:
+    from rewriter.errors import ConfigError
+    from rewriter.profiles import parse_config
+
+    config = parse_config("dockfix.toml", '[services.gw]\ngo = true\ngo-version = "1.23.4"\n')
+    assert config is not None
+    assert [(s.name, s.go, s.go_version) for s in config.services] == [("gw", True, (1, 23))]
+    for bad in ('[services.gw]\ngo = "yes"\n', '[services.gw]\ngo-version = "go1.23"\n',
+                '[services.gw]\nis-go = true\n'):
+        with pytest.raises(ConfigError):
+            parse_config("dockfix.toml", bad)
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("Dockerfile", "dockerfile"), ("Containerfile", "dockerfile"), ("api.Dockerfile", "dockerfile"),
+    ("Dockerfile.dev", "dockerfile"), ("x/Dockerfile.dockerignore", None), ("dockerfile.py", None),
+    ("compose.yaml", "compose"),
+])
+def test_dockerfile_discovery(name: str, kind: str | None) -> None:
+    from rewriter.discovery import kind_of
+
+    assert kind_of(name) == kind

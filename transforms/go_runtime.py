@@ -40,7 +40,8 @@ DF505 gomaxprocs-disables-auto
     A Go 1.25+ service sets ``GOMAXPROCS``. Go 1.25 sizes GOMAXPROCS from the cgroup CPU limit
     and keeps it updated; an explicit value turns that off. The fix (unsafe: the value may be
     deliberate) removes the variable. The version is the go.mod ``go`` line: a ``go 1.24``
-    module built with Go 1.25 keeps the old behaviour (GODEBUG ``containermaxprocs=0``).
+    module built with Go 1.25 keeps the old behaviour (GODEBUG ``containermaxprocs=0``), and so
+    does a service whose environment sets ``GODEBUG=containermaxprocs=0`` (DF504 applies then).
 
 Settings: ``gomemlimit-ratio`` in the profile; ``[tool.dockfix.services.NAME] go`` and
 ``go-version`` in the config for services the build does not reveal.
@@ -205,11 +206,24 @@ def _cpus(setting: Setting) -> float | None:
     return cpus if cpus > 0 else None
 
 
+def godebug_setting(container: Container, name: str) -> str | None:
+    """The value of one key of the container's GODEBUG, if it sets it."""
+    godebug = container.env().get("GODEBUG")
+    if godebug is None or godebug.value is None:
+        return None
+    for part in str(godebug.value).split(","):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
 def _gomaxprocs(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
     go = ctx.go_info(container)
     if go.version is None:
         return
-    if go.version >= AUTO_GOMAXPROCS:
+    auto = go.version >= AUTO_GOMAXPROCS and godebug_setting(container, "containermaxprocs") != "0"
+    if auto:
         if current is None:
             return
         yield report(
