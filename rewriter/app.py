@@ -59,6 +59,7 @@ class OptionsFor:
             ignore=(args.ignore or ()) + config.ignore,
             unsafe_fixes=args.unsafe_fixes if args.unsafe_fixes is not None else config.unsafe_fixes,
             inline_ignores=args.inline_ignores,
+            services=config.services,
         )
 
 

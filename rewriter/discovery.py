@@ -14,6 +14,9 @@ SHELL_RE = re.compile(r"\.(sh|bash)$")
 MAKEFILE_RE = re.compile(r"(^|/)(GNUmakefile|[Mm]akefile|[^/]+\.mk)$")
 PYTHON_RE = re.compile(r"\.py$")
 SHEBANG_RE = re.compile(r"^#!\s*\S*/(?:env\s+)?(?:ba|da|k|a)?sh\b")
+# identify's rule: "Dockerfile" or "Containerfile" as any dot-separated part of the name
+DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
+NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml", ".yaml", ".json")
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 
@@ -31,6 +34,8 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
     name = path.replace(os.sep, "/")
     if COMPOSE_RE.search(name):
         return "compose"
+    if is_dockerfile_name(name):
+        return "dockerfile"
     if WORKFLOW_RE.search(name) or SHELL_RE.search(name) or MAKEFILE_RE.search(name):
         return "shell"
     if PYTHON_RE.search(name):
@@ -54,6 +59,12 @@ def _shell_script(path: str, explicit: bool) -> bool:
         return explicit and b"\x00" not in head
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     return bool(SHEBANG_RE.match(first))
+def is_dockerfile_name(path: str) -> bool:
+    """``Dockerfile``, ``Containerfile``, ``api.Dockerfile``, ``Dockerfile.dev``."""
+    base = path.replace(os.sep, "/").rsplit("/", 1)[-1]
+    if base.endswith(NOT_DOCKERFILE_SUFFIXES):
+        return False
+    return any(part in DOCKERFILE_NAMES for part in base.split("."))
 
 
 class _Ignores:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 
 from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
 from rewriter.errors import ConvergenceError, ParseError
-from rewriter.model import Container, Report, Severity
-from rewriter.profiles import Profile
+from rewriter.model import Container, Report, Severity, Span
+from rewriter.profiles import Profile, ServiceConfig
 from rewriter.source import SourceFile
 
 MAX_PASSES = 16
@@ -48,6 +48,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     unsafe_fixes: bool = False
     inline_ignores: bool = True
+    services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -77,11 +78,12 @@ class Analysis:
     model: object
     containers: list[Container]
     reports: list[Report]
+    scopes: dict[str, Span] = field(default_factory=dict)
 
 
 def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile | None = None) -> Analysis:
     """Parse ``src`` as ``kind`` and run every selected transform on every container."""
-    from transforms import TRANSFORMS, Context
+    from transforms import IMAGE_TRANSFORMS, TRANSFORMS, Context
 
     from rewriter import surfaces
 
@@ -89,7 +91,9 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     containers, model = loaded.containers, loaded.model
     import os
 
-    ctx = Context(profile=options.profile, directory=os.path.dirname(os.path.abspath(src.path)))
+    ctx = Context(profile=options.profile, directory=os.path.dirname(os.path.abspath(src.path)),
+                  path=src.path, kind=kind, services=options.services,
+                  wants=options.wants, unsafe_fixes=options.unsafe_fixes)
     reports: list[Report] = []
     for container in containers:
         for check, rules in TRANSFORMS:
@@ -98,7 +102,14 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
             for rep in check(container, ctx):
                 if options.wants(rep.code):
                     reports.append(rep)
-    return Analysis(model, containers, reports)
+    for image in loaded.images:
+        for image_check, rules in IMAGE_TRANSFORMS:
+            if not any(options.wants(rule.code) for rule in rules):
+                continue
+            for rep in image_check(image, ctx):
+                if options.wants(rep.code):
+                    reports.append(rep)
+    return Analysis(model, containers, reports, loaded.scopes)
 
 
 # -- suppressions ---------------------------------------------------------------------------------
@@ -148,6 +159,7 @@ def scan_suppressions(src: SourceFile) -> Suppressions:
 def to_findings(src: SourceFile, analysis: Analysis, options: Options,
                 suppressions: Suppressions) -> list[Finding]:
     scope_lines = {c.scope: src.position(c.span.start)[0] for c in analysis.containers}
+    scope_lines.update({scope: src.position(span.start)[0] for scope, span in analysis.scopes.items()})
     out: list[Finding] = []
     for rep in analysis.reports:
         line, col = src.position(rep.span.start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rewriter.edits import Fix
 
@@ -103,6 +103,17 @@ def parse_tmpfs_options(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class BuildSpec:
+    """How a container's image is built (Compose ``build:``), paths as written."""
+
+    context: str = "."
+    dockerfile: str | None = None  # relative to the context; None: "Dockerfile"
+    dockerfile_inline: str | None = None
+    target: str | None = None
+    args: tuple[tuple[str, str | None], ...] = ()  # a None value comes from the environment
+
+
 class Container(Protocol):
     """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot."""
 
@@ -132,9 +143,18 @@ class Container(Protocol):
     def pids_limits(self) -> list[Setting]: ...
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix: ...
 
-    # Go runtime settings (issue: go-aware remediation). Surfaces implement these too:
-    # def image(self) -> str | None            image reference as written ("golang:1.24", "$IMG")
-    # def env(self) -> dict[str, Setting]       environment variables set on the container
-    # def set_env(self, name: str, value: str) -> Fix   add or replace, in the style in use
-    # def remove_env(self, name: str) -> Fix
-    # def cpu_limit(self) -> Setting | None     cpus / deploy.resources.limits.cpus / --cpus
+    # Go runtime settings (issue: go-aware remediation).
+    def image(self) -> str | None: ...  # image reference as written ("golang:1.24", "$IMG")
+    def env(self) -> dict[str, Setting]: ...  # environment variables set on the container
+    def set_env(self, name: str, value: str) -> Fix: ...  # add or replace, in the style in use
+    def remove_env(self, name: str) -> Fix: ...
+    def cpu_limit(self) -> Setting | None: ...  # cpus / deploy.resources.limits.cpus / --cpus
+
+
+@runtime_checkable
+class Buildable(Protocol):
+    """A container whose image is built from a Dockerfile (Compose ``build:``)."""
+
+    name: str
+
+    def build(self) -> BuildSpec | None: ...

@@ -61,6 +61,18 @@ class ConfigMount:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """Per-service facts the files cannot tell (``[tool.dockfix.services.NAME]``)."""
+
+    name: str
+    go: bool | None = None  # None: detect from the build
+    go_version: tuple[int, int] | None = None
+
+
+SERVICE_KEYS = {"go", "go-version"}
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     origin: str  # "built-in" or the config file path
@@ -92,6 +104,7 @@ class Config:
     profiles: dict[str, dict[str, object]] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    services: tuple[ServiceConfig, ...] = ()
 
     def resolve_profile(self, name: str | None = None) -> Profile:
         return resolve_profile(name or self.profile, self.profiles, self.path)
@@ -225,6 +238,33 @@ def _codes(value: object, key: str, path: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
+    if not isinstance(value, dict):
+        raise ConfigError("'services' must be a table of service names", path=path)
+    out = []
+    for name, body in value.items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"services.{name} must be a table", path=path)
+        for key in body:
+            if key not in SERVICE_KEYS:
+                raise ConfigError(f"services.{name}: unknown key '{key}' (known: {', '.join(sorted(SERVICE_KEYS))})",
+                                  path=path, line=_line_of(text, key), column=1)
+        go = body.get("go")
+        if go is not None and not isinstance(go, bool):
+            raise ConfigError(f"services.{name}: 'go' must be true or false", path=path,
+                              line=_line_of(text, "go"), column=1)
+        raw_version = body.get("go-version")
+        version: tuple[int, int] | None = None
+        if raw_version is not None:
+            m = re.fullmatch(r"1\.(\d+)(?:\.\d+)?", str(raw_version)) if isinstance(raw_version, str) else None
+            if m is None:
+                raise ConfigError(f"services.{name}: go-version must be a string such as \"1.24\", got {raw_version!r}",
+                                  path=path, line=_line_of(text, "go-version"), column=1)
+            version = (1, int(m.group(1)))
+        out.append(ServiceConfig(str(name), go, version))
+    return tuple(out)
+
+
 def parse_config(path: str, text: str) -> Config | None:
     """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``."""
     try:
@@ -270,6 +310,7 @@ def parse_config(path: str, text: str) -> Config | None:
         profiles={str(k): dict(v) for k, v in profiles.items()},
         exclude=_codes(table.get("exclude", []), "exclude", path) + _codes(table.get("extend-exclude", []), "extend-exclude", path),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
+        services=_services(table.get("services", {}), text, path),
     )
     # validate every profile now, so a broken one fails even when another is in use
     for name in config.profiles:

@@ -5,8 +5,8 @@ The registry is this explicit tuple (no registration by import side effect).
 
 from __future__ import annotations
 
-from transforms import config_mounts, memory, pids, tmpfs, ulimits
-from transforms.base import Check, Context, Rule
+from transforms import config_mounts, go_runtime, image_antipatterns, memory, pids, tmpfs, ulimits
+from transforms.base import Check, Context, ImageCheck, Rule
 
 TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
     (tmpfs.check, tmpfs.RULES),
@@ -14,8 +14,17 @@ TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
     (memory.check, memory.RULES),
     (pids.check, pids.RULES),
     (config_mounts.check, config_mounts.RULES),
+    (go_runtime.check, go_runtime.RULES),
+    (image_antipatterns.check, image_antipatterns.RULES),
 )
 
-RULES: dict[str, Rule] = {rule.code: rule for _, rules in TRANSFORMS for rule in rules}
+# Checks on images (Dockerfiles), which are not containers: limits cannot live in them.
+IMAGE_TRANSFORMS: tuple[tuple[ImageCheck, tuple[Rule, ...]], ...] = (
+    (image_antipatterns.check_image, image_antipatterns.IMAGE_RULES),
+)
 
-__all__ = ["Context", "RULES", "Rule", "TRANSFORMS"]
+RULES: dict[str, Rule] = {rule.code: rule for _, rules in TRANSFORMS + IMAGE_TRANSFORMS
+                          for rule in rules}
+RULES = dict(sorted(RULES.items()))
+
+__all__ = ["Context", "IMAGE_TRANSFORMS", "RULES", "Rule", "TRANSFORMS"]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rewriter.edits import Applicability, Fix
-from rewriter.model import Container, Report, Severity, Span
-from rewriter.profiles import Profile
+from rewriter.model import Buildable, Container, Report, Severity, Span
+from rewriter.profiles import Profile, ServiceConfig
 from rewriter.yamlpatch import Refusal
+
+if TYPE_CHECKING:
+    from rewriter.project import GoFacts, ImageBuild
 
 
 @dataclass(frozen=True)
@@ -20,13 +24,68 @@ class Rule:
     module: str  # the transform module whose docstring is the rule's documentation
 
 
+def _everything(code: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Context:
+    """What a transform knows beyond the container: the profile, the file, the project."""
+
     profile: Profile
     directory: str = ""  # the directory of the file being fixed (relative paths resolve here)
+    path: str = ""  # the file being checked
+    kind: str = ""  # its kind ("compose", "dockerfile", ...)
+    services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
+    wants: Callable[[str], bool] = _everything  # whether a rule code is selected
+    unsafe_fixes: bool = False  # whether unsafe fixes will be applied (they change what comes next)
+    _builds: dict[str, ImageBuild | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def service_config(self, container: Container) -> ServiceConfig | None:
+        name = getattr(container, "name", None)
+        for config in self.services:
+            if config.name == name:
+                return config
+        return None
+
+    def image_build(self, container: Container) -> ImageBuild | None:
+        """The Dockerfile, stages and Go facts of a container built from a Dockerfile."""
+        if container.scope in self._builds:
+            return self._builds[container.scope]
+        built: ImageBuild | None = None
+        if isinstance(container, Buildable):
+            spec = container.build()
+            if spec is not None:
+                from rewriter.project import resolve_build
+
+                built = resolve_build(self.path, spec)
+        self._builds[container.scope] = built
+        return built
+
+    def go_info(self, container: Container) -> GoFacts:
+        """Whether the container runs Go and which version: config, then build, then image."""
+        from rewriter.project import GoFacts, is_golang_image, tag_version
+
+        config = self.service_config(container)
+        built = self.image_build(container)
+        facts = built.go if built is not None else GoFacts(False)
+        if not facts.is_go:
+            image = container.image()
+            if image is not None and built is None and is_golang_image(image):
+                version = tag_version(image)
+                facts = GoFacts(True, f"image {image}", version, f"image {image}" if version else "")
+        if config is not None:
+            if config.go is False:
+                return GoFacts(False)
+            if config.go and not facts.is_go:
+                facts = GoFacts(True, "marked go = true in the config")
+            if config.go_version is not None and facts.is_go:
+                facts = GoFacts(True, facts.evidence, config.go_version, "go-version in the config")
+        return facts
 
 
 Check = Callable[[Container, Context], Iterator[Report]]
+ImageCheck = Callable[[Any, Context], Iterator[Report]]  # takes a surface's image (DockerfileImage)
 
 
 def report(container: Container, rule: Rule, message: str, span: Span | None,

@@ -5,19 +5,21 @@ are imported lazily so that a Compose-only run never pays for libcst or a Docker
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rewriter.errors import DockfixError
-from rewriter.model import Container
+from rewriter.model import Container, Span
 from rewriter.source import SourceFile
 
-KINDS = ("compose", "compose-override", "shell", "python")
+KINDS = ("compose", "compose-override", "dockerfile", "shell", "python")
 
 
 @dataclass
 class Loaded:
     model: object  # the resolved model the oracle compares
     containers: list[Container]
+    images: list[object] = field(default_factory=list)  # Dockerfiles (DockerfileImage)
+    scopes: dict[str, Span] = field(default_factory=dict)  # suppression anchors beyond containers
 
 
 def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loaded:
@@ -27,6 +29,12 @@ def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loa
 
         loaded = compose.load(src)
         return Loaded(loaded.doc.model(), list(loaded.services))
+    if kind == "dockerfile":
+        from rewriter.surfaces import dockerfile
+
+        image = dockerfile.load(src)
+        model = {"instructions": [ins.model() for ins in image.instructions]}
+        return Loaded(model, [], [image], {ins.scope: ins.span for ins in image.instructions})
     if kind == "compose-override":
         from rewriter.surfaces import compose_override
 
@@ -53,6 +61,10 @@ def resolved_model(kind: str, src: SourceFile) -> object:
         from rewriter.yamlview import parse_yaml
 
         return parse_yaml(src).model()
+    if kind == "dockerfile":
+        from rewriter.surfaces import dockerfile
+
+        return dockerfile.resolved_model(src)
     if kind in ("shell", "python"):
         return load(kind, src).model
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)

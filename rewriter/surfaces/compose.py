@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rewriter.edits import Fix
+from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
-from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Patcher, Plan, Refusal
 from rewriter.yamlview import (
     Entry,
     Node,
     YamlDocument,
+    is_flow,
     is_mapping,
+    is_merge_key,
     is_scalar,
+    item_is_alias,
     is_sequence,
     key_text,
     parse_yaml,
@@ -283,6 +286,164 @@ class ComposeService:
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
         return self._set(where.keys if where else ("pids_limit",), value)
+
+    # -- image, build and environment (Go runtime settings) ------------------------------------
+    def image(self) -> str | None:
+        found = self.setting(("image",))
+        return str(found.value) if found is not None and found.value is not None else None
+
+    def build(self) -> BuildSpec | None:
+        """The service's ``build:`` (string or mapping), as written; None without one."""
+        found = self._lookup(("build",))
+        if found is None:
+            return None
+        node = found[0]
+        if is_scalar(node):
+            value = scalar_value(node)
+            return BuildSpec(context=str(value)) if isinstance(value, str) else None
+        if not is_mapping(node):
+            return None
+        entries = resolved_entries(node)
+
+        def text(key: str) -> str | None:
+            entry = entries.get(key)
+            if entry is None or not is_scalar(entry.value):
+                return None
+            value = scalar_value(entry.value)
+            return None if value is None else str(value)
+
+        args: list[tuple[str, str | None]] = []
+        raw_args = entries.get("args")
+        if raw_args is not None and is_mapping(raw_args.value):
+            for name, arg in resolved_entries(raw_args.value).items():
+                value = scalar_value(arg.value) if is_scalar(arg.value) else None
+                args.append((name, None if value is None else _env_text(value)))
+        elif raw_args is not None and is_sequence(raw_args.value):
+            for item in raw_args.value.value:
+                if is_scalar(item):
+                    name, sep, arg_text = str(item.value).partition("=")
+                    args.append((name, arg_text if sep else None))
+        return BuildSpec(context=text("context") or ".", dockerfile=text("dockerfile"),
+                         dockerfile_inline=text("dockerfile_inline"), target=text("target"),
+                         args=tuple(args))
+
+    def _environment(self) -> tuple[Node, str] | None:
+        found = self._lookup(("environment",))
+        if found is None or not (is_sequence(found[0]) or is_mapping(found[0])):
+            return None
+        return found[0], found[2]
+
+    def env(self) -> dict[str, Setting]:
+        """Environment variables as written (``K=V`` items or a mapping); a bare ``K`` is None."""
+        out: dict[str, Setting] = {}
+        found = self._environment()
+        if found is None:
+            return out
+        node, origin = found
+        if is_sequence(node):
+            for index, item in enumerate(node.value):
+                if not is_scalar(item):
+                    continue
+                name, sep, text = str(item.value).partition("=")
+                span = Span(item.start_mark.index, item.end_mark.index)
+                out.setdefault(name, Setting(f"environment {name}", text if sep else None, span,
+                                             ("environment", index), origin))
+            return out
+        for name, entry in resolved_entries(node).items():
+            value = scalar_value(entry.value) if is_scalar(entry.value) else None
+            span = Span(entry.value.start_mark.index, self.patcher.content_end(entry.value))
+            if value is None:
+                span = Span(entry.key_node.start_mark.index, entry.key_node.end_mark.index)
+            out[name] = Setting(f"environment {name}", None if value is None else _env_text(value),
+                                span, ("environment", name), origin or ("inherited" if entry.inherited else ""))
+        return out
+
+    def set_env(self, name: str, value: str) -> Fix:
+        """Add or replace ``name`` in the form in use: a ``K=V`` item or a mapping entry."""
+        found = self._environment()
+        if found is not None and is_sequence(found[0]):
+            current = self.env().get(name)
+            item = f"{name}={value}"
+            if current is not None:
+                index = current.keys[1]
+                assert isinstance(index, int)
+                plan = self.patcher.replace_item(self.base, self.node, ("environment",), index, item)
+            else:
+                plan = self.patcher.append(self.base, self.node, ("environment",), item)
+            return self._fix(plan, "environment")
+        return self._set(("environment", name), value)
+
+    def remove_env(self, name: str) -> Fix:
+        """Remove one variable (its whole line in block style); a shared list stays shared."""
+        found = self._environment()
+        current = self.env().get(name)
+        if found is None or current is None:
+            raise Refusal(f"'{name}' is not set here")
+        node = found[0]
+        key = current.keys[1]
+        sites = self.patcher.sites_of(node, self.base + ("environment",))
+        edit = self._delete_entry(node, key)
+        intents = tuple(Intent("delete", site + (key,)) for site in sites)
+        reach = frozenset(f"{SERVICES}.{site[1]}" for site in sites
+                          if len(site) > 1 and site[0] == SERVICES and site[1] != self.name)
+        return Fix(message="", edits=(edit,), intents=intents,
+                   claims=frozenset({f"{self.scope}/environment"}), scope=self.scope, reach=reach)
+
+    def _delete_entry(self, node: Node, key: str | int) -> Edit:
+        text = self.doc.text
+        if is_sequence(node):
+            assert isinstance(key, int)
+            if item_is_alias(node, key):
+                raise Refusal("the variable comes from an alias")
+            items = node.value
+            starts = [i.start_mark.index for i in items]
+            ends = [self.patcher.content_end(i) for i in items]
+        else:
+            pairs = [(k, v) for k, v in node.value if not is_merge_key(k)]
+            names = [key_text(k) for k, _ in pairs]
+            if key not in names:
+                raise Refusal(f"'{key}' comes from a merged mapping")
+            key = names.index(str(key))
+            starts = [k.start_mark.index for k, _ in pairs]
+            ends = [_pair_end(text, k, v, self.patcher.content_end) for k, v in pairs]
+            if len(pairs) != len(node.value):
+                raise Refusal("the environment mapping also merges others")
+        if len(starts) == 1:
+            raise Refusal("it is the only variable; remove 'environment' by hand")
+        if is_flow(node):
+            if key < len(starts) - 1:
+                return Edit(starts[key], starts[key + 1], "")
+            return Edit(ends[key - 1], ends[key], "")
+        line_start = text.rfind("\n", 0, starts[key]) + 1
+        lead = text[line_start:starts[key]]
+        if lead.strip() not in ("", "-"):
+            raise Refusal("the variable shares its line with another")
+        nl = text.find("\n", ends[key])
+        end = len(text) if nl == -1 else nl + 1
+        if text[ends[key]:end].strip() and not text[ends[key]:end].strip().startswith("#"):
+            raise Refusal("the variable shares its line with another")
+        return Edit(line_start, end, "")
+
+    def cpu_limit(self) -> Setting | None:
+        """The CPU limit docker compose applies: ``deploy.resources.limits.cpus`` over ``cpus``."""
+        deploy = self.setting(("deploy", "resources", "limits", "cpus"))
+        return deploy if deploy is not None else self.setting(("cpus",))
+
+
+def _pair_end(text: str, key: Node, value: Node, content_end: object) -> int:
+    if is_scalar(value) and value.value == "" and value.style is None:
+        return text.index(":", key.end_mark.index) + 1
+    assert callable(content_end)
+    end = content_end(value)
+    assert isinstance(end, int)
+    return end
+
+
+def _env_text(value: object) -> str:
+    """How Compose turns a YAML value into an environment string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _as_int(value: object) -> int | None:

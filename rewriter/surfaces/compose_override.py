@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from rewriter.edits import Edit, Fix, Intent
-from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit
+from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
 from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
@@ -165,6 +165,37 @@ class OverlayService:
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
         return self._write(tuple(where.keys) if where else ("pids_limit",), value)
+
+
+    # -- Go-facing settings: environment merges by variable, the override winning -----------------
+    def image(self) -> str | None:
+        if self.over is not None and self.over.image() is not None:
+            return self.over.image()
+        return self.base.image()
+
+    def build(self) -> BuildSpec | None:
+        if self.over is not None and self.over.build() is not None:
+            return self.over.build()
+        return self.base.build()
+
+    def env(self) -> dict[str, Setting]:
+        merged = {k: self._from_base(v) for k, v in self.base.env().items()}
+        if self.over is not None:
+            merged.update(self.over.env())
+        return merged
+
+    def set_env(self, name: str, value: str) -> Fix:
+        if self.over is not None and self.over.has("environment"):
+            return self.over.set_env(name, value)
+        return self._write(("environment", name), value)
+
+    def remove_env(self, name: str) -> Fix:
+        if self.over is not None and name in self.over.env():
+            return self.over.remove_env(name)
+        raise Refusal(f"'{name}' is set in the base file; an override cannot unset it, so remove it there")
+
+    def cpu_limit(self) -> Setting | None:
+        return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
 
 
 def _services_span(over_file: compose.ComposeFile) -> Span:

@@ -1,0 +1,474 @@
+"""The project model: which Dockerfile, stage and go.mod a Compose service is built from.
+
+A Compose service with ``build:`` names a context directory, a Dockerfile in it, an optional
+``target`` stage and build ``args``. The image is the target stage (or the last one) plus what
+it copies from other stages (``COPY --from``, ``RUN --mount=...,from=``) and the stages it is
+based on (``FROM <stage>``). The service is Go when one of those stages uses a ``golang`` image
+or runs ``go build``/``go install``. Its Go version comes from the ``go`` line of ``go.mod`` in
+the build context, which governs the GODEBUG defaults such as container-aware GOMAXPROCS, or
+else from the golang image's tag, with ``ARG`` defaults resolved and overridden by
+``build.args``.
+
+Every file is read once per run (cached by path, size and modification time); a file that
+cannot be read or parsed just leaves the facts unknown.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rewriter.errors import DockfixError
+from rewriter.model import BuildSpec
+
+if TYPE_CHECKING:
+    from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
+
+GoVersion = tuple[int, int]
+
+_GO_LINE = re.compile(r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE)
+_GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")
+_TAG_VERSION = re.compile(r"^(\d+)\.(\d+)")
+_VAR = re.compile(r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
+                  r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+                  "compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+                  "docker-compose.override.yml")
+USER_SEARCH_LEVELS = 3  # how many parent directories of a Dockerfile are searched for Compose files
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int  # 0-based stage index
+    name: str  # lower-cased "AS" name, or ""
+    base: str  # FROM image as written
+    resolved: str  # with ARG values substituted
+    line: int
+    parent: int | None  # the stage this one is FROM, if any
+    sources: tuple[int, ...]  # stages it copies or mounts from
+    instructions: tuple[Instruction, ...]
+
+    @property
+    def label(self) -> str:
+        return f"stage '{self.name}'" if self.name else f"stage {self.number}"
+
+
+@dataclass(frozen=True)
+class GoFacts:
+    """Whether an image is Go, and which Go version governs its runtime defaults."""
+
+    is_go: bool
+    evidence: str = ""  # why: "stage 'build' uses golang:1.24 (Dockerfile:3)"
+    version: GoVersion | None = None
+    version_source: str = ""  # "go.mod line 3" / "image golang:1.24 (Dockerfile:3)" / "config"
+    note: str = ""  # e.g. go.mod and image tag disagree
+
+    def version_text(self) -> str:
+        if self.version is None:
+            return "unknown"
+        return f"{self.version[0]}.{self.version[1]}"
+
+    def described(self) -> str:
+        """``Go 1.24 (go.mod line 3)``."""
+        if self.version is None:
+            return "Go (version unknown)"
+        return f"Go {self.version_text()} ({self.version_source})"
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """A Compose service's build resolved to a Dockerfile."""
+
+    path: str  # the Dockerfile, as a path usable with open() ("" for dockerfile_inline)
+    display: str  # the Dockerfile path as shown in messages (relative to the Compose file)
+    image: DockerfileImage
+    stages: tuple[Stage, ...]
+    final: int
+    chain: tuple[int, ...]  # the final stage and the stages it is FROM (what the image contains)
+    used: tuple[int, ...]  # chain plus every stage it copies from, transitively
+    go: GoFacts
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class DockerfileUser:
+    compose_path: str
+    service: str
+    spec: BuildSpec = field(default_factory=BuildSpec)
+    sets: frozenset[str] = frozenset()  # runtime settings it has: "nofile", "tmpfs", "memory"
+
+
+# -- small parsers ----------------------------------------------------------------------------------
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Expand ``$A``, ``${A}``, ``${A:-x}``, ``${A-x}``, ``${A:+x}`` the way BuildKit does for FROM."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group("name") or m.group("bare")
+        op, word = m.group("op"), m.group("word") or ""
+        value = values.get(name)
+        if op in (":-", "-"):
+            if value is None or (op == ":-" and value == ""):
+                return substitute(word, values)
+            return value
+        if op in (":+", "+"):
+            return substitute(word, values) if value else ""
+        return value or ""
+
+    return _VAR.sub(repl, text)
+
+
+def split_image(ref: str) -> tuple[str, str]:
+    """(repository, tag) of an image reference; the digest is dropped, a missing tag is ''."""
+    ref = ref.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1:]
+    return ref, ""
+
+
+def is_golang_image(ref: str) -> bool:
+    repo, _ = split_image(ref)
+    return repo.rsplit("/", 1)[-1] == "golang"
+
+
+def tag_version(ref: str) -> GoVersion | None:
+    _, tag = split_image(ref)
+    m = _TAG_VERSION.match(tag)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def parse_version(text: str) -> GoVersion | None:
+    m = re.fullmatch(r"(?:go)?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def go_mod_version(text: str) -> tuple[GoVersion, int] | None:
+    """The ``go`` line of a go.mod: (version, line number)."""
+    m = _GO_LINE.search(text)
+    if not m:
+        return None
+    return (int(m.group(1)), int(m.group(2))), text.count("\n", 0, m.start()) + 1
+
+
+def runs_go_build(ins: Instruction) -> bool:
+    if ins.cmd != "RUN":
+        return False
+    return any(_GO_BUILD.search(part) for part in ins.value + ins.heredocs)
+
+
+# -- stages ---------------------------------------------------------------------------------------
+
+
+def stages_of(image: DockerfileImage, args: dict[str, str | None]) -> tuple[Stage, ...]:
+    """The build stages, with FROM resolved against global ARGs (overridden by ``args``)."""
+    globals_: dict[str, str] = {}
+    stages: list[Stage] = []
+    names: dict[str, int] = {}
+    current: list[Instruction] = []
+    pending: dict[str, object] | None = None
+
+    def close() -> None:
+        if pending is None:
+            return
+        sources = tuple(sorted({n for n in (_stage_ref(r, names, len(stages)) for r in _from_refs(current))
+                                if n is not None}))
+        stages.append(Stage(len(stages), str(pending["name"]), str(pending["base"]),
+                            str(pending["resolved"]), int(str(pending["line"])),
+                            pending["parent"] if isinstance(pending["parent"], int) else None,
+                            sources, tuple(current)))
+        if pending["name"]:
+            names[str(pending["name"])] = len(stages) - 1
+
+    for ins in image.instructions:
+        if ins.cmd == "FROM":
+            close()
+            words = list(ins.value)
+            base = words[0] if words else ""
+            name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else ""
+            resolved = substitute(base, globals_)
+            parent = names.get(resolved.lower())
+            if parent is None and resolved.isdigit() and int(resolved) < len(stages):
+                parent = int(resolved)
+            pending = {"name": name, "base": base, "resolved": resolved, "line": ins.start_line,
+                       "parent": parent}
+            current = [ins]
+            continue
+        if pending is None:
+            if ins.cmd == "ARG":
+                for word in ins.value:
+                    key, sep, default = word.partition("=")
+                    override = args.get(key)
+                    if override is not None:
+                        globals_[key] = override
+                    elif sep:
+                        globals_[key] = _unquote(default)
+            continue
+        current.append(ins)
+    close()
+    return tuple(stages)
+
+
+def _from_refs(instructions: list[Instruction]) -> list[str]:
+    refs: list[str] = []
+    for ins in instructions:
+        for flag in ins.flags:
+            if ins.cmd in ("COPY", "ADD") and flag.startswith("--from="):
+                refs.append(flag[len("--from="):])
+            elif ins.cmd == "RUN" and flag.startswith("--mount="):
+                for part in flag[len("--mount="):].split(","):
+                    if part.startswith("from="):
+                        refs.append(part[len("from="):])
+    return refs
+
+
+def _stage_ref(ref: str, names: dict[str, int], count: int) -> int | None:
+    if ref.lower() in names:
+        return names[ref.lower()]
+    if ref.isdigit() and int(ref) < count:
+        return int(ref)
+    return None
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def closure(stages: tuple[Stage, ...], final: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(chain of FROM parents from ``final``, every stage the image needs)."""
+    chain: list[int] = []
+    n: int | None = final
+    while n is not None and n not in chain:
+        chain.append(n)
+        n = stages[n].parent
+    used: list[int] = []
+    todo = [final]
+    while todo:
+        n = todo.pop()
+        if n in used:
+            continue
+        used.append(n)
+        stage = stages[n]
+        if stage.parent is not None:
+            todo.append(stage.parent)
+        todo.extend(stage.sources)
+    return tuple(chain), tuple(sorted(used))
+
+
+def go_facts(stages: tuple[Stage, ...], used: tuple[int, ...], display: str,
+             go_mod: tuple[GoVersion, int, str] | None) -> GoFacts:
+    """Decide whether the image is Go and which version governs its runtime defaults."""
+    evidence = ""
+    tag: tuple[GoVersion, str] | None = None
+    for n in used:
+        stage = stages[n]
+        if is_golang_image(stage.resolved):
+            if not evidence:
+                evidence = f"{stage.label} uses {stage.resolved} ({display}:{stage.line})"
+            version = tag_version(stage.resolved)
+            if version is not None and (tag is None or version > tag[0]):
+                tag = (version, f"image {stage.resolved}, {display}:{stage.line}")
+        for ins in stage.instructions:
+            if not evidence and runs_go_build(ins):
+                evidence = f"{stage.label} runs go build ({display}:{ins.start_line})"
+    if not evidence:
+        return GoFacts(False)
+    if go_mod is not None:
+        version, line, where = go_mod
+        note = ""
+        if tag is not None and tag[0] != version:
+            note = (f"go.mod says go {version[0]}.{version[1]} and the image is "
+                    f"{tag[0][0]}.{tag[0][1]}; the go.mod line governs the runtime defaults")
+        return GoFacts(True, evidence, version, f"'go {version[0]}.{version[1]}' in {where} line {line}", note)
+    if tag is not None:
+        return GoFacts(True, evidence, tag[0], tag[1])
+    return GoFacts(True, evidence)
+
+
+# -- files, cached per run -------------------------------------------------------------------------
+
+
+def _stat_key(path: str) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.abspath(path), st.st_mtime_ns, st.st_size
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(1024 * 1024)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _dockerfile_cached(path: str, mtime: int, size: int) -> DockerfileImage | None:
+    text = _read(path)
+    return None if text is None else _parse_dockerfile(path, text)
+
+
+def _parse_dockerfile(path: str, text: str) -> DockerfileImage | None:
+    from rewriter.source import SourceFile
+    from rewriter.surfaces import dockerfile
+
+    try:
+        return dockerfile.load(SourceFile.from_text(path, text))
+    except DockfixError:
+        return None
+
+
+def load_dockerfile(path: str) -> DockerfileImage | None:
+    key = _stat_key(path)
+    if key is None or not os.path.isfile(path):
+        return None
+    return _dockerfile_cached(*key)
+
+
+@functools.lru_cache(maxsize=256)
+def _go_mod_cached(path: str, mtime: int, size: int) -> tuple[GoVersion, int] | None:
+    text = _read(path)
+    return None if text is None else go_mod_version(text)
+
+
+def read_go_mod(context: str) -> tuple[GoVersion, int] | None:
+    path = os.path.join(context, "go.mod")
+    key = _stat_key(path)
+    return None if key is None else _go_mod_cached(*key)
+
+
+def _is_remote(context: str) -> bool:
+    return "://" in context or context.startswith(("git@", "github.com/"))
+
+
+def resolve_build(compose_path: str, spec: BuildSpec) -> ImageBuild | None:
+    """The Dockerfile, stages and Go facts of a Compose service's build, or None if unknown."""
+    if _is_remote(spec.context):
+        return None
+    base = os.path.dirname(os.path.abspath(compose_path)) if compose_path not in ("", "-") else os.getcwd()
+    context = os.path.normpath(os.path.join(base, spec.context))
+    if spec.dockerfile_inline is not None:
+        image = _parse_dockerfile("", spec.dockerfile_inline)
+        path, display = "", "dockerfile_inline"
+    else:
+        name = spec.dockerfile or "Dockerfile"
+        path = os.path.normpath(os.path.join(context, name))
+        image = load_dockerfile(path)
+        display = os.path.relpath(path, base)
+    if image is None:
+        return None
+    return build_from(image, path, display, context, spec)
+
+
+def build_from(image: DockerfileImage, path: str, display: str, context: str,
+               spec: BuildSpec) -> ImageBuild | None:
+    stages = stages_of(image, dict(spec.args))
+    if not stages:
+        return None
+    final = len(stages) - 1
+    if spec.target:
+        named = [s.number for s in stages if s.name == spec.target.lower()]
+        if not named:
+            return None
+        final = named[0]
+    chain, used = closure(stages, final)
+    mod = read_go_mod(context)
+    go_mod = None
+    if mod is not None:
+        where = os.path.relpath(os.path.join(context, "go.mod"),
+                                os.path.dirname(path) if path else context)
+        go_mod = (mod[0], mod[1], where if path else "go.mod")
+    facts = go_facts(stages, used, display, go_mod)
+    return ImageBuild(path, display, image, stages, final, chain, used, facts, context)
+
+
+@functools.lru_cache(maxsize=128)
+def _compose_users_cached(path: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
+    from rewriter.source import SourceFile
+    from rewriter.surfaces import compose
+
+    text = _read(path)
+    if text is None:
+        return ()
+    try:
+        loaded = compose.load(SourceFile.from_text(path, text))
+    except DockfixError:
+        return ()
+    out = []
+    for service in loaded.services:
+        spec = service.build()
+        if spec is not None:
+            sets = {name for name, present in (
+                ("nofile", service.ulimit("nofile") is not None),
+                ("tmpfs", any(m.target.rstrip("/") == "/tmp" for m in service.tmpfs())),
+                ("memory", bool(service.memory_limits()))) if present}
+            out.append(DockerfileUser(path, service.name, spec, frozenset(sets)))
+    return tuple(out)
+
+
+def users_of(dockerfile_path: str) -> list[DockerfileUser]:
+    """Compose services (in this directory or up to three above) that build this Dockerfile."""
+    if dockerfile_path in ("", "-"):
+        return []
+    target = os.path.realpath(dockerfile_path)
+    directory = os.path.dirname(target)
+    found: list[DockerfileUser] = []
+    for _ in range(USER_SEARCH_LEVELS + 1):
+        for name in _COMPOSE_NAMES:
+            candidate = os.path.join(directory, name)
+            key = _stat_key(candidate)
+            if key is None:
+                continue
+            for user in _compose_users_cached(*key):
+                if user.spec.dockerfile_inline is not None or _is_remote(user.spec.context):
+                    continue
+                context = os.path.join(directory, user.spec.context)
+                if os.path.realpath(os.path.join(context, user.spec.dockerfile or "Dockerfile")) == target:
+                    found.append(user)
+        if os.path.exists(os.path.join(directory, ".git")):
+            break
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return found
+
+
+def user_builds(image: DockerfileImage, path: str) -> list[tuple[DockerfileUser, ImageBuild]]:
+    """Each Compose service that builds this Dockerfile, with its build of the current text."""
+    display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
+    out = []
+    for user in users_of(path):
+        base = os.path.dirname(os.path.abspath(user.compose_path))
+        built = build_from(image, path, display, os.path.normpath(os.path.join(base, user.spec.context)),
+                           user.spec)
+        if built is not None:
+            out.append((user, built))
+    return out
+
+
+def standalone_build(image: DockerfileImage, path: str) -> ImageBuild | None:
+    """A Dockerfile's build as its first Compose user builds it, else ``docker build .`` beside it."""
+    for _, built in user_builds(image, path):
+        return built
+    display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
+    directory = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
+    return build_from(image, path, display, directory, BuildSpec())
+
+
+def chain_instructions(built: ImageBuild) -> set[int]:
+    """Indexes of the instructions that end up in the image (the final stage and its parents)."""
+    return {ins.index for n in built.chain for ins in built.stages[n].instructions}
+
+
+__all__ = ["DockerfileUser", "GoFacts", "ImageBuild", "Stage", "go_facts", "resolve_build",
+           "stages_of", "standalone_build", "substitute", "users_of"]

@@ -1,0 +1,250 @@
+"""go_runtime: GOMEMLIMIT from the memory limit, GOMAXPROCS only where Go cannot work it out.
+
+A service is Go when its build (the target stage, or the last, and every stage it copies from)
+uses a ``golang`` image or runs ``go build``/``go install``, or when the config says so
+(``[tool.dockfix.services.NAME] go = true``). Its Go version is the ``go`` line of ``go.mod`` in
+the build context, else the golang image's tag (``ARG`` defaults and ``build.args`` resolved).
+
+DF501 gomemlimit-missing
+    A Go service has a memory limit L but no ``GOMEMLIMIT``. The Go runtime does not read the
+    cgroup memory limit (true as of Go 1.27), so the garbage collector lets the heap grow until
+    the kernel kills the container. The fix sets::
+
+        GOMEMLIMIT = floor(ratio x (L - T) / MiB) MiB
+
+    where T is the size of the tmpfs on /tmp (tmpfs pages count against the container's limit
+    but not against GOMEMLIMIT) and ratio is the profile's ``gomemlimit-ratio`` (0.9: the GC
+    guide's 5-10 % headroom). 768m with a 64m tmpfs gives ``633MiB``. L is ``mem_limit``,
+    ``deploy.resources.limits.memory`` or the limit the profile adds; T is the tmpfs size as
+    written or as the profile adds it. The value is written in the form the environment already
+    uses (``- GOMEMLIMIT=633MiB`` or ``GOMEMLIMIT: 633MiB``); a variable list shared through an
+    anchor by services that need different values is overridden per service, not edited.
+
+DF502 gomemlimit-malformed
+    ``GOMEMLIMIT`` must be plain bytes or a number with ``KiB``, ``MiB``, ``GiB`` or ``TiB``
+    (or ``off``). Anything else (``512M``, ``512Mi``, ``512mb``) makes the Go runtime throw at
+    start: the program never runs. The fix writes the same amount in ``MiB`` when it is below
+    the limit, else the computed value.
+
+DF503 gomemlimit-above-limit
+    ``GOMEMLIMIT`` is above the memory limit, so the kernel kills the container before the
+    garbage collector reacts. The fix writes the computed value.
+
+DF504 gomaxprocs-missing
+    A Go service built with Go older than 1.25 has a CPU limit C (``cpus`` or
+    ``deploy.resources.limits.cpus``) and no ``GOMAXPROCS``. Before 1.25 the runtime uses every
+    CPU of the host and the CFS quota throttles it. The fix sets ``GOMAXPROCS = max(1, floor(C))``
+    (what automaxprocs does). Nothing is added for Go 1.25 and later, nor for an unknown version.
+
+DF505 gomaxprocs-disables-auto
+    A Go 1.25+ service sets ``GOMAXPROCS``. Go 1.25 sizes GOMAXPROCS from the cgroup CPU limit
+    and keeps it updated; an explicit value turns that off. The fix (unsafe: the value may be
+    deliberate) removes the variable. The version is the go.mod ``go`` line: a ``go 1.24``
+    module built with Go 1.25 keeps the old behaviour (GODEBUG ``containermaxprocs=0``), and so
+    does a service whose environment sets ``GODEBUG=containermaxprocs=0`` (DF504 applies then).
+
+Settings: ``gomemlimit-ratio`` in the profile; ``[tool.dockfix.services.NAME] go`` and
+``go-version`` in the config for services the build does not reveal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+
+from rewriter.edits import Applicability
+from rewriter.model import Container, Report, Setting, Severity
+from rewriter.sizes import MIB, ByteSize
+from transforms.base import Context, Rule, report
+from transforms.memory import effective_limit, size_of
+
+MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
+               Severity.WARNING, __name__)
+MALFORMED = Rule("DF502", "gomemlimit-malformed", "GOMEMLIMIT that makes the Go runtime throw at start",
+                 Severity.ERROR, __name__)
+ABOVE = Rule("DF503", "gomemlimit-above-limit", "GOMEMLIMIT above the memory limit",
+             Severity.ERROR, __name__)
+GOMAXPROCS_MISSING = Rule("DF504", "gomaxprocs-missing", "Go < 1.25 with a CPU limit but no GOMAXPROCS",
+                          Severity.WARNING, __name__)
+GOMAXPROCS_SET = Rule("DF505", "gomaxprocs-disables-auto",
+                      "explicit GOMAXPROCS turns off Go 1.25's container-aware default",
+                      Severity.WARNING, __name__)
+RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET)
+
+AUTO_GOMAXPROCS = (1, 25)
+TMP = "/tmp"
+_LOOSE = re.compile(r"^\s*(\d+)\s*([KMGT])?(i|I)?([bB])?\s*$", re.IGNORECASE)
+
+
+def gomemlimit_value(limit: ByteSize, tmpfs: ByteSize, ratio: float) -> ByteSize | None:
+    """floor(ratio x (L - T) / MiB) MiB, or None when nothing is left."""
+    room = limit.bytes - tmpfs.bytes
+    mib = math.floor(Fraction(str(ratio)) * room / MIB)
+    return ByteSize.mib(mib) if mib >= 1 else None
+
+
+def loose_size(text: str) -> ByteSize | None:
+    """What a malformed GOMEMLIMIT meant (``512M``, ``512Mi``, ``1g``), read leniently."""
+    m = _LOOSE.match(text)
+    if not m:
+        return None
+    factor = {"": 1, "K": 1024, "M": MIB, "G": 1024**3, "T": 1024**4}[(m.group(2) or "").upper()]
+    return ByteSize(int(m.group(1)) * factor)
+
+
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with, and where it comes from."""
+    limits = container.memory_limits()
+    if limits:
+        current = effective_limit(limits)
+        assert current is not None
+        size = size_of(current.value)
+        return (size, current.described()) if size is not None else None
+    profile = ctx.profile
+    if profile.mem_limit is not None and ctx.wants("DF301"):
+        return profile.mem_limit, f"mem_limit '{profile.mem_limit.docker()}' ({profile.described})"
+    return None
+
+
+def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
+    """The size of the tmpfs on /tmp the container ends up with (0 without one)."""
+    profile = ctx.profile
+    mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TMP]
+    for mount in mounts:
+        size = mount.option("size")
+        if size is not None:
+            parsed = ByteSize.parse_docker(size)
+            if parsed is not None:
+                return parsed, f"tmpfs /tmp {size}"
+    if profile.tmpfs_size is not None and (
+            (mounts and ctx.wants("DF102"))
+            or (not mounts and TMP not in container.volume_targets() and ctx.wants("DF101"))):
+        return profile.tmpfs_size, f"tmpfs /tmp {profile.tmpfs_size.docker()} ({profile.described})"
+    if not mounts and ctx.unsafe_fixes and TMP not in container.volume_targets():
+        from transforms.image_antipatterns import moved_tmpfs_size
+
+        moved = moved_tmpfs_size(container, ctx)
+        if moved is not None:
+            return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"
+    return ByteSize(0), ""
+
+
+def check(container: Container, ctx: Context) -> Iterator[Report]:
+    go = ctx.go_info(container)
+    if not go.is_go:
+        return
+    env = container.env()
+    yield from _gomemlimit(container, ctx, env.get("GOMEMLIMIT"))
+    yield from _gomaxprocs(container, ctx, env.get("GOMAXPROCS"))
+
+
+def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
+    go = ctx.go_info(container)
+    budget = memory_budget(container, ctx)
+    value: ByteSize | None = None
+    why = ""
+    if budget is not None:
+        limit, limit_from = budget
+        tmpfs, tmpfs_from = tmpfs_budget(container, ctx)
+        value = gomemlimit_value(limit, tmpfs, ctx.profile.gomemlimit_ratio)
+        minus = f" - {tmpfs_from}" if tmpfs.bytes else ""
+        why = f"{ctx.profile.gomemlimit_ratio:g} x ({limit_from}{minus})"
+    if current is None:
+        if value is None or budget is None:
+            return
+        text = value.gomemlimit()
+        yield report(
+            container, MISSING,
+            f"no GOMEMLIMIT; the Go runtime does not read the container's memory limit, so the GC "
+            f"lets the heap grow until the kernel kills the container ({go.described()}; "
+            f"GOMEMLIMIT = {why} = {text})",
+            None, lambda: container.set_env("GOMEMLIMIT", text), f"set GOMEMLIMIT={text}")
+        return
+    raw = current.value
+    if raw is None or str(raw).strip() == "off":
+        return
+    text = str(raw)
+    parsed = ByteSize.parse_gomemlimit(text)
+    if parsed is None:
+        meant = loose_size(text)
+        limit_size = budget[0] if budget is not None else None
+        if meant is not None and meant.bytes >= MIB and (limit_size is None or meant < limit_size):
+            fixed = ByteSize.mib(meant.bytes // MIB).gomemlimit()
+            how = f"the same amount in MiB: {fixed}"
+        elif value is not None:
+            fixed = value.gomemlimit()
+            how = f"{why} = {fixed}"
+        else:
+            fixed = ""
+            how = "no memory limit to compute one from"
+        yield report(
+            container, MALFORMED,
+            f"{current.described()} is not a valid GOMEMLIMIT; the Go runtime accepts only bytes or "
+            f"KiB/MiB/GiB/TiB and throws at start otherwise, so the program never runs ({how})",
+            current.span, (lambda: container.set_env("GOMEMLIMIT", fixed)) if fixed else None,
+            f"set GOMEMLIMIT={fixed}")
+        return
+    if budget is not None and parsed > budget[0] and value is not None:
+        fixed = value.gomemlimit()
+        yield report(
+            container, ABOVE,
+            f"{current.described()} is above the memory limit ({budget[1]}); the kernel kills the "
+            f"container before the GC reacts (GOMEMLIMIT = {why} = {fixed})",
+            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}")
+
+
+def _cpus(setting: Setting) -> float | None:
+    value = setting.value
+    if isinstance(value, bool):
+        return None
+    try:
+        cpus = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return cpus if cpus > 0 else None
+
+
+def godebug_setting(container: Container, name: str) -> str | None:
+    """The value of one key of the container's GODEBUG, if it sets it."""
+    godebug = container.env().get("GODEBUG")
+    if godebug is None or godebug.value is None:
+        return None
+    for part in str(godebug.value).split(","):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _gomaxprocs(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
+    go = ctx.go_info(container)
+    if go.version is None:
+        return
+    auto = go.version >= AUTO_GOMAXPROCS and godebug_setting(container, "containermaxprocs") != "0"
+    if auto:
+        if current is None:
+            return
+        yield report(
+            container, GOMAXPROCS_SET,
+            f"{current.described()} turns off the container-aware GOMAXPROCS of Go 1.25+, which "
+            f"follows the CPU limit and keeps it updated ({go.described()})",
+            current.span, lambda: container.remove_env("GOMAXPROCS"), "remove GOMAXPROCS",
+            Applicability.UNSAFE)
+        return
+    if current is not None:
+        return
+    limit = container.cpu_limit()
+    if limit is None:
+        return
+    cpus = _cpus(limit)
+    if cpus is None:
+        return
+    procs = str(max(1, math.floor(cpus)))
+    yield report(
+        container, GOMAXPROCS_MISSING,
+        f"no GOMAXPROCS with {limit.described()}; before Go 1.25 the runtime uses every CPU of the "
+        f"host and the CPU quota throttles it ({go.described()}; GOMAXPROCS = max(1, floor(cpus)) "
+        f"= {procs})",
+        limit.span, lambda: container.set_env("GOMAXPROCS", procs), f"set GOMAXPROCS={procs}")

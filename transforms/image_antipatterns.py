@@ -1,0 +1,394 @@
+"""image_antipatterns: runtime settings a Dockerfile tries to apply and cannot.
+
+Limits belong to the container, not to the image. Each finding points at the line of the command
+in the Dockerfile; when a Compose service builds that Dockerfile, the service gets a finding too,
+and the two messages name each other. With ``--unsafe-fixes`` the command is removed (the rest of
+an ``&&`` chain stays, so ``CMD echo 67108864 > /sys/fs/cgroup/memory.max && exec app`` becomes
+``CMD exec app``) and the service gets the setting the command meant.
+
+DF701 ulimit-in-shell-profile
+    ``ulimit`` written to ``/etc/profile``, ``/etc/profile.d/*``, a shell rc file or
+    ``/etc/security/limits.conf``: start-up files are read by login shells (profile) or
+    interactive shells (rc files, e.g. ``docker exec -it ... bash``) and limits.conf by PAM
+    sessions; the container's main process is none of these (exec-form CMD runs no shell; shell
+    form is a non-interactive, non-login ``/bin/sh -c``). Set ``ulimits: {nofile: ...}`` on the
+    service, or pass ``--ulimit nofile=N:N``.
+
+DF702 tmpfs-in-fstab
+    A tmpfs line appended to ``/etc/fstab``: nothing runs ``mount -a`` in a container, the engine
+    ignores the image's fstab, and mount(2) needs CAP_SYS_ADMIN, which containers do not have.
+    Use ``tmpfs: ["/tmp:size=64m,mode=1777"]`` on the service, or ``--tmpfs``.
+
+DF703 cgroupfs-write (error)
+    A write to ``/sys/fs/cgroup`` in RUN, CMD or ENTRYPOINT. cgroupfs is mounted read-only in
+    containers (writable only with --privileged), so the redirect fails, ``&&`` stops the chain
+    and, in CMD or ENTRYPOINT, the application never starts. Use ``mem_limit`` (``--memory``).
+
+DF704 godebug-madvdontneed
+    ``GODEBUG=madvdontneed=1`` in a Dockerfile ENV or a service's environment: it has been the
+    default on Linux since Go 1.16, so it does nothing. The fix removes that key and keeps the
+    other comma-separated GODEBUG settings.
+
+DF705 env-gomaxprocs
+    ``ENV GOMAXPROCS`` in an image built with Go 1.25 or later turns off the runtime's
+    container-aware GOMAXPROCS for every container started from it. The fix (unsafe) removes it.
+
+DF706 runtime-limits-not-in-image
+    A Dockerfile that no Compose file next to it builds: memory, tmpfs, ulimits and pids limits
+    cannot live in an image, so the finding lists what to pass at ``docker run``. GOMEMLIMIT is
+    never baked into an image: without a known memory limit there is nothing to compute it from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rewriter.edits import Applicability, Fix
+from rewriter.model import Container, Report, Severity, Span
+from rewriter.sizes import ByteSize
+from rewriter.yamlpatch import Refusal
+from transforms.base import Context, Rule, report
+from transforms.go_runtime import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
+
+if TYPE_CHECKING:
+    from rewriter.project import ImageBuild
+    from rewriter.surfaces.dockerfile import DockerfileImage, EnvPair, Instruction, Segment
+
+PROFILE_ULIMIT = Rule("DF701", "ulimit-in-shell-profile", "ulimit in a shell profile has no effect",
+                      Severity.WARNING, __name__)
+FSTAB_TMPFS = Rule("DF702", "tmpfs-in-fstab", "tmpfs in /etc/fstab is never mounted",
+                   Severity.WARNING, __name__)
+CGROUP_WRITE = Rule("DF703", "cgroupfs-write", "write to read-only /sys/fs/cgroup", Severity.ERROR,
+                    __name__)
+MADVDONTNEED = Rule("DF704", "godebug-madvdontneed", "GODEBUG=madvdontneed=1 is the default since Go 1.16",
+                    Severity.INFO, __name__)
+ENV_GOMAXPROCS = Rule("DF705", "env-gomaxprocs", "ENV GOMAXPROCS turns off Go 1.25's automatic value",
+                      Severity.WARNING, __name__)
+NOT_IN_IMAGE = Rule("DF706", "runtime-limits-not-in-image", "runtime limits cannot live in an image",
+                    Severity.INFO, __name__)
+RULES = (PROFILE_ULIMIT, FSTAB_TMPFS, CGROUP_WRITE, MADVDONTNEED)
+IMAGE_RULES = (PROFILE_ULIMIT, FSTAB_TMPFS, CGROUP_WRITE, MADVDONTNEED, ENV_GOMAXPROCS, NOT_IN_IMAGE,
+               MALFORMED)
+
+_PROFILE_FILES = re.compile(r"(/etc/profile(?:\.d/\S*)?|/etc/bash\.bashrc|/etc/bashrc|/etc/zsh/\S*|"
+                            r"\.bashrc|\.bash_profile|\.profile|\.zshrc|\.kshrc)\b")
+_LIMITS_CONF = re.compile(r"/etc/security/limits\.(?:conf|d/\S*)")
+_ULIMIT = re.compile(r"\bulimit\b")
+_ULIMIT_N = re.compile(r"\bulimit\s+(?:-[A-Za-z]*n[A-Za-z]*\s+)(\d+)")
+_LIMITS_NOFILE = re.compile(r"\bnofile\s+(\d+)")
+_FSTAB = re.compile(r"/etc/fstab\b")
+_FSTAB_TMP = re.compile(r"\btmpfs\s+(/\S*)\s+tmpfs\s+(\S+)")
+_CGROUP_WRITE = re.compile(r"(?:>{1,2}|\btee\b(?:\s+-\S+)*)\s*['\"]?/sys/fs/cgroup\b")
+_CGROUP_MEMORY = re.compile(r"\becho\s+['\"]?(\d+[KkMmGg]?)['\"]?\s*>{1,2}\s*['\"]?/sys/fs/cgroup/(?:\S*/)?"
+                            r"memory\.(?:max|limit_in_bytes)\b")
+
+
+@dataclass(frozen=True)
+class Misuse:
+    """One ineffective command found in an instruction."""
+
+    rule: Rule
+    ins: Instruction
+    segment: Segment
+    what: str  # "nofile", "tmpfs", "memory", "" (nothing to move)
+    value: str  # the value the command meant ("65536", "size=100m", "64m"), "" if unknown
+
+
+# -- detection (shared by both surfaces) ------------------------------------------------------------
+
+
+def misuses(image: DockerfileImage, instructions: tuple[Instruction, ...] | list[Instruction]) -> Iterator[Misuse]:
+    for ins in instructions:
+        for seg in image.segments(ins):
+            found = classify(seg.text)
+            if found is not None:
+                rule, what, value = found
+                yield Misuse(rule, ins, seg, what, value)
+
+
+def classify(text: str) -> tuple[Rule, str, str] | None:
+    if _CGROUP_WRITE.search(text):
+        m = _CGROUP_MEMORY.search(text)
+        value = ""
+        if m:
+            raw = m.group(1)
+            size = ByteSize(int(raw)) if raw.isdigit() else ByteSize.parse_docker(raw)
+            value = size.docker() if size is not None else ""
+        return CGROUP_WRITE, "memory" if m else "", value
+    if _FSTAB.search(text) and "tmpfs" in text and not text.lstrip().startswith(("cat ", "grep ")):
+        m = _FSTAB_TMP.search(text)
+        options = m.group(2) if m and m.group(1).rstrip("/") == "/tmp" else ""
+        return FSTAB_TMPFS, "tmpfs" if m and m.group(1).rstrip("/") == "/tmp" else "", options
+    if _ULIMIT.search(text) and _PROFILE_FILES.search(text):
+        m = _ULIMIT_N.search(text)
+        return PROFILE_ULIMIT, "nofile" if m else "", m.group(1) if m else ""
+    if _LIMITS_CONF.search(text) and "nofile" in text:
+        m = _LIMITS_NOFILE.search(text)
+        return PROFILE_ULIMIT, "nofile", m.group(1) if m else ""
+    return None
+
+
+def madvdontneed_rest(value: str) -> str | None:
+    """The GODEBUG value without ``madvdontneed=1``; None when it has no such key."""
+    parts = [p.strip() for p in value.split(",")]
+    if "madvdontneed=1" not in parts:
+        return None
+    return ",".join(p for p in parts if p and p != "madvdontneed=1")
+
+
+_WHY = {
+    "DF701": "shell start-up files are read by login or interactive shells and limits.conf by PAM "
+             "sessions, never by the container's main process",
+    "DF702": "nothing mounts the image's /etc/fstab, and mount needs CAP_SYS_ADMIN, which containers "
+             "do not have",
+    "DF703": "cgroupfs is read-only in containers, so the write fails and '&&' stops what follows it",
+}
+_COMPOSE_FORM = {"nofile": "ulimits nofile", "tmpfs": "tmpfs '/tmp'", "memory": "mem_limit"}
+_RUN_FORM = {"DF701": "--ulimit nofile=N:N", "DF702": "--tmpfs /tmp:size=64m,mode=1777",
+             "DF703": "--memory"}
+
+
+# -- the Dockerfile surface ---------------------------------------------------------------------
+
+
+def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
+    from rewriter.project import chain_instructions, standalone_build, user_builds
+
+    users = user_builds(image, ctx.path)
+    built = users[0][1] if users else standalone_build(image, ctx.path)
+    here = os.path.dirname(os.path.abspath(ctx.path))
+    for misuse in misuses(image, image.instructions):
+        names = [u for u, b in users if misuse.ins.index in chain_instructions(b)]
+        link = ""
+        if names:
+            services = ", ".join(f"'{u.service}'" for u in names)
+            link = f"service{'s' if len(names) > 1 else ''} {services} in {os.path.relpath(names[0].compose_path, here)}"
+            if misuse.what and all(misuse.what in u.sets for u in names):
+                link = f"={link}"  # they already set it
+        yield _image_report(image, misuse, link)
+    go = built.go if built is not None else None
+    if go is None or not go.is_go or go.version is None or go.version >= (1, 16):
+        for ins in image.instructions:
+            for pair in image.env_pairs(ins):
+                if pair.key == "GODEBUG":
+                    yield from _godebug_env(image, ins, pair)
+    chain = [] if built is None else [i for n in built.chain for i in built.stages[n].instructions]
+    for ins in chain:
+        for pair in image.env_pairs(ins):
+            if pair.key == "GOMAXPROCS" and go is not None and go.version is not None \
+                    and go.version >= AUTO_GOMAXPROCS:
+                yield _image_fix_report(
+                    image, ins, ENV_GOMAXPROCS, pair.span,
+                    f"ENV GOMAXPROCS={pair.value} turns off the container-aware GOMAXPROCS of Go 1.25+ "
+                    f"for every container of this image ({go.described()})",
+                    lambda i=ins, p=pair: image.remove_env_pair(i, p),
+                    "remove ENV GOMAXPROCS", Applicability.UNSAFE)
+            if pair.key == "GOMEMLIMIT":
+                yield from _gomemlimit_env(image, ins, pair)
+    if not users and built is not None:
+        yield _not_in_image(image, built)
+
+
+def _image_report(image: DockerfileImage, misuse: Misuse, link: str) -> Report:
+    rule = misuse.rule
+    code = rule.code
+    command = _short(misuse.segment.text)
+    if link.startswith("="):
+        where = f"{link[1:]} already set{'s' if ', ' not in link else ''} {_COMPOSE_FORM[misuse.what]}; remove the command"
+    elif link:
+        where = f"set {_COMPOSE_FORM.get(misuse.what, 'the limit')} on {link} instead"
+    else:
+        where = f"pass {_RUN_FORM[code]} at docker run instead"
+    message = f"'{command}' has no effect: {_WHY[code]}; {where}"
+    if code == "DF703" and misuse.ins.cmd in ("CMD", "ENTRYPOINT"):
+        message = (f"'{command}' keeps the application from starting: cgroupfs is read-only in containers, "
+                   f"the write fails and '&&' skips the rest of the command; {where}")
+    return _image_fix_report(image, misuse.ins, rule, misuse.segment.span, message,
+                             lambda: image.remove_segment(misuse.ins, misuse.segment),
+                             f"remove '{command}'", Applicability.UNSAFE)
+
+
+def _image_fix_report(image: DockerfileImage, ins: Instruction, rule: Rule, span: Span, message: str,
+                      make_fix: object, fix_message: str, applicability: Applicability) -> Report:
+    fix: Fix | None = None
+    if make_fix is not None:
+        assert callable(make_fix)
+        try:
+            made = make_fix()
+            assert isinstance(made, Fix)
+            fix = made.described(fix_message, applicability)
+        except Refusal as why:
+            message = f"{message} [no automatic fix: {why}]"
+    return Report(rule.code, message, span, rule.severity, fix, ins.scope)
+
+
+def _godebug_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+
+    rest = madvdontneed_rest(unquote_env_value(pair.value))
+    if rest is None:
+        return
+    if rest:
+        new = format_env_value(pair.value, rest)
+        make = (lambda: image.set_env_value(ins, pair, new))
+        how = f"keep GODEBUG={rest}"
+    else:
+        make = (lambda: image.remove_env_pair(ins, pair))
+        how = "remove GODEBUG"
+    yield _image_fix_report(
+        image, ins, MADVDONTNEED, pair.span,
+        "GODEBUG madvdontneed=1 does nothing: it has been the default on Linux since Go 1.16",
+        make, how, Applicability.SAFE)
+
+
+def _gomemlimit_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+
+    raw = unquote_env_value(pair.value)
+    if raw == "off" or ByteSize.parse_gomemlimit(raw) is not None:
+        return
+    meant = loose_size(raw)
+    if meant is None or meant.bytes < 1024 * 1024:
+        yield _image_fix_report(
+            image, ins, MALFORMED, pair.span,
+            f"ENV GOMEMLIMIT={pair.value} is not a valid GOMEMLIMIT; the Go runtime throws at start, "
+            f"so no container of this image runs", None, "", Applicability.DISPLAY_ONLY)
+        return
+    fixed = ByteSize.mib(meant.bytes // (1024 * 1024)).gomemlimit()
+    new = format_env_value(pair.value, fixed)
+    yield _image_fix_report(
+        image, ins, MALFORMED, pair.span,
+        f"ENV GOMEMLIMIT={pair.value} is not a valid GOMEMLIMIT; the Go runtime accepts only bytes or "
+        f"KiB/MiB/GiB/TiB and throws at start, so no container of this image runs (the same amount: "
+        f"{fixed})", lambda: image.set_env_value(ins, pair, new), f"set GOMEMLIMIT={fixed}",
+        Applicability.SAFE)
+
+
+def _not_in_image(image: DockerfileImage, built: ImageBuild) -> Report:
+    stage = built.stages[built.final]
+    ins = stage.instructions[0]
+    flags = ["--memory 512m --memory-swap 512m", "--tmpfs /tmp:size=64m,mode=1777",
+             "--ulimit nofile=65536:65536", "--pids-limit 512"]
+    go = built.go
+    if go.is_go:
+        example = gomemlimit_value(ByteSize.mib(512), ByteSize.mib(64), 0.9)
+        assert example is not None
+        flags.append(f"-e GOMEMLIMIT={example.gomemlimit()} (0.9 x (memory - tmpfs), in MiB)")
+    message = (f"no Compose file here builds this Dockerfile, and memory, tmpfs, "
+               f"ulimits and pids limits cannot live in an image; pass them at run time, e.g. "
+               f"docker run {' '.join(flags)}")
+    return Report(NOT_IN_IMAGE.code, message, ins.span, NOT_IN_IMAGE.severity, None, ins.scope)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+# -- the Compose surface ------------------------------------------------------------------------
+
+
+def check(container: Container, ctx: Context) -> Iterator[Report]:
+    yield from _godebug_compose(container, ctx)
+    built = ctx.image_build(container)
+    if built is None or not built.path:
+        return
+    chain = [i for n in built.chain for i in built.stages[n].instructions]
+    for misuse in misuses(built.image, chain):
+        yield from _compose_link(container, ctx, built, misuse)
+
+
+def _godebug_compose(container: Container, ctx: Context) -> Iterator[Report]:
+    current = container.env().get("GODEBUG")
+    if current is None or current.value is None:
+        return
+    go = ctx.go_info(container)
+    if go.is_go and go.version is not None and go.version < (1, 16):
+        return
+    rest = madvdontneed_rest(str(current.value))
+    if rest is None:
+        return
+    if rest:
+        make = (lambda: container.set_env("GODEBUG", rest))
+        how = f"keep GODEBUG={rest}"
+    else:
+        make = (lambda: container.remove_env("GODEBUG"))
+        how = "remove GODEBUG"
+    yield report(container, MADVDONTNEED,
+                 f"{current.described()}: madvdontneed=1 does nothing, it has been the default on Linux "
+                 f"since Go 1.16", current.span, make, how)
+
+
+def profile_covers(what: str, container: Container, ctx: Context) -> bool:
+    """Whether the profile's own rules add this setting, so the Dockerfile's intent is not lost."""
+    profile = ctx.profile
+    if what == "nofile":
+        return profile.nofile is not None and ctx.wants("DF201")
+    if what == "tmpfs":
+        return profile.tmpfs_size is not None and ctx.wants("DF101")
+    if what == "memory":
+        return profile.mem_limit is not None and ctx.wants("DF301")
+    return True
+
+
+def moved_tmpfs_size(container: Container, ctx: Context) -> ByteSize | None:
+    """The /tmp tmpfs size an unsafe fix moves from the Dockerfile to this service, if any."""
+    built = ctx.image_build(container)
+    if built is None or not built.path or profile_covers("tmpfs", container, ctx):
+        return None
+    chain = [i for n in built.chain for i in built.stages[n].instructions]
+    for misuse in misuses(built.image, chain):
+        if misuse.what == "tmpfs":
+            size = dict(_options(misuse.value)).get("size")
+            return ByteSize.parse_docker(size) if size is not None else None
+    return None
+
+
+def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse: Misuse) -> Iterator[Report]:
+    """The service side of a Dockerfile misuse, reported only when the profile does not add the
+    setting itself (else the profile's own rule carries the intent)."""
+    line = built.image.line_of(misuse.segment.span.start)
+    command = _short(misuse.segment.text)
+    origin = f"{built.display} line {line}"
+    rule = misuse.rule
+    profile = ctx.profile
+    if profile_covers(misuse.what, container, ctx):
+        return
+    if misuse.what == "nofile":
+        if container.ulimit("nofile") is not None or not misuse.value.isdigit():
+            return
+        n = min(int(misuse.value), 1048576)
+        wanted = f"ulimits nofile {n}"
+        make = (lambda: container.set_ulimit("nofile", n, n))
+    elif misuse.what == "tmpfs":
+        if any(m.target.rstrip("/") == "/tmp" for m in container.tmpfs()) or "/tmp" in container.volume_targets():
+            return
+        size = dict(_options(misuse.value)).get("size")
+        if size is None or ByteSize.parse_docker(size) is None:
+            return
+        options = f"size={size},mode={profile.tmpfs_mode:o}"
+        wanted = f"tmpfs '/tmp:{options}'"
+        make = (lambda: container.add_tmpfs("/tmp", options))
+    elif misuse.what == "memory":
+        if container.memory_limits() or not misuse.value:
+            return
+        value = misuse.value
+        wanted = f"mem_limit '{value}'"
+        make = (lambda: container.set_memory_limit(value, None))
+    else:
+        return
+    yield report(container, rule,
+                 f"{origin} tries '{command}', which has no effect ({_WHY[rule.code]}); set {wanted} "
+                 f"here, where the engine applies it", None, make, f"add {wanted}", Applicability.UNSAFE)
+
+
+def _options(text: str) -> list[tuple[str, str]]:
+    out = []
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        out.append((key.strip(), value.strip()))
+    return out
