@@ -239,8 +239,8 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
         "### How to suppress a fix",
         "",
         "- One finding: put `# dockfix: ignore[CODE]` at the end of the line, or on the line above "
-        "(in a Dockerfile, on its own line above the instruction), then close or keep this pull request; "
-        "the next run leaves that finding out.",
+        "(in a Dockerfile, on its own line above the instruction) on the base branch; the next run leaves "
+        "that finding out.",
         "- A rule everywhere: `ignore = [\"CODE\"]` in `[tool.dockfix]` (pyproject.toml) or dockfix.toml.",
         f"- Other values: change profile `{profile}` in the config; `dockfix rule CODE` explains each rule.",
         "",
@@ -383,7 +383,7 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
 
     title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining)
     if dry:
-        say(args, f"branch: {plan.branch} (on {plan.base} {base_sha[:12]})", always=True)
+        print(f"branch: {plan.branch} (one commit on {plan.base} {base_sha[:12]})\n")
         sys.stdout.write(diff)
         print(f"\ntitle: {title}\n\n{body}")
         if github is None:
