@@ -103,7 +103,7 @@ class LineIndex:
         return types.Range(start=self.position(start), end=self.position(end))
 
 
-def apply_text_edits(text: str, edits: list[types.TextEdit], encoding: str = "utf-16") -> str:
+def apply_text_edits(text: str, edits: Sequence[types.TextEdit], encoding: str = "utf-16") -> str:
     """Apply LSP text edits the way a client does (used by tests and by nothing else)."""
     index = LineIndex(text, encoding)
     spans = sorted(((index.offset(e.range.start), index.offset(e.range.end), e.new_text) for e in edits),

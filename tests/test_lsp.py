@@ -173,3 +173,14 @@ def test_utf16_positions_round_trip() -> None:
 ])
 def test_replacement_edit_reproduces_new_text(old: str, new: str) -> None:
     assert apply_text_edits(old, replacement_edit(old, new)) == new
+
+
+@pytest.mark.asyncio
+async def test_profile_setting_from_the_client(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    uri = await open_doc(client, path, COMPOSE)
+    assert len(client.diagnostics[uri]) == 5  # prod: no config file here
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"dockfix": {"profile": "dev"}}))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert sorted(str(d.code) for d in client.diagnostics[uri]) == ["DF101", "DF201"]
