@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, parents=[common], help=help_text, description=help_text)
     sub.add_parser("server", help="run the language server over stdio",
                    description="run the language server (diagnostics, quick fixes, formatting) over stdio")
-    from rewriter.bot import add_arguments as add_pr_arguments  # argparse only; no httpx at import
+    from rewriter.bot_options import add_arguments as add_pr_arguments
 
     add_pr_arguments(sub.add_parser("pr", help="open or update a pull request with the fixes",
                                     description="commit the fixes for a profile on branch dockfix/<profile> "

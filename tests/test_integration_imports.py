@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("pygls", "lsprotocol", "httpx", "rewriter.lsp", "rewriter.github")
+HEAVY = ("pygls", "lsprotocol", "httpx", "rewriter.lsp", "rewriter.github", "rewriter.bot", "subprocess")
 
 
 def imported(args: list[str], cwd: Path, stdin: bytes | None = None) -> set[str]:
