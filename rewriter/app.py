@@ -250,8 +250,9 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         rendered = output.render(args.output_format, to_print, sources)
         stream = sys.stderr if (stdin_mode and command == "apply") else stdout
         stream.write(rendered)
-    elif args.output_format == "json" and command != "diff":
-        (sys.stderr if stdin_mode and command == "apply" else stdout).write("[]\n")
+    elif args.output_format in ("json", "sarif") and command != "diff":
+        # an empty report is still a report: code scanning closes alerts on an empty SARIF run
+        (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
     if not args.quiet:
         _summary(command, remaining, fixed_count, changed, errors, args)
     if errors:

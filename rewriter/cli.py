@@ -1,4 +1,5 @@
-"""Command line: ``dockfix check|diff|apply [PATH...]``, ``dockfix rule CODE``.
+"""Command line: ``dockfix check|diff|apply [PATH...]``, ``dockfix rule CODE``, ``dockfix server``,
+``dockfix pr``.
 
 ``main(argv) -> int`` is the only place that reads arguments; exit codes follow ruff:
 0 nothing to report (or everything fixed), 1 findings remain or files would change,
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_false")
     common.add_argument("--select", type=_codes, default=None, help="comma-separated rule codes or prefixes")
     common.add_argument("--ignore", type=_codes, default=None, help="comma-separated rule codes or prefixes")
-    common.add_argument("--output-format", choices=("concise", "full", "json", "github"),
+    common.add_argument("--output-format", choices=("concise", "full", "json", "github", "sarif"),
                         default=os.environ.get("DOCKFIX_OUTPUT_FORMAT", "concise"))
     common.add_argument("--stdin-filename", help="the name of the file read from stdin")
     common.add_argument("--file-type", choices=KINDS, help="treat the inputs as this kind")
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
                             ("diff", "print the fixes as a unified diff; write nothing"),
                             ("apply", "write the fixes in place ('-': print the fixed text)")):
         sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    sub.add_parser("server", help="run the language server over stdio",
+                   description="run the language server (diagnostics, quick fixes, formatting) over stdio")
+    from rewriter.bot_options import add_arguments as add_pr_arguments
+
+    add_pr_arguments(sub.add_parser("pr", help="open or update a pull request with the fixes",
+                                    description="commit the fixes for a profile on branch dockfix/<profile> "
+                                                "and open or update its pull request on GitHub"))
     rule = sub.add_parser("rule", help="explain a rule", description="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="rule code, e.g. DF101 (omit to list all)")
     return parser
@@ -75,7 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if args.command == "rule":
         return _rule(args.code)
+    if args.command == "server":
+        from rewriter.lsp import serve
+
+        return serve()
     try:
+        if args.command == "pr":
+            from rewriter.bot import main as pr_main
+
+            return pr_main(args)
         from rewriter.app import run
 
         return run(args)

@@ -1,4 +1,4 @@
-"""Renderers for findings: concise, full, json, github."""
+"""Renderers for findings: concise, full, json, github, sarif (in :mod:`rewriter.sarif`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rewriter.engine import Finding
 from rewriter.source import SourceFile, display_path
 
-FORMATS = ("concise", "full", "json", "github")
+FORMATS = ("concise", "full", "json", "github", "sarif")
 
 
 def _where(f: Finding) -> str:
@@ -90,6 +90,10 @@ def render(fmt: str, findings: Sequence[Finding], sources: dict[str, SourceFile]
         return as_json(findings, sources)
     if fmt == "github":
         return github(findings)
+    if fmt == "sarif":
+        from rewriter import sarif
+
+        return sarif.render(findings, sources)
     if fmt == "full":
         return full(findings, sources)
     return concise(findings)
