@@ -1,14 +1,18 @@
-"""Byte-exact fixture cases for the Go-aware rules (Compose with builds, Dockerfiles).
+"""The one fixture harness for every surface.
 
-A case is a directory holding ``input.yaml`` (Compose) or ``input.Dockerfile`` plus whatever the
-project model reads beside it (a Dockerfile, go.mod, ...). ``expected.<profile>.<ext>`` is the
-output of the safe fixes, ``expected.<profile>.unsafe.<ext>`` the output with ``--unsafe-fixes``;
-a mode without an expected file must leave the input unchanged.
+A case is ``fixtures/<surface>/<case>/input.<ext>`` plus whatever the project model reads beside it
+(a Dockerfile, go.mod, a dockfix.toml with ``[services.NAME]``). ``expected.<profile>.<ext>`` is
+the output of the safe fixes and ``expected.<profile>.unsafe.<ext>`` the output with
+``--unsafe-fixes`` where that differs; a mode without an expected file must leave the input
+unchanged. Profiles ``prod`` and ``dev`` run for every case, any other profile where a case has
+an expected file for it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +21,8 @@ from rewriter.profiles import Profile, ServiceConfig, resolve_profile
 from rewriter.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
-EXTENSIONS = {".yaml": "compose", ".Dockerfile": "dockerfile"}
+SURFACES = {"compose": "compose", "go": None, "dockerfile": "dockerfile", "shell": "shell", "python": "python"}
+BY_EXTENSION = {".yaml": "compose", ".Dockerfile": "dockerfile"}
 PROFILES = ("prod", "dev")
 
 
@@ -36,19 +41,37 @@ class Case:
         mode = ".unsafe" if unsafe else ""
         return self.directory / f"expected.{profile}{mode}{self.ext}"
 
+    def expected_for(self, profile: str, unsafe: bool) -> Path:
+        """The file the output must equal: unsafe, then safe expected output, else the input."""
+        candidates = [self.expected(profile, True)] if unsafe else []
+        candidates.append(self.expected(profile, False))
+        for candidate in candidates:
+            if candidate.exists():
+                return candidate
+        return self.input
+
+    def profiles(self) -> tuple[str, ...]:
+        extra = sorted({p.name.split(".")[1] for p in self.directory.glob("expected.*")} - set(PROFILES))
+        return PROFILES + tuple(extra)
+
 
 def cases(*surfaces: str) -> list[Case]:
     out = []
-    for surface in surfaces:
+    for surface in surfaces or tuple(SURFACES):
         base = ROOT / surface
         if not base.is_dir():
             continue
         for directory in sorted(p for p in base.iterdir() if p.is_dir()):
-            for ext, kind in EXTENSIONS.items():
-                candidate = directory / f"input{ext}"
-                if candidate.is_file():
-                    out.append(Case(directory, candidate, kind, ext))
+            found = sorted(directory.glob("input.*"))
+            assert len(found) == 1, f"{directory}: exactly one input.* expected"
+            ext = "".join(found[0].suffixes) if not found[0].name.endswith(".Dockerfile") else ".Dockerfile"
+            kind = SURFACES[surface] or BY_EXTENSION[ext]
+            out.append(Case(directory, found[0], kind, ext))
     return out
+
+
+def modes(case: Case) -> list[tuple[str, bool]]:
+    return [(p, u) for p in case.profiles() for u in (False, True)]
 
 
 def services_config(directory: Path) -> tuple[ServiceConfig, ...]:
@@ -66,8 +89,7 @@ def run(path: Path, kind: str, profile: str | Profile, unsafe: bool, data: bytes
     raw = path.read_bytes() if data is None else data
     src = SourceFile.from_bytes(str(path), raw)
     chosen = resolve_profile(profile, {}) if isinstance(profile, str) else profile
-    options = Options(profile=chosen, unsafe_fixes=unsafe,
-                      services=services_config(path.parent))
+    options = Options(profile=chosen, unsafe_fixes=unsafe, services=services_config(path.parent))
     return process(kind, src, options, fix=fix)
 
 
@@ -78,9 +100,46 @@ def fixed_bytes(path: Path, kind: str, profile: str | Profile, unsafe: bool, dat
     return src.with_text(text).to_bytes()
 
 
+def syntax_error(kind: str, path: Path, data: bytes) -> str:
+    """'' when ``data`` is still valid for its kind: YAML parses, BuildKit parses the
+    Dockerfile, every script region passes ``bash -n``, Python compiles."""
+    text = data.decode("utf-8")
+    if kind == "python":
+        try:
+            compile(text, str(path), "exec")
+        except SyntaxError as err:
+            return str(err)
+        return ""
+    if kind == "compose":
+        from rewriter.errors import ParseError
+        from rewriter.yamlview import parse_yaml
+
+        try:
+            parse_yaml(SourceFile.from_text(str(path), text))
+        except ParseError as err:
+            return err.message
+        return ""
+    if kind == "dockerfile":
+        import dockerfile
+
+        try:
+            dockerfile.parse_string(text.lstrip("\ufeff"))
+        except dockerfile.GoParseError as err:
+            return str(err)
+        return ""
+    if kind == "shell" and shutil.which("bash") is not None:
+        from rewriter.surfaces.shell import regions_of
+
+        for region in regions_of(SourceFile.from_text(str(path), text)):
+            result = subprocess.run(["bash", "-n"], input=region.text.encode(), capture_output=True)
+            if result.returncode != 0:
+                return result.stderr.decode()
+    return ""
+
+
 def regenerate(case: Case) -> None:  # pragma: no cover - a maintenance helper, run by hand
     original = case.input.read_bytes()
-    for profile in PROFILES:
+    for profile in case.profiles():
         for unsafe in (False, True):
             target = case.expected(profile, unsafe)
             out = fixed_bytes(case.input, case.kind, profile, unsafe)

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixture_runner import PROFILES, Case, cases, fixed_bytes, run  # noqa: E402
+from fixture_runner import Case, cases, fixed_bytes, modes, run  # noqa: E402
 
 from rewriter.profiles import resolve_profile  # noqa: E402
 from rewriter.project import (  # noqa: E402
@@ -27,34 +27,6 @@ from transforms.image_antipatterns import classify, madvdontneed_rest  # noqa: E
 CASES = cases("go", "dockerfile")
 BARE = resolve_profile("bare", {"bare": {"tmpfs-size": "none", "nofile": "none", "mem-limit": "none",
                                          "pids-limit": "none", "swap": "keep"}})
-MODES = [(p, u) for p in PROFILES for u in (False, True)]
-
-
-def expected_for(case: Case, profile: str, unsafe: bool) -> Path:
-    candidates = [case.expected(profile, True)] if unsafe else []
-    candidates.append(case.expected(profile, False))
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    return case.input
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-@pytest.mark.parametrize(("profile", "unsafe"), MODES, ids=[f"{p}{'-unsafe' if u else ''}" for p, u in MODES])
-def test_fixture(case: Case, profile: str, unsafe: bool) -> None:
-    expected = expected_for(case, profile, unsafe)
-    assert fixed_bytes(case.input, case.kind, profile, unsafe) == expected.read_bytes()
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-@pytest.mark.parametrize(("profile", "unsafe"), MODES, ids=[f"{p}{'-unsafe' if u else ''}" for p, u in MODES])
-def test_fixture_idempotent(case: Case, profile: str, unsafe: bool) -> None:
-    expected = expected_for(case, profile, unsafe)
-    data = expected.read_bytes()
-    # run the expected text under the input's name, so the project model sees the same files
-    assert fixed_bytes(case.input, case.kind, profile, unsafe, data=data) == data
-
-
 def test_every_fixture_case_is_exercised() -> None:
     names = {c.id for c in CASES}
     for wanted in ("go/anchor-shared", "go/arg-before-from", "go/build-args-125", "go/target-not-go",
@@ -78,8 +50,8 @@ def _instructions(path: Path) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize("case", DOCKERFILE_CASES, ids=[c.id for c in DOCKERFILE_CASES])
 def test_buildkit_accepts_output_and_changes_only_flagged_instructions(case: Case) -> None:
     before = _instructions(case.input)
-    for profile, unsafe in MODES:
-        expected = expected_for(case, profile, unsafe)
+    for profile, unsafe in modes(case):
+        expected = case.expected_for(profile, unsafe)
         after = _instructions(expected)  # parses, or the test fails
         # the instructions (numbered in the input) that have a fix this mode may apply
         outcome = run(case.input, case.kind, profile, unsafe, fix=False)

@@ -4,7 +4,6 @@ its output is still valid Compose when the input was, and a second run changes n
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -1,9 +1,6 @@
-"""Byte-exact fixture tests for the shell and Python surfaces.
+"""Shell and Python surfaces on real scripts, and the heavy imports they must not cause.
 
-Each ``fixtures/<surface>/<case>/`` holds ``input.<ext>`` and, per profile, ``expected.<profile>.<ext>``;
-a profile without an expected file must leave the input unchanged. Every expected file is run
-again and must come back unchanged. Shell results must also pass ``bash -n`` (each run: block or
-recipe on its own), Python results must compile.
+(Their byte-exact fixture cases run in tests/test_fixtures.py.)
 """
 
 from __future__ import annotations
@@ -16,68 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.engine import Options, process
-from rewriter.profiles import resolve_profile
-from rewriter.source import SourceFile
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fixture_runner import fixed_bytes, syntax_error  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-PROFILES = ("prod", "staging", "dev")
-SURFACES = {"shell": "shell", "python": "python"}
-
-
-def _cases() -> list[tuple[str, Path, str]]:
-    out = []
-    for surface, kind in SURFACES.items():
-        base = FIXTURES / surface
-        if not base.is_dir():
-            continue
-        for case in sorted(p for p in base.iterdir() if p.is_dir()):
-            for profile in PROFILES:
-                out.append((kind, case, profile))
-    return out
-
-
-def _input(case: Path) -> Path:
-    found = sorted(case.glob("input.*"))
-    assert len(found) == 1, f"{case}: exactly one input.* expected"
-    return found[0]
 
 
 def _fix(kind: str, path: Path, data: bytes, profile: str) -> bytes:
-    src = SourceFile.from_bytes(str(path), data)
-    outcome = process(kind, src, Options(profile=resolve_profile(profile, {})), fix=True)
-    if outcome.new_text is None:
-        return data
-    return src.with_text(outcome.new_text).to_bytes()
-
-
-def _syntax_ok(kind: str, path: Path, data: bytes) -> None:
-    text = data.decode("utf-8")
-    if kind == "python":
-        compile(text, str(path), "exec")
-        return
-    if shutil.which("bash") is None:
-        return
-    from rewriter.surfaces.shell import regions_of
-
-    for region in regions_of(SourceFile.from_text(str(path), text)):
-        result = subprocess.run(["bash", "-n"], input=region.text.encode(), capture_output=True)
-        assert result.returncode == 0, f"bash -n failed on {path}: {result.stderr.decode()}"
-
-
-@pytest.mark.parametrize(("kind", "case", "profile"), _cases(),
-                         ids=lambda v: v.name if isinstance(v, Path) else str(v))
-def test_fixture(kind: str, case: Path, profile: str) -> None:
-    source = _input(case)
-    data = source.read_bytes()
-    expected_path = case / f"expected.{profile}{''.join(source.suffixes)}"
-    expected = expected_path.read_bytes() if expected_path.exists() else data
-    got = _fix(kind, source, data, profile)
-    assert got == expected
-    _syntax_ok(kind, source, got)
-    # idempotence: the expected output is already fixed
-    assert _fix(kind, expected_path if expected_path.exists() else source, expected, profile) == expected
+    return fixed_bytes(path, kind, profile, False, data=data)
 
 
 def _real_shell_files() -> list[Path]:
@@ -90,7 +35,7 @@ def test_real_shell_scripts(path: Path) -> None:
     """Real scripts: no crash; the fixed text passes bash -n and is stable on a second run."""
     data = path.read_bytes()
     got = _fix("shell", path, data, "prod")
-    _syntax_ok("shell", path, got)
+    assert syntax_error("shell", path, got) == ""
     assert _fix("shell", path, got, "prod") == got
 
 
