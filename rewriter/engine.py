@@ -89,10 +89,7 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
 
     loaded = surfaces.load(kind, src, companion)
     containers, model = loaded.containers, loaded.model
-    import os
-
-    ctx = Context(profile=options.profile, directory=os.path.dirname(os.path.abspath(src.path)),
-                  path=src.path, kind=kind, services=options.services,
+    ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes)
     reports: list[Report] = []
     for container in containers:

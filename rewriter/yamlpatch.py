@@ -410,9 +410,17 @@ class Patcher:
         return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
 
     def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str | int, ...], action: Action) -> Plan:
-        """Give this mapping its own copy of ``entry`` (inherited or aliased) with the change made."""
-        copy = self._copy(entry.value)
+        """Give this mapping its own copy of ``entry`` (inherited or aliased) with the change made.
+
+        When the inherited value is an anchored mapping, the copy is a merge of that anchor plus
+        the changed key (``<<: *env`` then ``GOMEMLIMIT: ...``), so it keeps following the anchor.
+        """
+        anchor = getattr(entry.value, "anchor", None)
         flow = is_flow(node)
+        if is_mapping(entry.value) and isinstance(anchor, str) and len(rest) == 1 and action.op == "set":
+            copy: RValue = RMap([("<<", RScalar(f"*{anchor}"))])
+        else:
+            copy = self._copy(entry.value)
         _apply_to_render(copy, rest, action, self, flow)
         intent = _intent(path + (entry.key,) + rest, action)
         if entry.inherited:

@@ -51,3 +51,5 @@ def input_file(case: Path) -> Path:
 
 
 os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")
+# every dockfix run in the tests caches outside the work tree (run_cli gives each test its own)
+os.environ.setdefault("DOCKFIX_CACHE_DIR", __import__("tempfile").mkdtemp(prefix="dockfix-test-cache-"))

@@ -33,7 +33,6 @@ class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
     profile: Profile
-    directory: str = ""  # the directory of the file being fixed (relative paths resolve here)
     path: str = ""  # the file being checked
     kind: str = ""  # its kind ("compose", "dockerfile", ...)
     services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
@@ -41,10 +40,16 @@ class Context:
     unsafe_fixes: bool = False  # whether unsafe fixes will be applied (they change what comes next)
     _builds: dict[str, ImageBuild | None] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def directory(self) -> str:
+        """The directory of the file being checked: relative paths in it resolve here."""
+        import os
+
+        return os.path.dirname(os.path.abspath(self.path)) if self.path else ""
+
     def service_config(self, container: Container) -> ServiceConfig | None:
-        name = getattr(container, "name", None)
         for config in self.services:
-            if config.name == name:
+            if config.name == container.name:
                 return config
         return None
 
