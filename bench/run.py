@@ -158,6 +158,10 @@ def build_repo(n_files: int, rebuild: bool, source_dir: Path | None = None) -> R
 # --------------------------------------------------------------------------- timing
 
 
+class RunError(Exception):
+    """Raised by a row's validator: the run finished but did not do the job."""
+
+
 @dataclass
 class Row:
     tool: str
@@ -167,6 +171,9 @@ class Row:
     error: str | None = None
     note: str | None = None
     runs: list[float] = field(default_factory=list)
+
+    def add_note(self, text: str | None) -> None:
+        self.note = "; ".join(filter(None, [self.note, text])) or None
 
 
 def tail(text: bytes | str | None, limit: int = 160) -> str:
@@ -228,7 +235,7 @@ def measure(row: Row, cmd: Cmd, repeat: int, timeout: float, validate=None) -> R
         _, proc = run_once(cmd, timeout, capture=True)
         row.error = check_proc(cmd, proc)
         if row.error is None and validate is not None:
-            row.note = validate(proc)
+            row.add_note(validate(proc))
         if row.error is not None:
             return row
         for _ in range(repeat):
@@ -237,6 +244,8 @@ def measure(row: Row, cmd: Cmd, repeat: int, timeout: float, validate=None) -> R
                 row.error = f"exit {proc.returncode} in a timed run"
                 return row
             row.runs.append(secs)
+    except RunError as exc:
+        row.error = str(exc)
     except FileNotFoundError as exc:
         row.error = f"not found: {exc.filename}"
     except subprocess.TimeoutExpired:
@@ -248,7 +257,7 @@ def measure(row: Row, cmd: Cmd, repeat: int, timeout: float, validate=None) -> R
     return row
 
 
-def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, cache: Path) -> None:
+def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, cache: Path, validate=None) -> None:
     """Warm up once (captured and checked); then each repeat deletes the cache, times the run that
     fills it and then the warm run."""
     try:
@@ -259,6 +268,8 @@ def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, 
         if err:
             fill.error = warm.error = err
             return
+        if validate is not None:
+            fill.add_note(validate(proc))
         for _ in range(repeat):
             if cache.exists():
                 shutil.rmtree(cache)
@@ -270,6 +281,9 @@ def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, 
                 row.runs.append(secs)
             if not cache.is_dir():
                 warm.note = f"no {CACHE_DIR}/ appeared in {cache.parent}"
+    except RunError as exc:
+        fill.error = warm.error = str(exc)
+        return
     except FileNotFoundError as exc:
         fill.error = warm.error = f"not found: {exc.filename}"
         return
@@ -410,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     if only - groups:
         ap.error(f"--only: unknown group(s) {', '.join(sorted(only - groups))}")
 
+    load_before = os.getloadavg()[0]
     repo = build_repo(args.files, args.rebuild, args.source)
     n_compose, n_docker, n_other = len(repo.compose), len(repo.dockerfiles), repo.n_other
     compose_paths = [str(p) for p in repo.compose]
@@ -586,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     header = [
         f"# dockfix benchmark ({_dt.datetime.now().isoformat(timespec='seconds')})",
         "",
-        f"- machine: {platform.platform()}, {cpu} cores; {platform.python_implementation()} {platform.python_version()}",
+        f"- machine: {platform.platform()}, {cpu} cores; {platform.python_implementation()} {platform.python_version()}; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (other work on the machine skews times)",
         f"- repo: {n_compose} Compose files + {n_docker} Dockerfiles + {n_other} other files of the same examples, "
         f"cycled from `{repo.source}`",
         f"- timing: median of {args.repeat} runs (peers: {peer_repeat}) after one untimed warm-up; "

@@ -27,6 +27,7 @@ from rewriter.yamlview import (
     Node,
     Path,
     YamlDocument,
+    anchor_of,
     is_flow,
     is_mapping,
     is_merge_key,
@@ -415,7 +416,7 @@ class Patcher:
         When the inherited value is an anchored mapping, the copy is a merge of that anchor plus
         the changed key (``<<: *env`` then ``GOMEMLIMIT: ...``), so it keeps following the anchor.
         """
-        anchor = getattr(entry.value, "anchor", None)
+        anchor = anchor_of(entry.value, self.text)
         flow = is_flow(node)
         if is_mapping(entry.value) and isinstance(anchor, str) and len(rest) == 1 and action.op == "set":
             copy: RValue = RMap([("<<", RScalar(f"*{anchor}"))])

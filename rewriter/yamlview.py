@@ -1,10 +1,10 @@
 """A read-only view of a YAML document for finding spans, plus its resolved model.
 
-ruamel.yaml's ``compose()`` gives nodes with exact character offsets. Nothing here ever dumps
-YAML: the nodes are used to find where things are, and :func:`resolve` builds the plain model
+A YAML composer (libyaml through PyYAML, or ruamel.yaml) gives nodes with exact character
+offsets. Nothing here ever dumps YAML: the nodes are used to find where things are, and :func:`resolve` builds the plain model
 (aliases and ``<<`` merge keys expanded) that the oracle compares before and after a fix.
 
-An alias in ruamel's node graph *is* the anchored node, so its marks point at the anchor's
+An alias in the node graph *is* the anchored node, so its marks point at the anchor's
 definition; :func:`pair_is_alias` tells an alias use from the definition by position.
 """
 
@@ -282,23 +282,100 @@ def _all_merged(mapping: Node) -> Iterator[Node]:
         stack.extend(reversed(merge_sources(source)))
 
 
+BACKENDS = ("libyaml", "ruamel")
+
+
+def backend() -> str:
+    """The parser in use: libyaml through PyYAML's C loader when it is there (about 30 times
+    faster and cheaper to import), else ruamel.yaml. ``DOCKFIX_YAML_BACKEND`` forces one; the
+    test suite runs both and requires the same results."""
+    import os
+
+    wanted = os.environ.get("DOCKFIX_YAML_BACKEND", "")
+    if wanted == "ruamel":
+        return "ruamel"
+    try:
+        import yaml
+
+        if getattr(yaml, "__with_libyaml__", False):
+            return "libyaml"
+    except ImportError:
+        pass
+    if wanted == "libyaml":
+        raise ParseError("DOCKFIX_YAML_BACKEND=libyaml, but PyYAML with libyaml is not installed")
+    return "ruamel"
+
+
+def _compose_all(src: SourceFile) -> list[Node]:
+    """All documents' root nodes; a syntax error becomes a ParseError with its location."""
+    if backend() == "libyaml":
+        import yaml
+
+        try:
+            docs = list(yaml.compose_all(src.text, Loader=yaml.CSafeLoader))
+        except yaml.YAMLError as err:
+            raise _parse_error(src, err) from None
+        _plain_style_is_none(docs)
+        return docs
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return list(YAML(typ="rt", pure=True).compose_all(src.text))
+    except YAMLError as err:
+        raise _parse_error(src, err) from None
+
+
+def _plain_style_is_none(docs: list[Node]) -> None:
+    """libyaml marks a plain scalar with style '' where ruamel (and pure PyYAML) use None."""
+    seen: set[int] = set()
+    stack = [d for d in docs if d is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.id == "scalar":
+            if node.style == "":
+                node.style = None
+        elif node.id == "sequence":
+            stack.extend(node.value)
+        else:
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+
+
+def _parse_error(src: SourceFile, err: Exception) -> ParseError:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or getattr(err, "context", None) or str(err) or "invalid YAML"
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return ParseError(f"invalid YAML: {problem}", path=src.path, line=line, column=column)
+
+
+def anchor_of(node: Node, text: str) -> str | None:
+    """The anchor name a node was defined with (``&defaults``), or None.
+
+    ruamel keeps it on the node; libyaml's nodes do not, but an anchored node's start mark is at
+    its ``&`` in both, so the text says."""
+    name = getattr(node, "anchor", None)
+    if isinstance(name, str):
+        return name
+    start = node.start_mark.index
+    if text.startswith("&", start):
+        m = _ANCHOR_RE.match(text, start)
+        if m:
+            return m.group(1)
+    return None
+
+
+_ANCHOR_RE = re.compile(r"&([^\s,\[\]{}]+)")
+
+
 def parse_yaml(src: SourceFile) -> YamlDocument:
     """Compose a single-document YAML file into nodes, or raise ParseError with a location."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    yaml = YAML(typ="rt", pure=True)
     try:
-        docs = list(yaml.compose_all(src.text))
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "invalid YAML"
-        if mark is not None:
-            raise ParseError(f"invalid YAML: {problem}", path=src.path, line=mark.line + 1,
-                             column=mark.column + 1) from None
-        raise ParseError(f"invalid YAML: {problem}", path=src.path, line=1, column=1) from None
-    except YAMLError as err:
-        raise ParseError(f"invalid YAML: {err}", path=src.path, line=1, column=1) from None
+        docs = _compose_all(src)
     except RecursionError:
         raise ParseError("invalid YAML: nesting too deep", path=src.path, line=1, column=1) from None
     if len(docs) > 1:

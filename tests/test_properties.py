@@ -151,3 +151,27 @@ def test_bytes_outside_edits_are_preserved(data: bytes) -> None:
             line = old_text[start: len(old_text) if end == -1 else end + 1]
             assert any(c._holds_key(line, k) for k in leaves | parents), (
                 f"character {offset} ({old_text[offset]!r}) of line {line!r} was removed")
+
+
+@given(compose_documents())
+def test_libyaml_and_ruamel_give_the_same_fix(data: bytes) -> None:
+    """The fast parser and the reference agree on generated documents too."""
+    import os
+
+    from rewriter.engine import Options, process
+    from rewriter.errors import DockfixError
+    from rewriter.profiles import resolve_profile
+    from rewriter.source import SourceFile
+
+    options = Options(profile=resolve_profile("prod", {}))
+    results = []
+    for which in ("libyaml", "ruamel"):
+        os.environ["DOCKFIX_YAML_BACKEND"] = which
+        try:
+            outcome = process("compose", SourceFile.from_bytes("compose.yaml", data), options, fix=True)
+            results.append(("ok", outcome.new_text))
+        except DockfixError:
+            results.append(("error", None))
+        finally:
+            del os.environ["DOCKFIX_YAML_BACKEND"]
+    assert results[0] == results[1]

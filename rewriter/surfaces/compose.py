@@ -18,6 +18,7 @@ from rewriter.yamlview import (
     Entry,
     Node,
     YamlDocument,
+    anchor_of,
     is_flow,
     is_mapping,
     is_merge_key,
@@ -99,7 +100,7 @@ class ComposeService:
             if entry is None:
                 return None
             if entry.inherited and not origin:
-                anchor = getattr(entry.owner, "anchor", None)
+                anchor = anchor_of(entry.owner, self.doc.text)
                 line = entry.owner.start_mark.line + 1
                 origin = f"inherited from '&{anchor}'" if anchor else f"inherited from line {line}"
             node = entry.value
