@@ -194,9 +194,6 @@ def _override_job(path: str, kind: str, options: Options, fix: bool) -> Job | No
 
 
 def report(args: argparse.Namespace, results: list[Result]) -> int:
-    from rewriter import output
-    from rewriter.diff import unified_diff
-
     command: str = args.command
     errors = 0
     changed = 0
@@ -227,6 +224,8 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         new_text = outcome.new_text
         if command == "diff" and new_text is not None:
             changed += 1
+            from rewriter.diff import unified_diff
+
             stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text(),
                                       new_file=result.job.companion is not None and not result.data
                                       and not os.path.lexists(src.path)))
@@ -247,11 +246,15 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
                     fixed_count -= len(outcome.fixed)
     to_print = remaining if command != "diff" else []
     if to_print:
+        from rewriter import output
+
         rendered = output.render(args.output_format, to_print, sources)
         stream = sys.stderr if (stdin_mode and command == "apply") else stdout
         stream.write(rendered)
     elif args.output_format in ("json", "sarif") and command != "diff":
         # an empty report is still a report: code scanning closes alerts on an empty SARIF run
+        from rewriter import output
+
         (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
     if not args.quiet:
         _summary(command, remaining, fixed_count, changed, errors, args)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rewriter.errors import ConfigError
 from rewriter.sizes import ByteSize
@@ -267,6 +265,8 @@ def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
 
 def parse_config(path: str, text: str) -> Config | None:
     """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``."""
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -318,6 +318,11 @@ def parse_config(path: str, text: str) -> Config | None:
     return config
 
 
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
 class ConfigFinder:
     """Finds the closest config for a file; caches per directory for one run."""
 
@@ -327,7 +332,7 @@ class ConfigFinder:
         self._isolated = isolated
         if explicit:
             try:
-                text = Path(explicit).read_text(encoding="utf-8")
+                text = _read_text(explicit)
             except OSError as err:
                 raise ConfigError(f"cannot read config: {err.strerror}", path=explicit) from None
             self._explicit = parse_config(explicit, text) or Config(path=explicit)
@@ -349,7 +354,7 @@ class ConfigFinder:
             candidate = os.path.join(directory, name)
             if os.path.isfile(candidate):
                 try:
-                    text = Path(candidate).read_text(encoding="utf-8")
+                    text = _read_text(candidate)
                 except OSError as err:
                     raise ConfigError(f"cannot read config: {err.strerror}", path=candidate) from None
                 found = parse_config(candidate, text)

@@ -27,11 +27,12 @@ from rewriter.model import BuildSpec
 if TYPE_CHECKING:
     from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
 
-GoVersion = tuple[int, int]
+from rewriter.golang import GoFacts, GoVersion, is_golang_image, split_image, tag_version
+
+__all__ = ["GoFacts", "GoVersion", "is_golang_image", "split_image", "tag_version"]
 
 _GO_LINE = re.compile(r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE)
 _GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")
-_TAG_VERSION = re.compile(r"^(\d+)\.(\d+)")
 _VAR = re.compile(r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
                   r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
 _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
@@ -54,28 +55,6 @@ class Stage:
     @property
     def label(self) -> str:
         return f"stage '{self.name}'" if self.name else f"stage {self.number}"
-
-
-@dataclass(frozen=True)
-class GoFacts:
-    """Whether an image is Go, and which Go version governs its runtime defaults."""
-
-    is_go: bool
-    evidence: str = ""  # why: "stage 'build' uses golang:1.24 (Dockerfile:3)"
-    version: GoVersion | None = None
-    version_source: str = ""  # "go.mod line 3" / "image golang:1.24 (Dockerfile:3)" / "config"
-    note: str = ""  # e.g. go.mod and image tag disagree
-
-    def version_text(self) -> str:
-        if self.version is None:
-            return "unknown"
-        return f"{self.version[0]}.{self.version[1]}"
-
-    def described(self) -> str:
-        """``Go 1.24 (go.mod line 3)``."""
-        if self.version is None:
-            return "Go (version unknown)"
-        return f"Go {self.version_text()} ({self.version_source})"
 
 
 @dataclass(frozen=True)
@@ -120,27 +99,6 @@ def substitute(text: str, values: dict[str, str]) -> str:
         return value or ""
 
     return _VAR.sub(repl, text)
-
-
-def split_image(ref: str) -> tuple[str, str]:
-    """(repository, tag) of an image reference; the digest is dropped, a missing tag is ''."""
-    ref = ref.split("@", 1)[0]
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    if colon > slash:
-        return ref[:colon], ref[colon + 1:]
-    return ref, ""
-
-
-def is_golang_image(ref: str) -> bool:
-    repo, _ = split_image(ref)
-    return repo.rsplit("/", 1)[-1] == "golang"
-
-
-def tag_version(ref: str) -> GoVersion | None:
-    _, tag = split_image(ref)
-    m = _TAG_VERSION.match(tag)
-    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def parse_version(text: str) -> GoVersion | None:

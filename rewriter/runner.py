@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -149,6 +148,8 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
         raise WriteError("file is read-only; not overwritten", path=path)
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -171,6 +172,8 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
 
 def _create_new(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:

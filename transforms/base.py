@@ -12,7 +12,8 @@ from rewriter.profiles import Profile, ServiceConfig
 from rewriter.yamlpatch import Refusal
 
 if TYPE_CHECKING:
-    from rewriter.project import GoFacts, ImageBuild
+    from rewriter.golang import GoFacts
+    from rewriter.project import ImageBuild
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Context:
 
     def go_info(self, container: Container) -> GoFacts:
         """Whether the container runs Go and which version: config, then build, then image."""
-        from rewriter.project import GoFacts, is_golang_image, tag_version
+        from rewriter.golang import GoFacts, is_golang_image, tag_version
 
         config = self.service_config(container)
         built = self.image_build(container)
