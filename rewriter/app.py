@@ -115,15 +115,18 @@ class Caches:
         from rewriter.cache import project_root
 
         self.root = project_root(os.getcwd())
-        self._by_options: dict[int, Cache] = {}
+        self._by_options: dict[str, Cache] = {}
 
     def _cache(self, options: Options) -> Cache:
+        """The cache for these options (results come back from worker processes as copies of
+        the options, so they are told apart by value, not identity)."""
         from rewriter.cache import Cache, options_key
 
-        found = self._by_options.get(id(options))
+        key = options_key(options)
+        found = self._by_options.get(key)
         if found is None:
-            found = Cache.open(self.root, options_key(options))
-            self._by_options[id(options)] = found
+            found = Cache.open(self.root, key)
+            self._by_options[key] = found
         return found
 
     def lookup(self, job: Job) -> Done | Job | None:

@@ -275,3 +275,20 @@ def test_cache_reuses_results_and_notices_changes(run_cli, project: Path, monkey
     calls.clear()
     code, out, _ = run_cli("check", ".", cwd=project)
     assert (code, out, calls) == (0, b"", [])
+
+
+def test_cache_filled_from_the_process_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results come back from worker processes with copies of the options: all must be cached."""
+    for n in range(12):
+        (tmp_path / f"s{n}").mkdir()
+        (tmp_path / f"s{n}" / "compose.yaml").write_bytes(BASIC.replace(b"nginx", f"img{n}".encode()))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "cache"))
+    from rewriter.cache import Cache, options_key
+    from rewriter.cli import main
+    from rewriter.engine import Options
+    from rewriter.profiles import resolve_profile
+
+    assert main(["check", "-q", "--jobs", "2", "."]) == 1
+    cache = Cache.open(str(tmp_path), options_key(Options(profile=resolve_profile("prod", {}))))
+    assert len(cache.entries) == 12
