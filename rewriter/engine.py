@@ -10,7 +10,7 @@ as it was before it. The loop remembers every text it has produced: a repeat, or
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
@@ -75,7 +75,7 @@ class FileOutcome:
 
 @dataclass
 class Analysis:
-    model: object
+    make_model: Callable[[], object]  # the resolved model, built only when a fix needs checking
     containers: list[Container]
     reports: list[Report]
     scopes: dict[str, Span] = field(default_factory=dict)
@@ -88,7 +88,7 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     from rewriter import surfaces
 
     loaded = surfaces.load(kind, src, companion)
-    containers, model = loaded.containers, loaded.model
+    containers, model = loaded.containers, loaded.make_model
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes)
     reports: list[Report] = []
@@ -258,7 +258,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         chosen = select_compatible(fixes)
         if not chosen:
             break
-        new_text, applied = _apply_checked(kind, current, analysis.model, chosen, refused)
+        new_text, applied = _apply_checked(kind, current, analysis.make_model(), chosen, refused)
         if not applied:
             continue
         if new_text in seen:

@@ -279,7 +279,7 @@ def quick_fixes(text: str, path: str, settings: Settings, uri: str, wanted: list
                 reason="the edit would also change other services that do not want it")
         else:
             new = apply_edits(src.text, fix.edits)
-            why = verify(kind, src, analysis.model, new, [fix])
+            why = verify(kind, src, analysis.make_model(), new, [fix])
             if why:
                 action.disabled = types.CodeActionDisabled(reason=f"fix refused: {why}")
             else:

@@ -16,6 +16,7 @@ quote style of sibling items, the file's newline.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ _NUMBERISH = re.compile(r"^[-+]?(\.?[0-9]|\.(inf|nan))", re.IGNORECASE)
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?$|^[-+]?[0-9_]+(:[0-5]?[0-9])+(\.[0-9_]*)?$|^0[xob]")
 
 
+@functools.lru_cache(maxsize=4096)
 def plain_ok(text: str, flow: bool) -> bool:
     """Whether ``text`` can be written as a plain scalar and still read back as that string."""
     if not text or text != text.strip() or "\n" in text or "\r" in text or "\t" in text:

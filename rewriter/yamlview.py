@@ -130,14 +130,43 @@ def merge_sources(mapping: Node) -> list[Node]:
     return out
 
 
+class _EntriesMemo:
+    """resolved_entries() results for the nodes of the documents parsed last.
+
+    Composed nodes are not changed after parsing, so a mapping's entries are computed once.
+    Keyed by ``id`` with the node kept alongside (an id can be reused once a node is freed);
+    cleared when it grows past a bound, so long runs do not hold on to old documents."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.table: dict[int, tuple[Node, dict[str, Entry]]] = {}
+
+    def get(self, node: Node) -> dict[str, Entry] | None:
+        hit = self.table.get(id(node))
+        return hit[1] if hit is not None and hit[0] is node else None
+
+    def put(self, node: Node, entries: dict[str, Entry]) -> None:
+        if len(self.table) >= self.LIMIT:
+            self.table.clear()
+        self.table[id(node)] = (node, entries)
+
+
+_MEMO = _EntriesMemo()
+
+
 def resolved_entries(mapping: Node) -> dict[str, Entry]:
     """Entries of a mapping with merges expanded: local keys win, then merges in order.
+    The result is shared: callers must not change it.
 
     The merge graph is walked depth-first and each merged mapping is visited once: a mapping
     reached a second time can add no key the first visit did not already consider, so this is
     the same result as the naive recursion, in time linear in the merge graph instead of
     exponential (a "merge bomb" of mappings merging the same anchors over and over).
     """
+    known = _MEMO.get(mapping)
+    if known is not None:
+        return known
     out: dict[str, Entry] = {}
     done: set[int] = set()
     active: list[int] = []
@@ -164,6 +193,7 @@ def resolved_entries(mapping: Node) -> dict[str, Entry]:
         done.add(id(node))
 
     collect(mapping, False)
+    _MEMO.put(mapping, out)
     return out
 
 

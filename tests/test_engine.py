@@ -38,7 +38,7 @@ def test_oracle_refuses_a_fix_that_lies(monkeypatch: pytest.MonkeyPatch) -> None
     def fake_analyse(kind: str, s: SourceFile, options: Options, companion: object = None) -> engine.Analysis:
         real = parse_yaml(s).model()
         reports = [Report("DF401", "service 'api': no pids limit", Span(13, 16), Severity.WARNING, bad, "services.api")]
-        return engine.Analysis(real, [], reports if s.text == text else [])
+        return engine.Analysis(lambda: real, [], reports if s.text == text else [])
 
     monkeypatch.setattr(engine, "analyse", fake_analyse)
     outcome = process("compose", src, PROD, fix=True)
@@ -61,7 +61,7 @@ def test_convergence_error_when_fixes_cycle(monkeypatch: pytest.MonkeyPatch) -> 
         start = s.text.index("image: ") + 7
         fix = Fix("flip", (Edit(start, start + 1, other),),
                   intents=(Intent("set", ("services", "api", "image"), other),))
-        return engine.Analysis(parse_yaml(s).model(), [], [Report("DF101", "flip", Span(0, 1), Severity.WARNING, fix)])
+        return engine.Analysis(parse_yaml(s).model, [], [Report("DF101", "flip", Span(0, 1), Severity.WARNING, fix)])
 
     monkeypatch.setattr(engine, "analyse", flip)
     with pytest.raises(engine.ConvergenceError):

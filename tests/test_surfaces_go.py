@@ -18,7 +18,7 @@ def _apply(kind: str, path: str, text: str, change: str, *args: str) -> str:
     assert len(loaded.containers) == 1
     fix: Fix = getattr(loaded.containers[0], change)(*args)
     new = apply_edits(text, fix.edits)
-    assert verify(kind, src, loaded.model, new, [fix]) == ""
+    assert verify(kind, src, loaded.make_model(), new, [fix]) == ""
     return new
 
 
@@ -99,4 +99,4 @@ def test_oracle_catches_a_stray_edit() -> None:
     loaded = load("shell", src)
     fix = loaded.containers[0].set_pids_limit(512, None)
     new = apply_edits(text, fix.edits).replace("echo start", "echo begin")
-    assert verify("shell", src, loaded.model, new, [fix]) != ""
+    assert verify("shell", src, loaded.make_model(), new, [fix]) != ""

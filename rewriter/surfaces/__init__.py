@@ -5,6 +5,7 @@ are imported lazily so that a Compose-only run never pays for libcst or a Docker
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rewriter.errors import DockfixError
@@ -16,7 +17,7 @@ KINDS = ("compose", "compose-override", "dockerfile", "shell", "python")
 
 @dataclass
 class Loaded:
-    model: object  # the resolved model the oracle compares
+    make_model: Callable[[], object]  # the resolved model the oracle compares, built on demand
     containers: list[Container]
     images: list[object] = field(default_factory=list)  # Dockerfiles (DockerfileImage)
     scopes: dict[str, Span] = field(default_factory=dict)  # suppression anchors beyond containers
@@ -28,30 +29,30 @@ def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loa
         from rewriter.surfaces import compose
 
         loaded = compose.load(src)
-        return Loaded(loaded.doc.model(), list(loaded.services))
+        return Loaded(loaded.doc.model, list(loaded.services))
     if kind == "dockerfile":
         from rewriter.surfaces import dockerfile
 
         image = dockerfile.load(src)
         model = {"instructions": [ins.model() for ins in image.instructions]}
-        return Loaded(model, [], [image], {ins.scope: ins.span for ins in image.instructions})
+        return Loaded(lambda: model, [], [image], {ins.scope: ins.span for ins in image.instructions})
     if kind == "compose-override":
         from rewriter.surfaces import compose_override
 
         if companion is None:
             raise DockfixError("an override file needs its base Compose file", path=src.path)
         over, services = compose_override.load(src, companion)
-        return Loaded(over.doc.model(), list(services))
+        return Loaded(over.doc.model, list(services))
     if kind == "shell":
         from rewriter.surfaces import shell
 
         script = shell.load(src)
-        return Loaded(script.model(), list(script.containers))
+        return Loaded(script.model, list(script.containers))
     if kind == "python":
         from rewriter.surfaces import python_sdk
 
         module = python_sdk.load(src)
-        return Loaded(module.model(), list(module.containers))
+        return Loaded(module.model, list(module.containers))
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 
@@ -66,5 +67,5 @@ def resolved_model(kind: str, src: SourceFile) -> object:
 
         return dockerfile.resolved_model(src)
     if kind in ("shell", "python"):
-        return load(kind, src).model
+        return load(kind, src).make_model()
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
