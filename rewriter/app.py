@@ -116,13 +116,19 @@ class Caches:
 
         self.root = project_root(os.getcwd())
         self._by_options: dict[str, Cache] = {}
+        self._keys: dict[int, tuple[Options, str]] = {}
 
     def _cache(self, options: Options) -> Cache:
         """The cache for these options (results come back from worker processes as copies of
         the options, so they are told apart by value, not identity)."""
         from rewriter.cache import Cache, options_key
 
-        key = options_key(options)
+        known = self._keys.get(id(options))
+        if known is not None and known[0] is options:
+            key = known[1]
+        else:
+            key = options_key(options)
+            self._keys[id(options)] = (options, key)
         found = self._by_options.get(key)
         if found is None:
             found = Cache.open(self.root, key)

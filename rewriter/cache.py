@@ -65,7 +65,11 @@ class Cache:
         return entry[1]
 
     def put(self, path: str, data: bytes, findings: list[Finding]) -> None:
-        self.entries[os.path.abspath(path)] = (digest(data), findings)
+        key, hashed = os.path.abspath(path), digest(data)
+        current = self.entries.get(key)
+        if current is not None and current[0] == hashed:
+            return  # a hit, or the same result again: nothing to write
+        self.entries[key] = (hashed, findings)
         self.dirty = True
 
     def save(self) -> None:
