@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         if len(paths) > 1:
             raise ConfigError("'-' (stdin) cannot be combined with other paths", path="<command line>")
         name = args.stdin_filename or "-"
-        kind = kind_of(name, explicit=True, file_type=args.file_type) or "unknown"
+        # by name only: editors send every buffer, and a YAML file that is not named like a
+        # Compose file (a Kubernetes manifest, values.yaml) is left alone unless --file-type says
+        kind = kind_of(name, file_type=args.file_type) or "unknown"
         data = sys.stdin.buffer.read()
         jobs.append(Job(name, kind, options_for(name), fix, stdin=data))
     else:
@@ -221,7 +223,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         if isinstance(result, Skipped):
             if result.job.stdin is not None and command == "apply":
                 stdout.write(_stdin_text(result.job))
-            if not args.quiet and result.job.stdin is None and _explicit(args, result.job.path):
+            if not args.quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
                 print(f"{result.job.path}: skipped: {result.reason}", file=sys.stderr)
             continue
         assert isinstance(result, Done)
@@ -266,7 +268,8 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
 
         (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
     if not args.quiet:
-        _summary(command, remaining, fixed_count, changed, errors, args)
+        processed = sum(1 for r in results if isinstance(r, Done))
+        _summary(command, remaining, fixed_count, changed, errors, args, processed)
     if errors:
         return EXIT_ERROR
     if args.exit_zero:
@@ -291,9 +294,11 @@ def _explicit(args: argparse.Namespace, path: str) -> bool:
 
 
 def _summary(command: str, remaining: list[Finding], fixed: int, changed: int, errors: int,
-             args: argparse.Namespace) -> None:
+             args: argparse.Namespace, processed: int) -> None:
     parts = []
-    if command == "check":
+    if not processed and not errors:
+        parts.append("No files to check." if command == "check" else "No files to fix.")
+    elif command == "check":
         n = len(remaining)
         fixable = sum(1 for f in remaining if f.fixable and (args.unsafe_fixes or f.fix is not None and f.fix.applicability >= 2))
         unsafe = sum(1 for f in remaining if f.fix is not None and f.fix.applicability == 1)

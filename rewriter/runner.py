@@ -82,7 +82,8 @@ def read_input(job: Job) -> bytes:
 def run_job(job: Job) -> Result:
     """The per-file boundary: never raises."""
     if job.kind == "unknown":
-        return Skipped(job, "not a file kind dockfix knows (use --file-type)")
+        return Skipped(job, "not a file kind dockfix knows by its name (use --file-type, or "
+                            "--stdin-filename for standard input)")
     try:
         data = read_input(job)
         src = SourceFile.from_bytes(job.path, data)
