@@ -172,3 +172,16 @@ def test_config_mount_conflicts_are_reported_not_fixed(run_cli, tmp_path: Path) 
     assert lines[1].startswith("compose.yaml:9:9: DF603 [*] service 'b': config file './c.yaml' is mounted writable")
     run_cli("apply", "--select", "DF6", "compose.yaml", cwd=tmp_path)
     assert "        target: /etc/app.yaml\n        read_only: true\n" in (tmp_path / "compose.yaml").read_text()
+
+
+def test_edge_profile_sizes_gomemlimit_for_a_go_service(run_cli, tmp_path: Path) -> None:
+    """The issue's example: edge extends prod with mem-limit 1g and tmpfs 128m -> 806MiB."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dockfix.profiles.edge]\nextends = "prod"\nmem-limit = "1g"\ntmpfs-size = "128m"\n\n'
+        '[tool.dockfix.services.gateway]\ngo = true\n')
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  gateway:\n    image: example/gateway:2\n    environment:\n      - LOG=info\n")
+    assert run_cli("apply", "--profile", "edge", "compose.yaml", cwd=tmp_path)[0] == 0
+    text = (tmp_path / "compose.yaml").read_text()
+    assert "      - LOG=info\n      - GOMEMLIMIT=806MiB\n" in text
+    assert "mem_limit: 1g\n" in text and "/tmp:size=128m,mode=1777" in text
