@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         for target in discover([p for p in paths if p not in missing],
                                respect_gitignore=args.respect_gitignore, file_type=args.file_type):
             options = options_for(target.path)
-            if args.write_to == "override":
+            if args.write_to == "override" and target.kind == "compose":
+                # Compose files only: the other kinds have no override file and are fixed in place
                 job = _override_job(target.path, target.kind, options, fix)
                 if job is not None:
                     jobs.append(job)

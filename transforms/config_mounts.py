@@ -9,6 +9,9 @@ A profile lists mounts in ``[[tool.dockfix.profiles.NAME.config-mounts]]`` with 
     source = "./config/{profile}/{service}.yaml"
     target = "/etc/app/config.yaml"
 
+Config mounts are written to Compose files (and override files): in ``docker run -v`` and in
+docker-py a relative source is read as a volume name, so those surfaces are left to you.
+
 DF601 config-mount-missing
     The service does not mount the profile's config file. The fix adds a read-only bind mount
     (``./config/edge/api.yaml:/etc/app/config.yaml:ro``).
@@ -49,8 +52,10 @@ def _norm(path: str) -> str:
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
-    if not container.name:
-        return  # an unnamed container (docker run without --name) matches no service glob
+    if ctx.kind not in ("compose", "compose-override") or not container.name:
+        # Compose only: a relative bind source in `docker run -v` or docker-py is a volume name,
+        # and those paths resolve against the working directory at run time, not the file
+        return
     for wanted in profile.config_mounts:
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
             continue

@@ -326,8 +326,8 @@ class _Base:
 
     @property
     def name(self) -> str:
-        node = self._kwarg("name")
-        return (_string_value(self.mod, node) or "") if node is not None else ""
+        arg = self._kwarg("name")
+        return (_string_value(self.mod, arg.value) or "") if arg is not None else ""
 
     def mounts(self) -> list[Mount]:
         return [Mount("", t, False, Setting("volumes", t, self.span, ("kwargs", "volumes")), "short")
