@@ -70,12 +70,16 @@ class Git:
         return proc.stdout if proc.returncode == 0 else ""
 
 
-def default_branch(git: Git, remote: str) -> str:
+def default_branch(git: Git, remote: str, github: GitHub | None = None) -> str:
+    """The remote's HEAD branch; when the remote does not say (a bare mirror whose HEAD names no
+    branch), the repository's default branch from the GitHub API."""
     out = git("ls-remote", "--symref", remote, "HEAD")
     m = re.search(r"^ref: refs/heads/(\S+)\tHEAD$", out, re.MULTILINE)
-    if not m:
-        raise ConfigError(f"cannot tell the default branch of remote '{remote}'; pass --base", path="<command line>")
-    return m.group(1)
+    if m and remote_sha(git, remote, m.group(1)) is not None:
+        return m.group(1)
+    if github is not None:
+        return github.default_branch()
+    raise ConfigError(f"cannot tell the default branch of remote '{remote}'; pass --base", path="<command line>")
 
 
 def remote_sha(git: Git, remote: str, branch: str) -> str | None:
@@ -302,26 +306,23 @@ def main(args: argparse.Namespace) -> int:
     repo = args.repo or os.environ.get("GITHUB_REPOSITORY") or repo_from_url(url)
     api_url = args.api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     profile = _profile_name(args, top)
-    base = args.base or default_branch(git, remote)
-    plan = Plan(top, remote, repo, base, f"dockfix/{profile}", profile)
     if not args.dry_run and not token:
         raise ConfigError(f"no token: set {token_env} (or use --dry-run)", path="<environment>")
-    if not repo:
-        if not args.dry_run:
-            raise ConfigError("cannot tell the GitHub repository: set GITHUB_REPOSITORY or pass --repo",
-                              path="<command line>")
-
-    base_sha = fetch(git, remote, base)
-    branch_sha = remote_sha(git, remote, plan.branch)
-    if branch_sha is not None:
-        fetch(git, remote, plan.branch)  # its objects, to compare trees and read its commit
-
+    if not repo and not args.dry_run:
+        raise ConfigError("cannot tell the GitHub repository: set GITHUB_REPOSITORY or pass --repo",
+                          path="<command line>")
     github: GitHub | None = None
     if token and repo:
         from rewriter.github import GitHub
 
         github = GitHub(api_url, repo, token)
     try:
+        base = args.base or default_branch(git, remote, github)
+        plan = Plan(top, remote, repo, base, f"dockfix/{profile}", profile)
+        base_sha = fetch(git, remote, base)
+        branch_sha = remote_sha(git, remote, plan.branch)
+        if branch_sha is not None:
+            fetch(git, remote, plan.branch)  # its objects, to compare trees and read its commit
         return _run(args, git, plan, base_sha, branch_sha, github)
     finally:
         if github is not None:

@@ -167,6 +167,14 @@ class GitHub:
 
     # -- endpoints ------------------------------------------------------------------------------------
 
+    def default_branch(self) -> str:
+        """The repository's default branch (``GET /repos/{owner}/{repo}``)."""
+        data = self._checked(self.request("GET", f"/repos/{self.repo}"), 200)
+        branch = data.get("default_branch") if isinstance(data, dict) else None
+        if not isinstance(branch, str) or not branch:
+            raise GitHubError("unexpected response (no default_branch)")
+        return branch
+
     def pulls(self, branch: str, state: str = "open") -> list[PullRequest]:
         """Pull requests whose head is ``branch`` in this repository (``head=owner:branch``)."""
         response = self.request("GET", f"/repos/{self.repo}/pulls",

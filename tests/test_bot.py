@@ -54,6 +54,9 @@ class FakeGitHub:
         if self.canned:
             return self.canned.pop(0)
         path = request.path
+        if path == f"/repos/{REPO}" and request.method == "GET":
+            return Response(json.dumps({"full_name": REPO, "default_branch": "main"}), 200,
+                            content_type="application/json")
         if path == f"/repos/{REPO}/pulls" and request.method == "GET":
             owner, _, branch = request.args["head"].partition(":")
             assert owner == "acme"
@@ -326,3 +329,14 @@ def test_a_branch_someone_else_pushed_to_is_left_alone(repo: Repo, fake: FakeGit
     assert rc == 1 and "leaving it alone" in out
     assert repo.remote_sha("dockfix/prod") == human
     assert requests(httpserver) == [OPEN]
+
+
+def test_default_branch_from_the_api_when_the_remote_does_not_say(repo: Repo, fake: FakeGitHub,
+                                                                    httpserver: HTTPServer,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # a mirror whose HEAD names a branch it does not have, as a bare clone made elsewhere can be
+    git(repo.remote, "symbolic-ref", "HEAD", "refs/heads/trunk")
+    rc, out = run_pr(capsys, "--profile", "prod", "--dry-run")
+    assert rc == 0, out
+    assert requests(httpserver)[0] == f"GET /repos/{REPO}"
+    assert "dockfix/prod" in out and "main" in out
