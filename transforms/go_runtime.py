@@ -104,7 +104,8 @@ def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
         return (size, current.described()) if size is not None else None
     profile = ctx.profile
     if profile.mem_limit is not None and ctx.wants("DF301"):
-        return profile.mem_limit, f"mem_limit '{profile.mem_limit.docker()}' ({profile.described})"
+        key = container.setting_name("memory")
+        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
     return None
 
 

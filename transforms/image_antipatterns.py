@@ -377,7 +377,7 @@ def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse:
         if container.memory_limits() or not misuse.value:
             return
         value = misuse.value
-        wanted = f"mem_limit '{value}'"
+        wanted = f"{container.setting_name('memory')} '{value}'"
         make = (lambda: container.set_memory_limit(value, None))
     else:
         return

@@ -78,22 +78,24 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         limit_name = current.described()
     elif profile.mem_limit is not None:
         default = profile.mem_limit.docker()
+        key = container.setting_name("memory")
         yield report(
             container, MISSING,
             f"no memory limit; the container may use all of the host's memory ({profile.described} "
-            f"default: mem_limit '{default}'; set mem-limit in the profile or mem_limit on the "
-            f"service to choose another)",
+            f"default: {key} '{default}'; set mem-limit in the profile, or {key} here, to choose "
+            f"another)",
             None, lambda: container.set_memory_limit(default, None),
-            f"add mem_limit '{default}'")
+            f"add {key} '{default}'")
         limit_value = default
-        limit_name = f"mem_limit '{default}' ({profile.described})"
+        limit_name = f"{key} '{default}' ({profile.described})"
     else:
         return
     if not profile.swap_off or limit_value is None:
         return
     swap = container.memswap_limit()
+    swap_key = container.setting_name("memswap")
     if swap is None:
-        problem = "no memswap_limit; Docker then adds swap equal to the memory limit"
+        problem = f"no {swap_key}; Docker then adds swap equal to the memory limit"
     else:
         swap_size = size_of(swap.value)
         limit_size = size_of(limit_value)
@@ -109,7 +111,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     yield report(
         container, SWAP,
         f"{problem}; swap makes out-of-memory behaviour slow and unpredictable "
-        f"({profile.described}: swap off, memswap_limit equal to {limit_name})",
+        f"({profile.described}: swap off, {swap_key} equal to {limit_name})",
         swap.span if swap else None,
         lambda: container.set_memswap_limit(limit_value),
-        f"set memswap_limit to '{limit_value}'")
+        f"set {swap_key} to '{limit_value}'")

@@ -36,7 +36,8 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         yield report(
             container, MISSING,
             f"no pids limit; threads and processes are unbounded ({ctx.profile.described}: {want})",
-            None, lambda: container.set_pids_limit(want, None), f"add pids_limit {want}")
+            None, lambda: container.set_pids_limit(want, None),
+            f"add {container.setting_name('pids')} {want}")
         return
     for setting in limits:
         value = setting.value

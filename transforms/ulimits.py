@@ -44,7 +44,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
             f"no 'nofile' ulimit; the limit then depends on the host's containerd unit (1024 soft on "
             f"current packages) ({ctx.profile.described}: {want}:{want})",
             None, lambda: container.set_ulimit("nofile", want, want),
-            f"set ulimits.nofile to soft {want}, hard {want}")
+            f"set {container.setting_name('nofile')} to soft {want}, hard {want}")
         return
     soft, hard = current.soft, current.hard
     if soft is None or hard is None:
@@ -58,4 +58,4 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         container, LOW,
         f"'nofile' ulimit {soft}:{hard}{where} is below {ctx.profile.described}'s {want}",
         current.setting.span, lambda: container.set_ulimit("nofile", new_soft, new_hard),
-        f"raise ulimits.nofile to soft {new_soft}, hard {new_hard}")
+        f"raise {container.setting_name('nofile')} to soft {new_soft}, hard {new_hard}")

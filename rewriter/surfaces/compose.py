@@ -72,6 +72,13 @@ def load(src: SourceFile) -> ComposeFile:
 class ComposeService:
     """One Compose service; implements :class:`rewriter.model.Container`."""
 
+    SETTING_NAMES = {"memory": "mem_limit", "memswap": "memswap_limit", "pids": "pids_limit",
+                     "nofile": "ulimits.nofile", "tmpfs": "tmpfs", "env": "environment"}
+
+    def setting_name(self, concern: str) -> str:
+        """How this surface spells a setting in messages ("memory" -> "mem_limit")."""
+        return self.SETTING_NAMES.get(concern, concern)
+
     def __init__(self, doc: YamlDocument, patcher: Patcher, name: str, entry: Entry) -> None:
         self.doc = doc
         self.patcher = patcher

@@ -47,6 +47,9 @@ class OverlayService:
         self._origin = f"set in {base_name}"
         self._style = style
 
+    def setting_name(self, concern: str) -> str:
+        return self.base.setting_name(concern)
+
     # -- helpers ---------------------------------------------------------------------------------
     def _from_base(self, setting: Setting) -> Setting:
         origin = self._origin + (f", {setting.origin}" if setting.origin else "")

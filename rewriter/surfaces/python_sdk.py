@@ -312,6 +312,13 @@ def _q(value: str, quote: str) -> str:
 class _Base:
     """What docker-py calls and testcontainers chains share."""
 
+    SETTING_NAMES = {"memory": "mem_limit=", "memswap": "memswap_limit=", "pids": "pids_limit=",
+                     "nofile": "ulimits= nofile", "tmpfs": "tmpfs=", "env": "environment="}
+
+    def setting_name(self, concern: str) -> str:
+        """How this surface spells a setting in messages ("memory" -> "mem_limit=")."""
+        return self.SETTING_NAMES.get(concern, concern)
+
     pyfile: PyFile
     mod: _Module
     quote: str

@@ -550,6 +550,13 @@ def _docker_command(parsed: _Parsed, node: TsNode) -> Command | None:
 class DockerCommand:
     """One docker/podman run or create command; implements :class:`rewriter.model.Container`."""
 
+    SETTING_NAMES = {"memory": "--memory", "memswap": "--memory-swap", "pids": "--pids-limit",
+                     "nofile": "--ulimit nofile", "tmpfs": "--tmpfs", "env": "-e"}
+
+    def setting_name(self, concern: str) -> str:
+        """How this surface spells a setting in messages ("memory" -> "--memory")."""
+        return self.SETTING_NAMES.get(concern, concern)
+
     def __init__(self, file: ShellFile, index: int, cmd: Command) -> None:
         self.file = file
         self.index = index
