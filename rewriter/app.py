@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             jobs.append(Job(target.path, target.kind, options, fix))
         for p in missing:
             jobs.append(Job(p, kind_of(p, explicit=True) or "compose", options_for(p), fix))
+    jobs = _unique(jobs)
     workers = args.jobs or os.cpu_count() or 1
     caches = None if args.no_cache or "-" in paths else Caches()
     pending: list[Job] = []
@@ -191,6 +192,18 @@ def _progress_bar() -> Callable[[int, int], None]:
         sys.stderr.flush()
 
     return show
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """One job per file: a file named on the command line and also found by a walk is done once."""
+    seen: set[str] = set()
+    out = []
+    for job in jobs:
+        key = job.path if job.stdin is not None else os.path.realpath(job.path)
+        if key not in seen:
+            seen.add(key)
+            out.append(job)
+    return out
 
 
 def _override_job(path: str, kind: str, options: Options, fix: bool) -> Job | None:

@@ -292,3 +292,9 @@ def test_cache_filled_from_the_process_pool(tmp_path: Path, monkeypatch: pytest.
     assert main(["check", "-q", "--jobs", "2", "."]) == 1
     cache = Cache.open(str(tmp_path), options_key(Options(profile=resolve_profile("prod", {}))))
     assert len(cache.entries) == 12
+
+
+def test_a_file_named_twice_is_done_once(run_cli, project: Path) -> None:
+    code, _, err = run_cli("apply", "app/compose.yaml", ".", "./app/compose.yaml", cwd=project)
+    assert code == 0, err
+    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
