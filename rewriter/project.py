@@ -27,9 +27,7 @@ from rewriter.model import BuildSpec
 if TYPE_CHECKING:
     from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
 
-from rewriter.golang import GoFacts, GoVersion, is_golang_image, split_image, tag_version
-
-__all__ = ["GoFacts", "GoVersion", "is_golang_image", "split_image", "tag_version"]
+from rewriter.golang import GoFacts, GoVersion, is_golang_image, tag_version
 
 _GO_LINE = re.compile(r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE)
 _GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")

@@ -11,11 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixture_runner import Case, cases, fixed_bytes, modes, run  # noqa: E402
 
+from rewriter.golang import split_image  # noqa: E402
 from rewriter.profiles import resolve_profile  # noqa: E402
 from rewriter.project import (  # noqa: E402
     closure,
     go_mod_version,
-    split_image,
     stages_of,
     substitute,
 )

@@ -464,8 +464,4 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def service_names(compose: ComposeFile) -> list[str]:
-    return [s.name for s in compose.services]
-
-
-__all__ = ["ComposeFile", "ComposeService", "load", "key_text"]
+__all__ = ["ComposeFile", "ComposeService", "load"]
