@@ -29,7 +29,12 @@ def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loa
         from rewriter.surfaces import compose
 
         loaded = compose.load(src)
-        return Loaded(loaded.doc.model, list(loaded.services))
+        containers: list[Container] = list(loaded.services)
+        if "extends" in src.text:
+            from rewriter.surfaces.compose_override import with_extends
+
+            containers = with_extends(loaded)  # type: ignore[assignment]
+        return Loaded(loaded.doc.model, containers)
     if kind == "dockerfile":
         from rewriter.surfaces import dockerfile
 

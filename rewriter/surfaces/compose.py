@@ -128,6 +128,24 @@ class ComposeService:
     def has(self, key: str) -> bool:
         return key in resolved_entries(self.node)
 
+    def extends(self) -> tuple[str, str | None] | None:
+        """``extends:`` as (service, file or None): ``extends: web`` or ``{service: web, file: x.yaml}``."""
+        found = self._lookup(("extends",))
+        if found is None:
+            return None
+        node = found[0]
+        if is_scalar(node) and isinstance(scalar_value(node), str):
+            return str(node.value), None
+        if is_mapping(node):
+            entries = resolved_entries(node)
+            service = entries.get("service")
+            file = entries.get("file")
+            if service is not None and is_scalar(service.value):
+                name = str(service.value.value)
+                path = str(file.value.value) if file is not None and is_scalar(file.value) else None
+                return name, path
+        return None
+
     # -- changing --------------------------------------------------------------------------------
     def _fix(self, plan: Plan, claim: str) -> Fix:
         reach = frozenset(

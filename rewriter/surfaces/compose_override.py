@@ -35,8 +35,9 @@ def override_name(base_name: str, profile: str) -> str | None:
 class OverlayService:
     """A service seen through base + override; every change goes into the override file."""
 
-    def __init__(self, name: str, base: ComposeService, over: ComposeService | None,
-                 over_file: compose.ComposeFile, base_name: str, style: Style) -> None:
+    def __init__(self, name: str, base: ComposeService | OverlayService, over: ComposeService | None,
+                 over_file: compose.ComposeFile, base_name: str, style: Style,
+                 origin: str | None = None) -> None:
         self.name = name
         self.base = base
         self.over = over
@@ -44,7 +45,7 @@ class OverlayService:
         self.scope = f"services.{name}"
         self.label = f"service '{name}'"
         self.span = over.span if over is not None else _services_span(over_file)
-        self._origin = f"set in {base_name}"
+        self._origin = origin or f"set in {base_name}"
         self._style = style
 
     def setting_name(self, concern: str) -> str:
@@ -58,8 +59,10 @@ class OverlayService:
     def _write(self, keys: tuple[str | int, ...], value: object, op: str = "set") -> Fix:
         if self.over is not None:
             plan = self._plan(self.over.patcher, self.over.base, self.over.node, keys, value, op)
-            return Fix("", plan.edits, intents=plan.intents, claims=frozenset({f"{self.scope}/{keys[0]}"}),
-                       scope=self.scope)
+            # a service that extends another in the same file waits while that one is being fixed
+            # on the same key: next pass it sees the fixed value and needs no copy of its own
+            claims = {f"{self.scope}/{keys[0]}"} | {f"{scope}/{keys[0]}" for scope in self._same_file_bases()}
+            return Fix("", plan.edits, intents=plan.intents, claims=frozenset(claims), scope=self.scope)
         root = self.over_file.doc.root
         full = ("services", self.name) + keys
         if root is None:
@@ -86,6 +89,19 @@ class OverlayService:
         return Fix("", (Edit(0, 0, text),), intents=(intent,), claims=frozenset({"override/create-file"}),
                    scope=self.scope)
 
+    def _same_file_bases(self) -> list[str]:
+        scopes: list[str] = []
+        base: object = self.base
+        while True:
+            if isinstance(base, OverlayService):
+                if base.over is not None and base.over_file is self.over_file:
+                    scopes.append(base.scope)
+                base = base.base
+                continue
+            if isinstance(base, ComposeService) and base.doc is self.over_file.doc:
+                scopes.append(base.scope)
+            return scopes
+
     # -- tmpfs -----------------------------------------------------------------------------------
     def _over_tmpfs(self) -> list[TmpfsMount]:
         return self.over.tmpfs() if self.over is not None else []
@@ -100,7 +116,7 @@ class OverlayService:
     def set_tmpfs_options(self, mount: TmpfsMount, options: str) -> Fix:
         if self.over is not None and mount in self._over_tmpfs():
             return self.over.set_tmpfs_options(mount, options)
-        raise Refusal(f"tmpfs '{mount.target}' is in the base file; an override cannot change one list entry "
+        raise Refusal(f"tmpfs '{mount.target}' is {self._origin}; a list entry cannot be changed from here "
                       f"(Compose rejects a second '{mount.target}'), so fix it there")
 
     # -- mounts ----------------------------------------------------------------------------------
@@ -135,6 +151,12 @@ class OverlayService:
                 return found
         base = self.base.setting(keys)
         return self._from_base(base) if base is not None else None
+
+    def setting(self, keys: tuple[str, ...]) -> Setting | None:
+        return self._pick(keys)
+
+    def has(self, key: str) -> bool:
+        return (self.over is not None and self.over.has(key)) or self.base.has(key)
 
     def ulimit(self, name: str) -> Ulimit | None:
         if self.over is not None:
@@ -199,6 +221,65 @@ class OverlayService:
 
     def cpu_limit(self) -> Setting | None:
         return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
+
+
+class UnresolvedExtends:
+    """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is
+    written, because what it inherits is unknown (a local key could clash with it)."""
+
+    def __init__(self, service: ComposeService, reason: str) -> None:
+        self._service = service
+        self._reason = reason
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith(("set_", "add_", "remove_")):
+            def refuse(*args: object, **kwargs: object) -> Fix:
+                raise Refusal(self._reason)
+            return refuse
+        return getattr(self._service, name)
+
+
+MAX_EXTENDS = 8
+
+
+def with_extends(file: compose.ComposeFile) -> list[object]:
+    """The file's services, with each ``extends`` user seen through the service it extends
+    (merged the way Compose merges them, as for an override file)."""
+    if "extends" not in file.src.text:
+        return list(file.services)
+    return [_extended(svc, file, 0) for svc in file.services]
+
+
+def _extended(svc: ComposeService, file: compose.ComposeFile, depth: int) -> object:
+    spec = svc.extends()
+    if spec is None:
+        return svc
+    base_name, base_file = spec
+    where = f"service '{base_name}'" + (f" in {base_file}" if base_file else "")
+    if depth >= MAX_EXTENDS:
+        return UnresolvedExtends(svc, f"'extends' nests deeper than {MAX_EXTENDS} levels")
+    source = file
+    if base_file is not None:
+        import os
+
+        from rewriter.errors import DockfixError
+
+        path = os.path.join(os.path.dirname(os.path.abspath(file.src.path)), base_file)
+        try:
+            with open(path, "rb") as fh:
+                source = compose.load(SourceFile.from_bytes(path, fh.read()))
+        except (OSError, DockfixError) as err:
+            why = getattr(err, "strerror", None) or getattr(err, "message", str(err))
+            return UnresolvedExtends(svc, f"it extends {where}, which cannot be read ({why})")
+    found = [s for s in source.services if s.name == base_name]
+    if not found or found[0] is svc:
+        return UnresolvedExtends(svc, f"it extends {where}, which does not exist")
+    base = _extended(found[0], source, depth + 1)
+    if isinstance(base, UnresolvedExtends):
+        return UnresolvedExtends(svc, f"it extends {where}, which cannot be resolved")
+    assert isinstance(base, (ComposeService, OverlayService))
+    return OverlayService(svc.name, base, svc, file, base_name, file.patcher.style,
+                          origin=f"inherited through 'extends' from {where}")
 
 
 def _services_span(over_file: compose.ComposeFile) -> Span:
