@@ -161,19 +161,20 @@ class Caches:
                 return None
             from rewriter.engine import FileOutcome
 
-            return Done(job, data, FileOutcome(job.path, src, findings=list(findings)))
+            return Done(job, data, FileOutcome(job.path, src, findings=list(findings)), from_cache=True)
         return replace(job, data=data)
 
     def store(self, results: list[Result], command: str) -> None:
         for result in results:
-            if not isinstance(result, Done) or result.job.stdin is not None:
+            if not isinstance(result, Done) or result.job.stdin is not None or result.from_cache:
                 continue
             outcome = result.outcome
             cache = self._cache(result.job.options)
             if outcome.new_text is None:
-                cache.put(result.job.path, result.data, outcome.findings)
+                cache.put(result.job.path, result.data, outcome.findings, outcome.depends)
             elif command == "apply" and result.written:
-                cache.put(result.job.path, outcome.src.with_text(outcome.new_text).to_bytes(), outcome.findings)
+                cache.put(result.job.path, outcome.src.with_text(outcome.new_text).to_bytes(), outcome.findings,
+                          outcome.depends)
         for cache in self._by_options.values():
             cache.save()
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from rewriter import __version__
+from rewriter.deps import Signature, unchanged
 from rewriter.engine import Finding, Options
 
 CACHE_DIR = ".dockfix_cache"
@@ -40,7 +41,8 @@ def digest(data: bytes) -> str:
 @dataclass
 class Cache:
     path: str
-    entries: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)
+    # path -> (content digest, findings, the other files the result depended on)
+    entries: dict[str, tuple[str, list[Finding], dict[str, Signature]]] = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
@@ -59,17 +61,20 @@ class Cache:
         return cache
 
     def get(self, path: str, data: bytes) -> list[Finding] | None:
+        """The cached findings, if the content and every file they depended on are unchanged."""
         entry = self.entries.get(os.path.abspath(path))
-        if entry is None or entry[0] != digest(data):
+        if entry is None or len(entry) != 3 or entry[0] != digest(data) or not unchanged(entry[2]):
             return None
         return entry[1]
 
-    def put(self, path: str, data: bytes, findings: list[Finding]) -> None:
+    def put(self, path: str, data: bytes, findings: list[Finding],
+            depends: dict[str, Signature] | None = None) -> None:
         key, hashed = os.path.abspath(path), digest(data)
+        recorded = depends or {}
         current = self.entries.get(key)
-        if current is not None and current[0] == hashed:
+        if current is not None and current[0] == hashed and len(current) == 3 and current[2] == recorded:
             return  # a hit, or the same result again: nothing to write
-        self.entries[key] = (hashed, findings)
+        self.entries[key] = (hashed, findings, recorded)
         self.dirty = True
 
     def save(self) -> None:

@@ -68,6 +68,7 @@ class FileOutcome:
     fixed: list[Finding] = field(default_factory=list)  # what was fixed
     new_text: str | None = None  # None when nothing changed
     skipped: str = ""
+    depends: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # other files read
 
 
 # -- surfaces -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rewriter import deps
 from rewriter.errors import DockfixError
 from rewriter.model import BuildSpec
 
@@ -252,6 +253,7 @@ def go_facts(stages: tuple[Stage, ...], used: tuple[int, ...], display: str,
 
 
 def _stat_key(path: str) -> tuple[str, int, int] | None:
+    deps.touch(path)  # looked for, found or not: the result depends on it
     try:
         st = os.stat(path)
     except OSError:

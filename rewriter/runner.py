@@ -35,6 +35,7 @@ class Done:
     data: bytes  # the bytes as read
     outcome: FileOutcome
     written: bool = False  # set once the fixed text is on disk
+    from_cache: bool = False  # the outcome was read from .dockfix_cache, not computed
 
 
 @dataclass
@@ -87,10 +88,15 @@ def run_job(job: Job) -> Result:
     try:
         data = read_input(job)
         src = SourceFile.from_bytes(job.path, data)
-        companion = None
-        if job.companion is not None:
-            companion = SourceFile.from_bytes(job.companion, read_input(Job(job.companion, "compose", job.options, False)))
-        outcome = process(job.kind, src, job.options, fix=job.fix, companion=companion)
+        from rewriter import deps
+
+        with deps.recording() as touched:
+            companion = None
+            if job.companion is not None:
+                deps.touch(job.companion)
+                companion = SourceFile.from_bytes(job.companion, read_input(Job(job.companion, "compose", job.options, False)))
+            outcome = process(job.kind, src, job.options, fix=job.fix, companion=companion)
+        outcome.depends = deps.signatures(touched)
         return Done(job, data, outcome)
     except DockfixError as err:
         if not err.path:

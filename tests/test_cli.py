@@ -298,3 +298,17 @@ def test_a_file_named_twice_is_done_once(run_cli, project: Path) -> None:
     code, _, err = run_cli("apply", "app/compose.yaml", ".", "./app/compose.yaml", cwd=project)
     assert code == 0, err
     assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
+
+
+def test_cache_notices_a_changed_dockerfile(run_cli, tmp_path: Path) -> None:
+    """A Compose result depends on the Dockerfile it builds (is it Go?): editing only the
+    Dockerfile must not give the old, cached answer."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    build: .\n    mem_limit: 512m\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nCMD [\"app\"]\n")
+    _, out, _ = run_cli("check", "--select", "DF5", "compose.yaml", cwd=tmp_path)
+    assert out == b""
+    (tmp_path / "Dockerfile").write_text("FROM golang:1.24 AS build\nRUN go build -o /app .\n"
+                                         "FROM alpine:3.20\nCOPY --from=build /app /app\n")
+    _, out, _ = run_cli("check", "--select", "DF5", "compose.yaml", cwd=tmp_path)
+    assert b"DF501" in out and b"GOMEMLIMIT" in out

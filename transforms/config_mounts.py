@@ -36,6 +36,7 @@ import fnmatch
 import os
 from collections.abc import Iterator
 
+from rewriter import deps
 from rewriter.model import Container, Report, Severity
 from transforms.base import Context, Rule, report
 
@@ -64,6 +65,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         where = f"{profile.described}: '{source}:{target}:ro'"
         if ctx.directory and not source.startswith("$"):
             on_disk = source if os.path.isabs(source) else os.path.join(ctx.directory, source)
+            deps.touch(on_disk)
             if not os.path.exists(on_disk):
                 yield report(container, NO_SOURCE,
                              f"config file '{source}' for '{target}' does not exist ({where})",

@@ -264,7 +264,10 @@ def _extended(svc: ComposeService, file: compose.ComposeFile, depth: int) -> obj
 
         from rewriter.errors import DockfixError
 
+        from rewriter import deps
+
         path = os.path.join(os.path.dirname(os.path.abspath(file.src.path)), base_file)
+        deps.touch(path)
         try:
             with open(path, "rb") as fh:
                 source = compose.load(SourceFile.from_bytes(path, fh.read()))
