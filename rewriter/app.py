@@ -293,7 +293,10 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         return EXIT_FINDINGS if changed else EXIT_OK
     if command == "apply" and args.exit_non_zero_on_fix and (changed or fixed_count):
         return EXIT_FINDINGS
-    return EXIT_FINDINGS if remaining else EXIT_OK
+    # info notes with nothing to apply (e.g. "runtime limits cannot live in an image") are shown
+    # but do not fail a run
+    failing = [f for f in remaining if f.severity.value != "info" or f.fixable]
+    return EXIT_FINDINGS if failing else EXIT_OK
 
 
 def _stdin_text(job: Job) -> str:

@@ -312,3 +312,11 @@ def test_cache_notices_a_changed_dockerfile(run_cli, tmp_path: Path) -> None:
                                          "FROM alpine:3.20\nCOPY --from=build /app /app\n")
     _, out, _ = run_cli("check", "--select", "DF5", "compose.yaml", cwd=tmp_path)
     assert b"DF501" in out and b"GOMEMLIMIT" in out
+
+
+def test_info_notes_do_not_fail_a_run(run_cli, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nCMD [\"app\"]\n")
+    code, out, _ = run_cli("check", "Dockerfile", cwd=tmp_path)
+    assert b"DF706" in out and b"[*]" not in out
+    assert code == 0
