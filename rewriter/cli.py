@@ -111,8 +111,9 @@ def _rule(code: str | None) -> int:
     from transforms import RULES
 
     if not code:
+        width = max(len(rule.name) for rule in RULES.values())
         for rule in RULES.values():
-            print(f"{rule.code}  {rule.name:<24} {rule.summary}")
+            print(f"{rule.code}  {rule.name:<{width}}  {rule.summary}")
         return EXIT_OK
     found = RULES.get(code.upper())
     if found is None:
