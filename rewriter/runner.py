@@ -154,15 +154,8 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
     # (and root passes os.access): honour the mode bits ourselves.
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
         raise WriteError("file is read-only; not overwritten", path=path)
-    directory = os.path.dirname(os.path.abspath(path))
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
+    tmp = _temp_copy(path, new)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
         try:
             os.chown(tmp, st.st_uid, st.st_gid)
@@ -177,16 +170,29 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
         raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
 
 
-def _create_new(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+def _temp_copy(path: str, data: bytes) -> str:
+    """``data`` written and synced to a new temporary file beside ``path`` (same file system, so
+    the rename that follows is atomic); on failure nothing is left behind."""
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except OSError as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
+    return tmp
+
+
+def _create_new(path: str, data: bytes) -> None:
+    tmp = _temp_copy(path, data)
+    try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
