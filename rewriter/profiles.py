@@ -236,6 +236,14 @@ def _codes(value: object, key: str, path: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _check_keys(table: dict[str, object], known: set[str], where: str, text: str, path: str) -> None:
+    """A key that is not ``known`` is an error naming the file, its line and the keys there are."""
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{where}unknown key '{key}' (known: {', '.join(sorted(known))})",
+                              path=path, line=_line_of(text, key), column=1)
+
+
 def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
     if not isinstance(value, dict):
         raise ConfigError("'services' must be a table of service names", path=path)
@@ -243,10 +251,7 @@ def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
     for name, body in value.items():
         if not isinstance(body, dict):
             raise ConfigError(f"services.{name} must be a table", path=path)
-        for key in body:
-            if key not in SERVICE_KEYS:
-                raise ConfigError(f"services.{name}: unknown key '{key}' (known: {', '.join(sorted(SERVICE_KEYS))})",
-                                  path=path, line=_line_of(text, key), column=1)
+        _check_keys(body, SERVICE_KEYS, f"services.{name}: ", text, path)
         go = body.get("go")
         if go is not None and not isinstance(go, bool):
             raise ConfigError(f"services.{name}: 'go' must be true or false", path=path,
@@ -281,20 +286,14 @@ def parse_config(path: str, text: str) -> Config | None:
         table = data
     if not isinstance(table, dict):
         raise ConfigError("[tool.dockfix] must be a table", path=path)
-    for key in table:
-        if key not in TOP_KEYS:
-            raise ConfigError(f"unknown key '{key}' (known: {', '.join(sorted(TOP_KEYS))})",
-                              path=path, line=_line_of(text, key), column=1)
+    _check_keys(table, TOP_KEYS, "", text, path)
     profiles = table.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError("'profiles' must be a table of profiles", path=path)
     for name, body in profiles.items():
         if not isinstance(body, dict):
             raise ConfigError(f"profile '{name}' must be a table", path=path)
-        for key in body:
-            if key not in PROFILE_KEYS:
-                raise ConfigError(f"profile '{name}': unknown key '{key}' (known: {', '.join(sorted(PROFILE_KEYS))})",
-                                  path=path, line=_line_of(text, key), column=1)
+        _check_keys(body, PROFILE_KEYS, f"profile '{name}': ", text, path)
     profile = table.get("profile", DEFAULT_PROFILE)
     if not isinstance(profile, str):
         raise ConfigError("'profile' must be a profile name", path=path, line=_line_of(text, "profile"), column=1)
