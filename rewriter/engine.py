@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
 from rewriter.errors import ConvergenceError, ParseError
@@ -92,22 +93,21 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     containers, model = loaded.containers, loaded.make_model
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes)
-    reports: list[Report] = []
-    for container in containers:
-        for check, rules in TRANSFORMS:
-            if not any(options.wants(rule.code) for rule in rules):
-                continue
-            for rep in check(container, ctx):
-                if options.wants(rep.code):
-                    reports.append(rep)
-    for image in loaded.images:
-        for image_check, rules in IMAGE_TRANSFORMS:
-            if not any(options.wants(rule.code) for rule in rules):
-                continue
-            for rep in image_check(image, ctx):
-                if options.wants(rep.code):
-                    reports.append(rep)
+    reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
+                                                                             ctx, options)
     return Analysis(model, containers, reports, loaded.scopes)
+
+
+def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,
+                options: Options) -> list[Report]:
+    """Every selected check on every subject (containers, or Dockerfile images)."""
+    reports: list[Report] = []
+    for subject in subjects:
+        for check, rules in checks:
+            if not any(options.wants(rule.code) for rule in rules):
+                continue
+            reports.extend(rep for rep in check(subject, ctx) if options.wants(rep.code))
+    return reports
 
 
 # -- suppressions ---------------------------------------------------------------------------------
