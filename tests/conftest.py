@@ -40,16 +40,6 @@ def run_cli(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.Monk
     return run
 
 
-def fixture_cases(surface: str) -> list[Path]:
-    base = FIXTURES / surface
-    return sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-
-
-def input_file(case: Path) -> Path:
-    (found,) = [p for p in case.iterdir() if p.name.startswith("input.")]
-    return found
-
-
 os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")
 # every dockfix run in the tests caches outside the work tree (run_cli gives each test its own)
 os.environ.setdefault("DOCKFIX_CACHE_DIR", __import__("tempfile").mkdtemp(prefix="dockfix-test-cache-"))

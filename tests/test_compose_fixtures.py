@@ -6,20 +6,25 @@ BOM and a missing final newline are kept, and every untouched input line survive
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, fixture_cases, input_file
-from rewriter.source import SourceFile
-from rewriter.yamlview import parse_yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CASES = fixture_cases("compose")
+from conftest import FIXTURES  # noqa: E402
+from fixture_runner import Case, cases  # noqa: E402
+
+from rewriter.source import SourceFile  # noqa: E402
+from rewriter.yamlview import parse_yaml  # noqa: E402
+
+CASES = cases("compose")
+BY_NAME = {case.directory.name: case for case in CASES}
 
 
-def expected_for(case: Path, profile: str) -> bytes:
-    path = case / f"expected.{profile}.yaml"
-    return path.read_bytes() if path.exists() else input_file(case).read_bytes()
+def expected_for(case: Case, profile: str) -> bytes:
+    return case.expected_for(profile, False).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +38,9 @@ def test_there_are_cases() -> None:
     assert len(CASES) >= 20
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_output_still_valid_compose(case: Path, schema_validator) -> None:
-    before = parse_yaml(SourceFile.from_bytes("in.yaml", input_file(case).read_bytes())).model()
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_output_still_valid_compose(case: Case, schema_validator) -> None:
+    before = parse_yaml(SourceFile.from_bytes("in.yaml", case.input.read_bytes())).model()
     if before is None or list(schema_validator.iter_errors(before)):
         pytest.skip("input is not valid Compose")
     after = parse_yaml(SourceFile.from_bytes("out.yaml", expected_for(case, "prod"))).model()
@@ -44,12 +49,12 @@ def test_output_still_valid_compose(case: Path, schema_validator) -> None:
 
 
 def test_crlf_bom_and_final_newline_kept() -> None:
-    crlf = expected_for(FIXTURES / "compose" / "crlf", "prod")
+    crlf = expected_for(BY_NAME["crlf"], "prod")
     assert b"\n" not in crlf.replace(b"\r\n", b"")
-    bom = expected_for(FIXTURES / "compose" / "bom", "prod")
+    bom = expected_for(BY_NAME["bom"], "prod")
     assert bom.startswith(b"\xef\xbb\xbf") and bom.count(b"\xef\xbb\xbf") == 1
-    nofinal = expected_for(FIXTURES / "compose" / "no-final-newline", "prod")
-    assert not nofinal.endswith(b"\n") and nofinal != input_file(FIXTURES / "compose" / "no-final-newline").read_bytes()
+    nofinal = expected_for(BY_NAME["no-final-newline"], "prod")
+    assert not nofinal.endswith(b"\n") and nofinal != BY_NAME["no-final-newline"].input.read_bytes()
 
 
 def test_inputs_lines_survive_in_order() -> None:
@@ -58,10 +63,10 @@ def test_inputs_lines_survive_in_order() -> None:
 
     touched = ("nofile", "soft:", "memswap_limit", "pids", "/tmp", "cache:", "empty:", "tmpfs: /run")
     for case in CASES:
-        before = input_file(case).read_text(encoding="utf-8").splitlines()
+        before = case.input.read_text(encoding="utf-8").splitlines()
         after = expected_for(case, "prod").decode("utf-8").splitlines()
         matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
         for tag, i1, i2, _, _ in matcher.get_opcodes():
             if tag in ("replace", "delete"):
                 for line in before[i1:i2]:
-                    assert any(k in line for k in touched), (case.name, line)
+                    assert any(k in line for k in touched), (case.id, line)
