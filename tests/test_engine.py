@@ -142,3 +142,24 @@ def test_apply_intents_append_converts_scalar() -> None:
     out = apply_intents(model, [Intent("append", ("services", "a", "tmpfs"), "/tmp:size=1m")])
     assert out == {"services": {"a": {"tmpfs": ["/run", "/tmp:size=1m"]}}}
     assert model == {"services": {"a": {"tmpfs": "/run"}}}
+
+
+def test_each_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The oracle's parse of a new text is the one the next pass analyses: no text twice."""
+    from rewriter import yamlview
+    from rewriter.surfaces import compose
+
+    parsed: list[str] = []
+    real = yamlview.parse_yaml
+
+    def counting(src: SourceFile):  # type: ignore[no-untyped-def]
+        parsed.append(src.text)
+        return real(src)
+
+    monkeypatch.setattr(yamlview, "parse_yaml", counting)
+    monkeypatch.setattr(compose, "parse_yaml", counting)
+    text = "services:\n  api:\n    image: a\n"
+    outcome = process("compose", SourceFile.from_text("once.yaml", text), PROD, fix=True)
+    assert outcome.new_text is not None
+    assert parsed[0] == text and parsed[-1] == outcome.new_text
+    assert len(parsed) == len(set(parsed))

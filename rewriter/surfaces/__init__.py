@@ -5,6 +5,7 @@ are imported lazily so that a Compose-only run never pays for libcst or a Docker
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,14 +18,36 @@ KINDS = ("compose", "compose-override", "dockerfile", "shell", "python")
 
 @dataclass
 class Loaded:
-    make_model: Callable[[], object]  # the resolved model the oracle compares, built on demand
+    build_model: Callable[[], object]  # the resolved model the oracle compares
     containers: list[Container]
     images: list[object] = field(default_factory=list)  # Dockerfiles (DockerfileImage)
     scopes: dict[str, Span] = field(default_factory=dict)  # suppression anchors beyond containers
+    _model: list[object] = field(default_factory=list, repr=False)
+
+    def make_model(self) -> object:
+        """The resolved model, built on first use and kept."""
+        if not self._model:
+            self._model.append(self.build_model())
+        return self._model[0]
+
+
+# The fix loop parses each new text twice: the oracle checks it, then the next pass analyses it.
+# The last parse is kept (keyed by everything it depends on) so the second costs nothing.
+_last: list[tuple[tuple[str, ...], Loaded]] = []
 
 
 def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loaded:
     """``companion`` is the base Compose file when ``kind`` is ``compose-override``."""
+    key = (kind, os.environ.get("DOCKFIX_YAML_BACKEND", ""), src.path, src.text,
+           companion.path if companion else "", companion.text if companion else "")
+    if _last and _last[0][0] == key:
+        return _last[0][1]
+    loaded = _load(kind, src, companion)
+    _last[:] = [(key, loaded)]
+    return loaded
+
+
+def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
     if kind == "compose":
         from rewriter.surfaces import compose
 
@@ -62,15 +85,10 @@ def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loa
 
 
 def resolved_model(kind: str, src: SourceFile) -> object:
-    """Parse ``src`` and return only its resolved model (the oracle's view)."""
-    if kind in ("compose", "compose-override"):
-        from rewriter.yamlview import parse_yaml
-
-        return parse_yaml(src).model()
+    """Parse ``src`` and return only its resolved model (the oracle's view). An override file is
+    modelled as the Compose file it is."""
     if kind == "dockerfile":
         from rewriter.surfaces import dockerfile
 
         return dockerfile.resolved_model(src)
-    if kind in ("shell", "python"):
-        return load(kind, src).make_model()
-    raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
+    return load("compose" if kind == "compose-override" else kind, src).make_model()
