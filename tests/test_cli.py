@@ -228,7 +228,9 @@ def test_stdin_run_imports_no_heavy_modules(tmp_path: Path) -> None:
     code = ("import sys, io\nsys.argv=['dockfix']\nfrom rewriter.cli import main\n"
             "sys.stdin = io.TextIOWrapper(io.BytesIO(%r))\n"
             "rc = main(['apply','-','--stdin-filename','compose.yaml'])\n"
-            "heavy = [m for m in ('libcst','dockerfile','jsonschema','pathspec','unidiff','concurrent.futures') if m in sys.modules]\n"
+            "heavy = [m for m in ('libcst','dockerfile','dockerfile_parse','tree_sitter','pygls','httpx',"
+            "'jsonschema','pathspec','unidiff','concurrent.futures','rewriter.project','ruamel.yaml'"
+            ") if m in sys.modules]\n"
             "sys.stderr.write(repr(heavy))\n" % BASIC)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
