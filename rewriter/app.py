@@ -8,7 +8,6 @@ import stat
 import sys
 from typing import TYPE_CHECKING
 from collections.abc import Callable
-from dataclasses import replace
 
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
@@ -162,7 +161,7 @@ class Caches:
             from rewriter.engine import FileOutcome
 
             return Done(job, data, FileOutcome(job.path, src, findings=list(findings)), from_cache=True)
-        return replace(job, data=data)
+        return job._replace(data=data)
 
     def store(self, results: list[Result], command: str) -> None:
         for result in results:

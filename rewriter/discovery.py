@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
 YAML_RE = re.compile(r"\.ya?ml$")
@@ -21,8 +21,7 @@ ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pyc
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     path: str
     kind: str
 

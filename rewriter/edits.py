@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 
 class Applicability(enum.IntEnum):
@@ -17,8 +17,7 @@ class Applicability(enum.IntEnum):
         return {0: "display-only", 1: "unsafe", 2: "safe"}[int(self)]
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(NamedTuple):
     start: int  # str offsets into SourceFile.text
     end: int
     content: str = ""
@@ -32,8 +31,7 @@ class Edit:
         return self.start == self.end
 
 
-@dataclass(frozen=True)
-class Intent:
+class Intent(NamedTuple):
     """What a fix means for the resolved model, checked by the oracle after the edit.
 
     ``path`` is a tuple of mapping keys (str) and sequence indexes (int) from the document root.
@@ -46,27 +44,26 @@ class Intent:
     value: object = None
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
     intents: tuple[Intent, ...] = ()
     # Resources the fix changes (e.g. "svc:api/ulimits"); two fixes with a common claim
     # never go into the same pass, so that they do not both create the same key.
-    claims: frozenset[str] = field(default_factory=frozenset)
+    claims: frozenset[str] = frozenset()
     # The container the fix is for (e.g. "services.api") and any others its edit also changes
     # (an anchor shared by several services). A fix that reaches others is applied only when
     # each of them wants the identical edit; otherwise its ``fallback`` (a local override) is used.
     scope: str = ""
-    reach: frozenset[str] = field(default_factory=frozenset)
+    reach: frozenset[str] = frozenset()
     fallback: Fix | None = None
 
     def described(self, message: str, applicability: Applicability | None = None) -> Fix:
         """The same fix with a message (and applicability), applied to its fallback too."""
         app = self.applicability if applicability is None else applicability
         fallback = self.fallback.described(message, app) if self.fallback else None
-        return replace(self, message=message, applicability=app, fallback=fallback)
+        return self._replace(message=message, applicability=app, fallback=fallback)
 
     def overlaps(self, other: Fix) -> bool:
         if self.claims & other.claims:

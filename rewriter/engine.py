@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
 from rewriter.errors import ConvergenceError, ParseError
@@ -23,8 +22,7 @@ from rewriter.source import SourceFile
 MAX_PASSES = 16
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     code: str
     path: str
     line: int
@@ -42,8 +40,7 @@ class Finding:
         return self.fix is not None and self.fix.applicability > Applicability.DISPLAY_ONLY
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     profile: Profile
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -61,26 +58,31 @@ class Options:
         return fix.applicability >= needed
 
 
-@dataclass
 class FileOutcome:
-    path: str
-    src: SourceFile
-    findings: list[Finding] = field(default_factory=list)  # what remains (all, in check mode)
-    fixed: list[Finding] = field(default_factory=list)  # what was fixed
-    new_text: str | None = None  # None when nothing changed
-    skipped: str = ""
-    depends: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # other files read
+    __slots__ = ("path", "src", "findings", "fixed", "new_text", "skipped", "depends")
+
+    def __init__(self, path: str, src: SourceFile, findings: list[Finding] | None = None) -> None:
+        self.path = path
+        self.src = src
+        self.findings: list[Finding] = findings if findings is not None else []  # what remains
+        self.fixed: list[Finding] = []  # what was fixed
+        self.new_text: str | None = None  # None when nothing changed
+        self.skipped = ""
+        self.depends: dict[str, tuple[int, int] | None] = {}  # other files read
 
 
 # -- surfaces -------------------------------------------------------------------------------------
 
 
-@dataclass
 class Analysis:
-    make_model: Callable[[], object]  # the resolved model, built only when a fix needs checking
-    containers: list[Container]
-    reports: list[Report]
-    scopes: dict[str, Span] = field(default_factory=dict)
+    __slots__ = ("make_model", "containers", "reports", "scopes")
+
+    def __init__(self, make_model: Callable[[], object], containers: list[Container], reports: list[Report],
+                 scopes: dict[str, Span] | None = None) -> None:
+        self.make_model = make_model  # the resolved model, built only when a fix needs checking
+        self.containers = containers
+        self.reports = reports
+        self.scopes = scopes if scopes is not None else {}
 
 
 def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile | None = None) -> Analysis:
@@ -118,8 +120,7 @@ _PRAGMA = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Suppressions:
+class Suppressions(NamedTuple):
     skip_file: bool
     lines: dict[int, frozenset[str]]  # line -> codes ("" = every code)
 
@@ -281,7 +282,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         why = refused.get(finding.fix.edits) if finding.fix is not None else None
         if why is None and finding.fix is not None and finding.fix.fallback is not None:
             why = refused.get(finding.fix.fallback.edits)
-        remaining.append(replace(finding, refused=why) if why else finding)
+        remaining.append(finding._replace(refused=why) if why else finding)
     outcome.findings = remaining
     outcome.fixed = fixed
     if current.text != src.text:

@@ -7,15 +7,14 @@ Compose file whose services only name images never loads the project model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GoVersion = tuple[int, int]
 
 _TAG_VERSION = re.compile(r"^(\d+)\.(\d+)")
 
 
-@dataclass(frozen=True)
-class GoFacts:
+class GoFacts(NamedTuple):
     """Whether an image is Go, and which Go version governs its runtime defaults."""
 
     is_go: bool

@@ -8,8 +8,7 @@ the transform never looks inside). Spans here are opaque to policy: they only sa
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from rewriter.edits import Fix
 
@@ -20,14 +19,12 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting as written: its surface name, its value, where it is, where it came from."""
 
     key: str  # the surface's own name: "mem_limit", "deploy.resources.limits.memory"
@@ -42,8 +39,7 @@ class Setting:
         return f"{text} ({self.origin})" if self.origin else text
 
 
-@dataclass(frozen=True)
-class TmpfsMount:
+class TmpfsMount(NamedTuple):
     target: str
     options: tuple[tuple[str, str], ...]  # ("size", "64m"), ("noexec", "")
     setting: Setting
@@ -56,8 +52,7 @@ class TmpfsMount:
         return None
 
 
-@dataclass(frozen=True)
-class Ulimit:
+class Ulimit(NamedTuple):
     name: str
     soft: int | None
     hard: int | None
@@ -65,8 +60,7 @@ class Ulimit:
     form: str  # "single" (nofile: 65536) or "pair" (soft/hard)
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """A bind mount or volume (not tmpfs): ``source:target[:ro]`` or the long syntax."""
 
     source: str
@@ -76,8 +70,7 @@ class Mount:
     form: str  # "short" or "long"
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """A finding as a transform states it; the engine adds file, line and column."""
 
     code: str
@@ -103,8 +96,7 @@ def parse_tmpfs_options(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class BuildSpec:
+class BuildSpec(NamedTuple):
     """How a container's image is built (Compose ``build:``), paths as written."""
 
     context: str = "."

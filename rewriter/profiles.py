@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rewriter.errors import ConfigError
 from rewriter.sizes import ByteSize
@@ -51,15 +51,13 @@ TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "pro
 MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
 
 
-@dataclass(frozen=True)
-class ConfigMount:
+class ConfigMount(NamedTuple):
     source: str
     target: str
     services: tuple[str, ...] = ("*",)
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
+class ServiceConfig(NamedTuple):
     """Per-service facts the files cannot tell (``[tool.dockfix.services.NAME]``)."""
 
     name: str
@@ -70,8 +68,7 @@ class ServiceConfig:
 SERVICE_KEYS = {"go", "go-version"}
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     name: str
     origin: str  # "built-in" or the config file path
     tmpfs_size: ByteSize | None
@@ -92,14 +89,13 @@ class Profile:
         return f"profile {self.name} from {display_path(self.origin)}"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     path: str  # "" when no file was found
     profile: str = DEFAULT_PROFILE
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     unsafe_fixes: bool = False
-    profiles: dict[str, dict[str, object]] = field(default_factory=dict)
+    profiles: dict[str, dict[str, object]] = {}  # never mutated
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     services: tuple[ServiceConfig, ...] = ()

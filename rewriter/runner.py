@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rewriter.engine import FileOutcome, Options, process
 from rewriter.errors import DockfixError, ParseError, WriteError
@@ -18,8 +18,7 @@ from rewriter.source import SourceFile
 MAX_FILE_BYTES = 10 * 1024 * 1024  # Compose files and Dockerfiles are small; refuse huge inputs
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     path: str
     kind: str
     options: Options
@@ -29,23 +28,24 @@ class Job:
     companion: str | None = None  # the base Compose file of an override file
 
 
-@dataclass
 class Done:
-    job: Job
-    data: bytes  # the bytes as read
-    outcome: FileOutcome
-    written: bool = False  # set once the fixed text is on disk
-    from_cache: bool = False  # the outcome was read from .dockfix_cache, not computed
+    __slots__ = ("job", "data", "outcome", "written", "from_cache")
+
+    def __init__(self, job: Job, data: bytes, outcome: FileOutcome, written: bool = False,
+                 from_cache: bool = False) -> None:
+        self.job = job
+        self.data = data  # the bytes as read
+        self.outcome = outcome
+        self.written = written  # set once the fixed text is on disk
+        self.from_cache = from_cache  # the outcome was read from .dockfix_cache, not computed
 
 
-@dataclass
-class Failed:
+class Failed(NamedTuple):
     job: Job
     error: DockfixError
 
 
-@dataclass
-class Skipped:
+class Skipped(NamedTuple):
     job: Job
     reason: str
 

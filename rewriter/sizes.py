@@ -13,7 +13,7 @@ The unit rules differ by surface and getting them wrong breaks programs (runtime
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 KIB = 1024
 MIB = 1024**2
@@ -26,8 +26,7 @@ _GOMEMLIMIT_RE = re.compile(r"^([0-9]+)(([KMGT]i)?B)?$")
 _GO_UNITS = {"": 1, "Ki": KIB, "Mi": MIB, "Gi": GIB, "Ti": 1024**4}
 
 
-@dataclass(frozen=True, order=True)
-class ByteSize:
+class ByteSize(NamedTuple):
     bytes: int
 
     # -- parsing ---------------------------------------------------------------------------

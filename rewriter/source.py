@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field
 
 from rewriter.errors import ParseError
 
@@ -27,12 +26,27 @@ def display_path(path: str) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
-@dataclass(frozen=True)
 class SourceFile:
-    path: str
-    text: str
-    bom: bool = False
-    _line_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    """A file's text (BOM set aside) and path. Immutable; equal when path, text and BOM are."""
+
+    __slots__ = ("path", "text", "bom", "_line_starts")
+
+    def __init__(self, path: str, text: str, bom: bool = False) -> None:
+        self.path = path
+        self.text = text
+        self.bom = bom
+        self._line_starts: tuple[int, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceFile):
+            return NotImplemented
+        return (self.path, self.text, self.bom) == (other.path, other.text, other.bom)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.text, self.bom))
+
+    def __repr__(self) -> str:
+        return f"SourceFile(path={self.path!r}, text=<{len(self.text)} chars>, bom={self.bom})"
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> SourceFile:
@@ -81,7 +95,7 @@ class SourceFile:
             while i != -1:
                 starts.append(i + 1)
                 i = find("\n", i + 1)
-            object.__setattr__(self, "_line_starts", tuple(starts))
+            self._line_starts = tuple(starts)
         return self._line_starts
 
     def position(self, offset: int) -> tuple[int, int]:

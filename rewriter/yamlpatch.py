@@ -19,8 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from rewriter.edits import Edit, Intent
 from rewriter.yamlview import (
@@ -48,19 +47,25 @@ class Refusal(Exception):
 # -- render trees ---------------------------------------------------------------------------
 
 
-@dataclass
 class RScalar:
-    text: str  # already rendered (quoted if needed)
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text  # already rendered (quoted if needed)
 
 
-@dataclass
 class RMap:
-    items: list[tuple[str, RValue]] = field(default_factory=list)
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[str, RValue]] | None = None) -> None:
+        self.items = items if items is not None else []
 
 
-@dataclass
 class RSeq:
-    items: list[RValue] = field(default_factory=list)
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[RValue] | None = None) -> None:
+        self.items = items if items is not None else []
 
 
 RValue = Union[RScalar, RMap, RSeq]
@@ -137,8 +142,7 @@ def to_render(value: object, *, flow: bool, quote_style: str = '"') -> RValue:
 # -- style ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     indent: int = 2  # columns per mapping level
     seq_offset: int = 2  # dash column minus parent key column (0 = indentless sequences)
     newline: str = "\n"
@@ -199,20 +203,21 @@ def _dash_column(text: str, item_start: int) -> int | None:
 # -- plans ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     edits: tuple[Edit, ...]
     intents: tuple[Intent, ...]
     sites: tuple[Path, ...]  # every resolved path the edit changes
     fallback: Plan | None = None  # a local-override plan for when the shared edit is not allowed
 
 
-@dataclass(frozen=True)
 class Action:
-    op: str  # "set" | "append" | "replace"
-    value: object
-    index: int = -1
-    quote_hint: str | None = None  # quote new scalars like this (from sibling items)
+    __slots__ = ("op", "value", "index", "quote_hint")
+
+    def __init__(self, op: str, value: object, index: int = -1, quote_hint: str | None = None) -> None:
+        self.op = op  # "set" | "append" | "replace"
+        self.value = value
+        self.index = index
+        self.quote_hint = quote_hint  # quote new scalars like this (from sibling items)
 
 
 class Patcher:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rewriter.errors import ParseError
 from rewriter.source import SourceFile
@@ -106,8 +105,7 @@ def item_is_alias(seq: Node, index: int) -> bool:
     return bool(item.start_mark.index <= seq.start_mark.index and index == 0 and is_flow(seq))
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One resolved mapping entry: where its literal ``key: value`` pair lives."""
 
     key: str
@@ -257,10 +255,12 @@ def _resolve(node: Node, budget: list[int], depth: int) -> object:
     return result
 
 
-@dataclass
 class YamlDocument:
-    src: SourceFile
-    root: Node  # None for an empty document
+    __slots__ = ("src", "root")
+
+    def __init__(self, src: SourceFile, root: Node) -> None:
+        self.src = src
+        self.root = root  # None for an empty document
 
     @property
     def text(self) -> str:

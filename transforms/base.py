@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rewriter.edits import Applicability, Fix
 from rewriter.model import Buildable, Container, Report, Severity, Span
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
     from rewriter.project import ImageBuild
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     summary: str
@@ -29,17 +27,20 @@ def _everything(code: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
 class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
-    profile: Profile
-    path: str = ""  # the file being checked
-    kind: str = ""  # its kind ("compose", "dockerfile", ...)
-    services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
-    wants: Callable[[str], bool] = _everything  # whether a rule code is selected
-    unsafe_fixes: bool = False  # whether unsafe fixes will be applied (they change what comes next)
-    _builds: dict[str, ImageBuild | None] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "_builds")
+
+    def __init__(self, profile: Profile, path: str = "", kind: str = "", services: tuple[ServiceConfig, ...] = (),
+                 wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False) -> None:
+        self.profile = profile
+        self.path = path  # the file being checked
+        self.kind = kind  # its kind ("compose", "dockerfile", ...)
+        self.services = services  # [tool.dockfix.services.NAME]
+        self.wants = wants  # whether a rule code is selected
+        self.unsafe_fixes = unsafe_fixes  # whether unsafe fixes will be applied (they change what comes next)
+        self._builds: dict[str, ImageBuild | None] = {}
 
     @property
     def directory(self) -> str:

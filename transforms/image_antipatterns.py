@@ -44,8 +44,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rewriter.edits import Applicability, Fix
 from rewriter.model import Container, Report, Severity, Span
@@ -87,8 +86,7 @@ _CGROUP_MEMORY = re.compile(r"\becho\s+['\"]?(\d+[KkMmGg]?)['\"]?\s*>{1,2}\s*['\
                             r"memory\.(?:max|limit_in_bytes)\b")
 
 
-@dataclass(frozen=True)
-class Misuse:
+class Misuse(NamedTuple):
     """One ineffective command found in an instruction."""
 
     rule: Rule

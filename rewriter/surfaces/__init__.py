@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from rewriter.errors import DockfixError
 from rewriter.model import Container, Span
@@ -16,13 +15,16 @@ from rewriter.source import SourceFile
 KINDS = ("compose", "compose-override", "dockerfile", "shell", "python")
 
 
-@dataclass
 class Loaded:
-    build_model: Callable[[], object]  # the resolved model the oracle compares
-    containers: list[Container]
-    images: list[object] = field(default_factory=list)  # Dockerfiles (DockerfileImage)
-    scopes: dict[str, Span] = field(default_factory=dict)  # suppression anchors beyond containers
-    _model: list[object] = field(default_factory=list, repr=False)
+    __slots__ = ("build_model", "containers", "images", "scopes", "_model")
+
+    def __init__(self, build_model: Callable[[], object], containers: list[Container],
+                 images: list[object] | None = None, scopes: dict[str, Span] | None = None) -> None:
+        self.build_model = build_model  # the resolved model the oracle compares
+        self.containers = containers
+        self.images = images if images is not None else []  # Dockerfiles (DockerfileImage)
+        self.scopes = scopes if scopes is not None else {}  # suppression anchors beyond containers
+        self._model: list[object] = []
 
     def make_model(self) -> object:
         """The resolved model, built on first use and kept."""

@@ -7,7 +7,7 @@ edits in the file's own style and keeps everything inherited when it has to over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
@@ -34,8 +34,7 @@ from rewriter.yamlview import (
 SERVICES = "services"
 
 
-@dataclass
-class ComposeFile:
+class ComposeFile(NamedTuple):
     doc: YamlDocument
     patcher: Patcher
     services: list[ComposeService]
