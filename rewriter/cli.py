@@ -24,14 +24,79 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "check": "report findings",
+    "diff": "print the fixes as a unified diff; write nothing",
+    "apply": "write the fixes in place ('-': print the fixed text)",
+    "server": "run the language server over stdio",
+    "pr": "open or update a pull request with the fixes",
+    "rule": "explain a rule",
+}
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter without its ``import shutil`` (3 ms, for the terminal width).
+
+    argparse makes a formatter for every option it adds; the width matters only for help text.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    """The terminal's width the way shutil.get_terminal_size() finds it: $COLUMNS, else the
+    terminal on standard output, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns or 80
+    except (ValueError, OSError):
+        return 80
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command being run, only that command's options are built.
+
+    argparse costs about a millisecond per dozen options, and format-on-save starts dockfix once
+    per save, so ``apply`` does not pay for building ``pr``. With ``command=None`` every
+    command is complete (for ``--help`` and for errors).
+    """
     parser = argparse.ArgumentParser(
         prog="dockfix",
+        formatter_class=_Formatter,
         description="Repair the runtime configuration of containers (Compose files) in place.",
     )
     parser.add_argument("--version", action="version", version=f"dockfix {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    descriptions = {
+        "server": "run the language server (diagnostics, quick fixes, formatting) over stdio",
+        "pr": "commit the fixes for a profile on branch dockfix/<profile> and open or update its pull "
+              "request on GitHub",
+        "rule": "print a rule's documentation",
+    }
+    for name, help_text in COMMANDS.items():
+        if command not in (None, name):
+            sub.add_parser(name, help=help_text, formatter_class=_Formatter, add_help=False)
+            continue
+        child = sub.add_parser(name, help=help_text, formatter_class=_Formatter,
+                               description=descriptions.get(name, help_text))
+        if name in ("check", "diff", "apply"):
+            _add_file_options(child)
+        elif name == "pr":
+            from rewriter.bot_options import add_arguments as add_pr_arguments
+
+            add_pr_arguments(child)
+        elif name == "rule":
+            child.add_argument("code", nargs="?", help="rule code, e.g. DF101 (omit to list all)")
+    return parser
+
+
+def _add_file_options(common: argparse.ArgumentParser) -> None:
+    """The options of ``check``, ``diff`` and ``apply``."""
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories ('-' reads stdin)")
     common.add_argument("--profile", help="profile to apply (default: config 'profile', else prod)")
     common.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
@@ -56,26 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="'override': put the settings into compose.<profile>.yaml beside each "
                              "Compose file instead of editing it")
     common.add_argument("-q", "--quiet", action="store_true", help="print only findings and errors")
-    for name, help_text in (("check", "report findings"),
-                            ("diff", "print the fixes as a unified diff; write nothing"),
-                            ("apply", "write the fixes in place ('-': print the fixed text)")):
-        sub.add_parser(name, parents=[common], help=help_text, description=help_text)
-    sub.add_parser("server", help="run the language server over stdio",
-                   description="run the language server (diagnostics, quick fixes, formatting) over stdio")
-    from rewriter.bot_options import add_arguments as add_pr_arguments
-
-    add_pr_arguments(sub.add_parser("pr", help="open or update a pull request with the fixes",
-                                    description="commit the fixes for a profile on branch dockfix/<profile> "
-                                                "and open or update its pull request on GitHub"))
-    rule = sub.add_parser("rule", help="explain a rule", description="print a rule's documentation")
-    rule.add_argument("code", nargs="?", help="rule code, e.g. DF101 (omit to list all)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    named = arguments[0] if arguments and arguments[0] in COMMANDS else None
+    parser = build_parser(named)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:
         return EXIT_ERROR if exit_.code not in (0, None) else EXIT_OK
     if args.command is None:
