@@ -22,8 +22,10 @@ What it does:
 2. Times each command: one untimed warm-up run (compiles .pyc files, fills the page cache, and is
    checked for errors), then the median wall-clock time of ``--repeat`` runs measured with
    ``time.perf_counter`` around ``subprocess.run`` (output to /dev/null).
-   Rows: ``python -c pass`` and ``python -c "import ruamel.yaml"`` (cold-start baselines, run with the
-   interpreter dockfix runs on); ``dockfix apply -`` on one real Compose file from stdin; ``dockfix check
+   The three cold starts, ``python -c pass`` and ``python -c "import ruamel.yaml"`` (baselines, run
+   with the interpreter dockfix runs on) and ``dockfix apply -`` on one real Compose file from stdin,
+   are timed in turns (one of each, ``--cold-repeat`` times), so drift in the machine's speed cannot
+   skew their ratio. The other rows: ``dockfix check
    --no-cache`` on the repo with all cores and with ``--jobs 1``; ``dockfix check`` with the cache (each
    repeat deletes ``.dockfix_cache/``, times the filling run, then times the warm run); ``dockfix check
    --no-cache`` on the Compose files only (same inputs as compose-lint); then compose-lint, dclint and
@@ -257,6 +259,35 @@ def measure(row: Row, cmd: Cmd, repeat: int, timeout: float, validate=None) -> R
     return row
 
 
+def measure_turns(pairs: list[tuple[Row, Cmd]], repeat: int, timeout: float) -> None:
+    """Warm each command up once (captured and checked), then time them in turns (a, b, c, a, b,
+    c, ...) `repeat` times. Cold starts take about 0.1 s and this machine's speed drifts by 20 %
+    within a minute; in turns, the drift hits every row alike, so their ratio holds."""
+    live: list[tuple[Row, Cmd]] = []
+    for row, cmd in pairs:
+        try:
+            _, proc = run_once(cmd, timeout, capture=True)
+            row.error = check_proc(cmd, proc)
+        except FileNotFoundError as exc:
+            row.error = f"not found: {exc.filename}"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            row.error = f"{type(exc).__name__}: {exc}"
+        if row.error is None:
+            live.append((row, cmd))
+    for _ in range(repeat):
+        for row, cmd in live:
+            if row.error is not None:
+                continue
+            secs, proc = run_once(cmd, timeout, capture=False)
+            if proc.returncode not in cmd.ok:
+                row.error = f"exit {proc.returncode} in a timed run"
+                continue
+            row.runs.append(secs)
+    for row, _ in live:
+        if row.runs and row.error is None:
+            row.median = statistics.median(row.runs)
+
+
 def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, cache: Path, validate=None) -> None:
     """Warm up once (captured and checked); then each repeat deletes the cache, times the run that
     fills it and then the warm run."""
@@ -406,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=2000, help="Compose files in the synthetic repo (default 2000)")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per row, median reported (default 5)")
     ap.add_argument("--peer-repeat", type=int, help="timed runs for peer rows (default: --repeat)")
+    ap.add_argument("--cold-repeat", type=int, default=31,
+                    help="timed runs of each cold-start row, taken in turns (default 31)")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds allowed for one run (default 1200)")
     ap.add_argument("--source", type=Path, help="take the Compose files from this directory instead")
     ap.add_argument("--rebuild", action="store_true", help="rebuild bench/.work/repo/ even if current")
@@ -448,13 +481,13 @@ def main(argv: list[str] | None = None) -> int:
         status = row.error and f"n/a ({row.error})" or f"{fmt_secs(row.median)} s"
         print(f"bench: {row.tool}: {row.command[:90]} -> {status}", file=sys.stderr)
 
+    # Cold starts (the baselines and `dockfix apply -`) are timed in turns, `--cold-repeat` times.
+    cold: list[tuple[Row, Cmd]] = []
     if "baseline" in only:
         versions.append(f"python: {python} ({version_of([python, '--version'])})")
         for code in ("pass", "import ruamel.yaml"):
             argv_ = [python, "-c", code]
-            row = measure(Row("python", show(argv_), None), Cmd(argv_, repo.root), args.repeat, t)
-            rows.append(row)
-            progress(row)
+            cold.append((Row("python", show(argv_), None), Cmd(argv_, repo.root)))
 
     check_repo: Row | None = None
     if "dockfix" in only:
@@ -486,10 +519,14 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["apply", "-", "--stdin-filename", "compose.yaml"]
         row = Row("dockfix", show(dockfix_prefix + extra) + f" < {repo.stdin_file.name}", 1)
         row.note = f"stdin: {repo.stdin_file.relative_to(repo.source)}"
-        measure(row, dcmd(extra, stdin=repo.stdin_file.read_bytes()), args.repeat, t)
-        rows.append(row)
-        progress(row)
+        cold.append((row, dcmd(extra, stdin=repo.stdin_file.read_bytes())))
+    if cold:
+        measure_turns(cold, args.cold_repeat, t)
+        for row, _ in cold:
+            rows.append(row)
+            progress(row)
 
+    if "dockfix" in only:
         files_all = n_compose + n_docker
         extra = ["check", "--no-cache", str(repo.root)]
         check_repo = Row("dockfix", show(dockfix_prefix + extra), files_all)
