@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
-from dataclasses import dataclass, field
 
 from rewriter import __version__
+from rewriter.cachedir import cache_directory, write_cache_file
 from rewriter.deps import Signature, unchanged
 from rewriter.engine import Finding, Options
 
-CACHE_DIR = ".dockfix_cache"
+FORMAT = 2  # bumped whenever what is pickled changes shape (2: records are slotted classes)
 ROOT_MARKERS = (".git", "pyproject.toml", "dockfix.toml", ".dockfix.toml")
 
 
@@ -38,17 +37,17 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
 class Cache:
-    path: str
-    # path -> (content digest, findings, the other files the result depended on)
-    entries: dict[str, tuple[str, list[Finding], dict[str, Signature]]] = field(default_factory=dict)
-    dirty: bool = False
+    def __init__(self, path: str) -> None:
+        self.path = path
+        # path -> (content digest, findings, the other files the result depended on)
+        self.entries: dict[str, tuple[str, list[Finding], dict[str, Signature]]] = {}
+        self.dirty = False
 
     @classmethod
     def open(cls, root: str, kind_options: str) -> Cache:
-        key = digest(f"{__version__}\0{kind_options}".encode())[:16]
-        directory = os.environ.get("DOCKFIX_CACHE_DIR") or os.path.join(root, CACHE_DIR)
+        key = digest(f"{__version__}\0{FORMAT}\0{kind_options}".encode())[:16]
+        directory = cache_directory(root)
         path = os.path.join(directory, __version__, f"{key}.pickle")
         cache = cls(path)
         try:
@@ -80,19 +79,9 @@ class Cache:
     def save(self) -> None:
         if not self.dirty:
             return
-        directory = os.path.dirname(self.path)
-        try:
-            os.makedirs(directory, exist_ok=True)
-            gitignore = os.path.join(os.path.dirname(directory), ".gitignore")
-            if not os.path.exists(gitignore):
-                with open(gitignore, "w", encoding="utf-8") as fh:
-                    fh.write("# created by dockfix\n*\n")
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(self.entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a cache that cannot be written is only a slower next run
+        root = os.path.dirname(os.path.dirname(self.path))
+        write_cache_file(root, os.path.relpath(self.path, root),
+                         pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def options_key(options: Options) -> str:

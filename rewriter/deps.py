@@ -10,22 +10,24 @@ what one file's processing touched, and the cache keeps each path's size and mod
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 Signature = tuple[int, int] | None  # (size, mtime_ns), or None for "did not exist"
 
 _recording: list[set[str]] = []
 
 
-@contextmanager
-def recording() -> Iterator[set[str]]:
-    """Collect the paths touched while the block runs (nested blocks each get their own)."""
-    seen: set[str] = set()
-    _recording.append(seen)
-    try:
-        yield seen
-    finally:
+class recording:  # noqa: N801 (used like a function: ``with recording() as touched``)
+    """Collect the paths touched while the block runs (nested blocks each get their own).
+
+    A class rather than ``@contextmanager``: contextlib is not otherwise loaded on the cold path.
+    """
+
+    def __enter__(self) -> set[str]:
+        seen: set[str] = set()
+        _recording.append(seen)
+        return seen
+
+    def __exit__(self, *exc: object) -> None:
         _recording.pop()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+
+from rewriter.record import Record
 
 COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
 YAML_RE = re.compile(r"\.ya?ml$")
@@ -21,9 +22,12 @@ ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pyc
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 
 
-class Target(NamedTuple):
-    path: str
-    kind: str
+class Target(Record):
+    __slots__ = ("path", "kind")
+
+    def __init__(self, path: str, kind: str) -> None:
+        self.path = path
+        self.kind = kind
 
 
 def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) -> str | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+
+from rewriter.record import Record
 
 
 class Applicability(enum.IntEnum):
@@ -17,21 +19,28 @@ class Applicability(enum.IntEnum):
         return {0: "display-only", 1: "unsafe", 2: "safe"}[int(self)]
 
 
-class Edit(NamedTuple):
-    start: int  # str offsets into SourceFile.text
-    end: int
-    content: str = ""
-    # Among insertions at one offset, lower ``order`` goes first. Block YAML uses minus the
-    # indentation, so a nested key lands right after its parent's content, before a sibling
-    # of the parent inserted at the same point.
-    order: int = 0
+@functools.total_ordering
+class Edit(Record):
+    __slots__ = ("start", "end", "content", "order")
+
+    def __init__(self, start: int, end: int, content: str = "", order: int = 0) -> None:
+        self.start = start  # str offsets into SourceFile.text
+        self.end = end
+        self.content = content
+        # Among insertions at one offset, lower ``order`` goes first. Block YAML uses minus the
+        # indentation, so a nested key lands right after its parent's content, before a sibling
+        # of the parent inserted at the same point.
+        self.order = order
+
+    def __lt__(self, other: Edit) -> bool:
+        return self._values() < other._values()
 
     @property
     def is_insertion(self) -> bool:
         return self.start == self.end
 
 
-class Intent(NamedTuple):
+class Intent(Record):
     """What a fix means for the resolved model, checked by the oracle after the edit.
 
     ``path`` is a tuple of mapping keys (str) and sequence indexes (int) from the document root.
@@ -39,31 +48,40 @@ class Intent(NamedTuple):
     ``value`` at its end; a missing sequence is created) or ``delete`` (entry removed).
     """
 
-    op: str
-    path: tuple[str | int, ...]
-    value: object = None
+    __slots__ = ("op", "path", "value")
+
+    def __init__(self, op: str, path: tuple[str | int, ...], value: object = None) -> None:
+        self.op = op
+        self.path = path
+        self.value = value
 
 
-class Fix(NamedTuple):
-    message: str
-    edits: tuple[Edit, ...]
-    applicability: Applicability = Applicability.SAFE
-    intents: tuple[Intent, ...] = ()
-    # Resources the fix changes (e.g. "svc:api/ulimits"); two fixes with a common claim
-    # never go into the same pass, so that they do not both create the same key.
-    claims: frozenset[str] = frozenset()
-    # The container the fix is for (e.g. "services.api") and any others its edit also changes
-    # (an anchor shared by several services). A fix that reaches others is applied only when
-    # each of them wants the identical edit; otherwise its ``fallback`` (a local override) is used.
-    scope: str = ""
-    reach: frozenset[str] = frozenset()
-    fallback: Fix | None = None
+class Fix(Record):
+    __slots__ = ("message", "edits", "applicability", "intents", "claims", "scope", "reach", "fallback")
+
+    def __init__(self, message: str, edits: tuple[Edit, ...],
+                 applicability: Applicability = Applicability.SAFE, intents: tuple[Intent, ...] = (),
+                 claims: frozenset[str] = frozenset(), scope: str = "", reach: frozenset[str] = frozenset(),
+                 fallback: Fix | None = None) -> None:
+        self.message = message
+        self.edits = edits
+        self.applicability = applicability
+        self.intents = intents
+        # Resources the fix changes (e.g. "svc:api/ulimits"); two fixes with a common claim
+        # never go into the same pass, so that they do not both create the same key.
+        self.claims = claims
+        # The container the fix is for (e.g. "services.api") and any others its edit also changes
+        # (an anchor shared by several services). A fix that reaches others is applied only when
+        # each of them wants the identical edit; otherwise its ``fallback`` (a local override) is used.
+        self.scope = scope
+        self.reach = reach
+        self.fallback = fallback
 
     def described(self, message: str, applicability: Applicability | None = None) -> Fix:
         """The same fix with a message (and applicability), applied to its fallback too."""
         app = self.applicability if applicability is None else applicability
         fallback = self.fallback.described(message, app) if self.fallback else None
-        return self._replace(message=message, applicability=app, fallback=fallback)
+        return self.replace(message=message, applicability=app, fallback=fallback)
 
     def overlaps(self, other: Fix) -> bool:
         if self.claims & other.claims:

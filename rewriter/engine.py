@@ -11,42 +11,59 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
 
 from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
 from rewriter.errors import ConvergenceError, ParseError
 from rewriter.model import Container, Report, Severity, Span
 from rewriter.profiles import Profile, ServiceConfig
+from rewriter.record import Record
 from rewriter.source import SourceFile
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_PASSES = 16
 
 
-class Finding(NamedTuple):
-    code: str
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-    severity: Severity
-    fix: Fix | None
-    scope: str = ""
-    refused: str = ""  # why the fix was refused by the oracle, if it was
+class Finding(Record):
+    __slots__ = (
+        "code", "path", "line", "column", "end_line", "end_column", "message", "severity", "fix", "scope",
+        "refused",
+    )
+
+    def __init__(self, code: str, path: str, line: int, column: int, end_line: int, end_column: int,
+                 message: str, severity: Severity, fix: Fix | None, scope: str = "",
+                 refused: str = "") -> None:
+        self.code = code
+        self.path = path
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.message = message
+        self.severity = severity
+        self.fix = fix
+        self.scope = scope
+        self.refused = refused  # why the fix was refused by the oracle, if it was
 
     @property
     def fixable(self) -> bool:
         return self.fix is not None and self.fix.applicability > Applicability.DISPLAY_ONLY
 
 
-class Options(NamedTuple):
-    profile: Profile
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    unsafe_fixes: bool = False
-    inline_ignores: bool = True
-    services: tuple[ServiceConfig, ...] = ()  # [tool.dockfix.services.NAME]
+class Options(Record):
+    __slots__ = ("profile", "select", "ignore", "unsafe_fixes", "inline_ignores", "services")
+
+    def __init__(self, profile: Profile, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+                 unsafe_fixes: bool = False, inline_ignores: bool = True,
+                 services: tuple[ServiceConfig, ...] = ()) -> None:
+        self.profile = profile
+        self.select = select
+        self.ignore = ignore
+        self.unsafe_fixes = unsafe_fixes
+        self.inline_ignores = inline_ignores
+        self.services = services  # [tool.dockfix.services.NAME]
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -120,9 +137,12 @@ _PRAGMA = re.compile(
 )
 
 
-class Suppressions(NamedTuple):
-    skip_file: bool
-    lines: dict[int, frozenset[str]]  # line -> codes ("" = every code)
+class Suppressions(Record):
+    __slots__ = ("skip_file", "lines")
+
+    def __init__(self, skip_file: bool, lines: dict[int, frozenset[str]]) -> None:
+        self.skip_file = skip_file
+        self.lines = lines  # line -> codes ("" = every code)
 
     def covers(self, code: str, line: int) -> bool:
         for candidate in (line, line - 1):
@@ -282,7 +302,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         why = refused.get(finding.fix.edits) if finding.fix is not None else None
         if why is None and finding.fix is not None and finding.fix.fallback is not None:
             why = refused.get(finding.fix.fallback.edits)
-        remaining.append(finding._replace(refused=why) if why else finding)
+        remaining.append(finding.replace(refused=why) if why else finding)
     outcome.findings = remaining
     outcome.fixed = fixed
     if current.text != src.text:

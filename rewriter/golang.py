@@ -7,21 +7,26 @@ Compose file whose services only name images never loads the project model.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from rewriter.record import Record
 
 GoVersion = tuple[int, int]
 
 _TAG_VERSION = re.compile(r"^(\d+)\.(\d+)")
 
 
-class GoFacts(NamedTuple):
+class GoFacts(Record):
     """Whether an image is Go, and which Go version governs its runtime defaults."""
 
-    is_go: bool
-    evidence: str = ""  # why: "stage 'build' uses golang:1.24 (Dockerfile:3)"
-    version: GoVersion | None = None
-    version_source: str = ""  # "go.mod line 3" / "image golang:1.24 (Dockerfile:3)" / "config"
-    note: str = ""  # e.g. go.mod and image tag disagree
+    __slots__ = ("is_go", "evidence", "version", "version_source", "note")
+
+    def __init__(self, is_go: bool, evidence: str = "", version: GoVersion | None = None,
+                 version_source: str = "", note: str = "") -> None:
+        self.is_go = is_go
+        self.evidence = evidence  # why: "stage 'build' uses golang:1.24 (Dockerfile:3)"
+        self.version = version
+        self.version_source = version_source  # "go.mod line 3" / "image golang:1.24 (Dockerfile:3)" / "config"
+        self.note = note  # e.g. go.mod and image tag disagree
 
     def version_text(self) -> str:
         if self.version is None:

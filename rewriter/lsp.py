@@ -257,7 +257,7 @@ def quick_fixes(text: str, path: str, settings: Settings, uri: str, wanted: list
     except DockfixError:
         return []
     findings = to_findings(src, analysis, options, scan_suppressions(src))
-    chosen = resolve_shared(findings, options._replace(unsafe_fixes=True))
+    chosen = resolve_shared(findings, options.replace(unsafe_fixes=True))
     index = LineIndex(text, encoding)
     actions: list[types.CodeAction] = []
     for f in findings:

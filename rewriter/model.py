@@ -8,9 +8,15 @@ the transform never looks inside). Spans here are opaque to policy: they only sa
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple, Protocol, runtime_checkable
 
 from rewriter.edits import Fix
+from rewriter.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # the protocol is for mypy; importing typing would cost ~4 ms at every start
 
 
 class Severity(str, enum.Enum):
@@ -19,19 +25,26 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-class Span(NamedTuple):
-    start: int
-    end: int
+class Span(Record):
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
 
 
-class Setting(NamedTuple):
+class Setting(Record):
     """One setting as written: its surface name, its value, where it is, where it came from."""
 
-    key: str  # the surface's own name: "mem_limit", "deploy.resources.limits.memory"
-    value: object  # resolved value (str, int, ...)
-    span: Span
-    keys: tuple[str | int, ...]  # path inside the container definition (surface-private)
-    origin: str = ""  # "" when written in the definition itself, else e.g. "inherited from '&defaults'"
+    __slots__ = ("key", "value", "span", "keys", "origin")
+
+    def __init__(self, key: str, value: object, span: Span, keys: tuple[str | int, ...],
+                 origin: str = "") -> None:
+        self.key = key  # the surface's own name: "mem_limit", "deploy.resources.limits.memory"
+        self.value = value  # resolved value (str, int, ...)
+        self.span = span
+        self.keys = keys  # path inside the container definition (surface-private)
+        self.origin = origin  # "" when written in the definition itself, else e.g. "inherited from '&defaults'"
 
     def described(self) -> str:
         """``mem_limit '512m'`` plus where it came from."""
@@ -39,11 +52,15 @@ class Setting(NamedTuple):
         return f"{text} ({self.origin})" if self.origin else text
 
 
-class TmpfsMount(NamedTuple):
-    target: str
-    options: tuple[tuple[str, str], ...]  # ("size", "64m"), ("noexec", "")
-    setting: Setting
-    form: str  # "short" (tmpfs: list/string) or "long" (volumes: type: tmpfs)
+class TmpfsMount(Record):
+    __slots__ = ("target", "options", "setting", "form")
+
+    def __init__(self, target: str, options: tuple[tuple[str, str], ...], setting: Setting,
+                 form: str) -> None:
+        self.target = target
+        self.options = options  # ("size", "64m"), ("noexec", "")
+        self.setting = setting
+        self.form = form  # "short" (tmpfs: list/string) or "long" (volumes: type: tmpfs)
 
     def option(self, name: str) -> str | None:
         for key, value in self.options:
@@ -52,33 +69,43 @@ class TmpfsMount(NamedTuple):
         return None
 
 
-class Ulimit(NamedTuple):
-    name: str
-    soft: int | None
-    hard: int | None
-    setting: Setting
-    form: str  # "single" (nofile: 65536) or "pair" (soft/hard)
+class Ulimit(Record):
+    __slots__ = ("name", "soft", "hard", "setting", "form")
+
+    def __init__(self, name: str, soft: int | None, hard: int | None, setting: Setting, form: str) -> None:
+        self.name = name
+        self.soft = soft
+        self.hard = hard
+        self.setting = setting
+        self.form = form  # "single" (nofile: 65536) or "pair" (soft/hard)
 
 
-class Mount(NamedTuple):
+class Mount(Record):
     """A bind mount or volume (not tmpfs): ``source:target[:ro]`` or the long syntax."""
 
-    source: str
-    target: str
-    read_only: bool
-    setting: Setting
-    form: str  # "short" or "long"
+    __slots__ = ("source", "target", "read_only", "setting", "form")
+
+    def __init__(self, source: str, target: str, read_only: bool, setting: Setting, form: str) -> None:
+        self.source = source
+        self.target = target
+        self.read_only = read_only
+        self.setting = setting
+        self.form = form  # "short" or "long"
 
 
-class Report(NamedTuple):
+class Report(Record):
     """A finding as a transform states it; the engine adds file, line and column."""
 
-    code: str
-    message: str
-    span: Span
-    severity: Severity
-    fix: Fix | None = None
-    scope: str = ""
+    __slots__ = ("code", "message", "span", "severity", "fix", "scope")
+
+    def __init__(self, code: str, message: str, span: Span, severity: Severity, fix: Fix | None = None,
+                 scope: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.span = span
+        self.severity = severity
+        self.fix = fix
+        self.scope = scope
 
 
 def format_tmpfs_options(options: tuple[tuple[str, str], ...]) -> str:
@@ -96,14 +123,19 @@ def parse_tmpfs_options(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-class BuildSpec(NamedTuple):
+class BuildSpec(Record):
     """How a container's image is built (Compose ``build:``), paths as written."""
 
-    context: str = "."
-    dockerfile: str | None = None  # relative to the context; None: "Dockerfile"
-    dockerfile_inline: str | None = None
-    target: str | None = None
-    args: tuple[tuple[str, str | None], ...] = ()  # a None value comes from the environment
+    __slots__ = ("context", "dockerfile", "dockerfile_inline", "target", "args")
+
+    def __init__(self, context: str = ".", dockerfile: str | None = None,
+                 dockerfile_inline: str | None = None, target: str | None = None,
+                 args: tuple[tuple[str, str | None], ...] = ()) -> None:
+        self.context = context
+        self.dockerfile = dockerfile  # relative to the context; None: "Dockerfile"
+        self.dockerfile_inline = dockerfile_inline
+        self.target = target
+        self.args = args  # a None value comes from the environment
 
 
 class Container(Protocol):
@@ -143,12 +175,4 @@ class Container(Protocol):
     def set_env(self, name: str, value: str) -> Fix: ...  # add or replace, in the style in use
     def remove_env(self, name: str) -> Fix: ...
     def cpu_limit(self) -> Setting | None: ...  # cpus / deploy.resources.limits.cpus / --cpus
-
-
-@runtime_checkable
-class Buildable(Protocol):
-    """A container whose image is built from a Dockerfile (Compose ``build:``)."""
-
-    name: str
-
-    def build(self) -> BuildSpec | None: ...
+    def build(self) -> BuildSpec | None: ...  # how the image is built (Compose ``build:``), else None

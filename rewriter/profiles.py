@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
 
 from rewriter.errors import ConfigError
+from rewriter.record import Record
 from rewriter.sizes import ByteSize
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PROFILE = "prod"
 CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
@@ -51,34 +55,48 @@ TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "pro
 MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
 
 
-class ConfigMount(NamedTuple):
-    source: str
-    target: str
-    services: tuple[str, ...] = ("*",)
+class ConfigMount(Record):
+    __slots__ = ("source", "target", "services")
+
+    def __init__(self, source: str, target: str, services: tuple[str, ...] = ("*",)) -> None:
+        self.source = source
+        self.target = target
+        self.services = services
 
 
-class ServiceConfig(NamedTuple):
+class ServiceConfig(Record):
     """Per-service facts the files cannot tell (``[tool.dockfix.services.NAME]``)."""
 
-    name: str
-    go: bool | None = None  # None: detect from the build
-    go_version: tuple[int, int] | None = None
+    __slots__ = ("name", "go", "go_version")
+
+    def __init__(self, name: str, go: bool | None = None, go_version: tuple[int, int] | None = None) -> None:
+        self.name = name
+        self.go = go  # None: detect from the build
+        self.go_version = go_version
 
 
 SERVICE_KEYS = {"go", "go-version"}
 
 
-class Profile(NamedTuple):
-    name: str
-    origin: str  # "built-in" or the config file path
-    tmpfs_size: ByteSize | None
-    tmpfs_mode: int
-    nofile: int | None
-    mem_limit: ByteSize | None
-    swap_off: bool
-    pids_limit: int | None
-    gomemlimit_ratio: float
-    config_mounts: tuple[ConfigMount, ...] = ()
+class Profile(Record):
+    __slots__ = (
+        "name", "origin", "tmpfs_size", "tmpfs_mode", "nofile", "mem_limit", "swap_off", "pids_limit",
+        "gomemlimit_ratio", "config_mounts",
+    )
+
+    def __init__(self, name: str, origin: str, tmpfs_size: ByteSize | None, tmpfs_mode: int,
+                 nofile: int | None, mem_limit: ByteSize | None, swap_off: bool, pids_limit: int | None,
+                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = ()) -> None:
+        self.name = name
+        self.origin = origin  # "built-in" or the config file path
+        self.tmpfs_size = tmpfs_size
+        self.tmpfs_mode = tmpfs_mode
+        self.nofile = nofile
+        self.mem_limit = mem_limit
+        self.swap_off = swap_off
+        self.pids_limit = pids_limit
+        self.gomemlimit_ratio = gomemlimit_ratio
+        self.config_mounts = config_mounts
 
     @property
     def described(self) -> str:
@@ -89,16 +107,25 @@ class Profile(NamedTuple):
         return f"profile {self.name} from {display_path(self.origin)}"
 
 
-class Config(NamedTuple):
-    path: str  # "" when no file was found
-    profile: str = DEFAULT_PROFILE
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    unsafe_fixes: bool = False
-    profiles: dict[str, dict[str, object]] = {}  # never mutated
-    exclude: tuple[str, ...] = ()
-    respect_gitignore: bool = True
-    services: tuple[ServiceConfig, ...] = ()
+class Config(Record):
+    __slots__ = (
+        "path", "profile", "select", "ignore", "unsafe_fixes", "profiles", "exclude", "respect_gitignore",
+        "services",
+    )
+
+    def __init__(self, path: str, profile: str = DEFAULT_PROFILE, select: tuple[str, ...] = (),
+                 ignore: tuple[str, ...] = (), unsafe_fixes: bool = False,
+                 profiles: dict[str, dict[str, object]] | None = None, exclude: tuple[str, ...] = (),
+                 respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = ()) -> None:
+        self.path = path  # "" when no file was found
+        self.profile = profile
+        self.select = select
+        self.ignore = ignore
+        self.unsafe_fixes = unsafe_fixes
+        self.profiles = profiles if profiles is not None else {}
+        self.exclude = exclude
+        self.respect_gitignore = respect_gitignore
+        self.services = services
 
     def resolve_profile(self, name: str | None = None) -> Profile:
         return resolve_profile(name or self.profile, self.profiles, self.path)
@@ -264,16 +291,15 @@ def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
     return tuple(out)
 
 
-def parse_config(path: str, text: str) -> Config | None:
-    """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``."""
-    import tomllib
+def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
+    """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``.
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        m = re.search(r"line (\d+), column (\d+)", str(err))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        raise ConfigError(f"invalid TOML: {err}", path=path, line=line, column=col) from None
+    A pyproject.toml that does not even contain the word ``dockfix`` has no such table and is
+    not read: tomllib costs ~15 ms to import, and format-on-save runs dockfix once per save.
+    """
+    if os.path.basename(path) == "pyproject.toml" and "dockfix" not in text:
+        return None
+    data = _toml(path, text, cache)
     if os.path.basename(path) == "pyproject.toml":
         table = data.get("tool", {}).get("dockfix")
         if table is None:
@@ -313,6 +339,52 @@ def parse_config(path: str, text: str) -> Config | None:
     return config
 
 
+CONFIG_CACHE_FORMAT = 1
+
+
+def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
+    """``tomllib.loads(text)``; with ``cache``, kept in ``.dockfix_cache/config/`` beside the file.
+
+    tomllib costs ~10 ms to import, which a configured project would pay on every format-on-save.
+    The table is stored with marshal (built into the interpreter, so free to import) together with
+    the exact text it came from, and used only for identical text: an edited config is parsed
+    again, and a corrupt or foreign cache file is ignored. A cache that cannot be written is only
+    a slower next run.
+    """
+    import marshal
+    import sys
+
+    from rewriter.cachedir import cache_directory, write_cache_file
+
+    stamp = (CONFIG_CACHE_FORMAT, sys.version_info[:2])
+    directory = cache_directory(os.path.dirname(os.path.abspath(path)))
+    stored = os.path.join(directory, "config", os.path.basename(path) + ".marshal")
+    if cache:
+        try:
+            with open(stored, "rb") as fh:
+                known = marshal.load(fh)
+            if isinstance(known, tuple) and len(known) == 3 and known[0] == stamp and known[1] == text:
+                data: dict[str, Any] = known[2]
+                return data
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"line (\d+), column (\d+)", str(err))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        raise ConfigError(f"invalid TOML: {err}", path=path, line=line, column=col) from None
+    if cache:
+        try:
+            blob = marshal.dumps((stamp, text, data))
+        except ValueError:
+            return data  # dates and times have no marshal form; such a config is parsed each time
+        write_cache_file(directory, os.path.join("config", os.path.basename(stored)), blob)
+    return data
+
+
 def _read_text(path: str) -> str:
     with open(path, encoding="utf-8") as fh:
         return fh.read()
@@ -321,16 +393,17 @@ def _read_text(path: str) -> str:
 class ConfigFinder:
     """Finds the closest config for a file; caches per directory for one run."""
 
-    def __init__(self, explicit: str | None = None, isolated: bool = False) -> None:
+    def __init__(self, explicit: str | None = None, isolated: bool = False, cache: bool = False) -> None:
         self._cache: dict[str, Config] = {}
         self._explicit: Config | None = None
         self._isolated = isolated
+        self._use_cache = cache  # keep parsed TOML in .dockfix_cache/ (see _toml)
         if explicit:
             try:
                 text = _read_text(explicit)
             except OSError as err:
                 raise ConfigError(f"cannot read config: {err.strerror}", path=explicit) from None
-            self._explicit = parse_config(explicit, text) or Config(path=explicit)
+            self._explicit = parse_config(explicit, text, cache) or Config(path=explicit)
 
     def for_path(self, path: str) -> Config:
         if self._explicit is not None:
@@ -352,7 +425,7 @@ class ConfigFinder:
                     text = _read_text(candidate)
                 except OSError as err:
                     raise ConfigError(f"cannot read config: {err.strerror}", path=candidate) from None
-                found = parse_config(candidate, text)
+                found = parse_config(candidate, text, self._use_cache)
                 if found is not None:
                     break
         if found is None:

@@ -18,17 +18,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from rewriter import deps
 from rewriter.errors import DockfixError
 from rewriter.model import BuildSpec
+from rewriter.record import Record
+from rewriter.golang import GoFacts, GoVersion, is_golang_image, tag_version
 
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
-
-from rewriter.golang import GoFacts, GoVersion, is_golang_image, tag_version
 
 _GO_LINE = re.compile(r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE)
 _GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")
@@ -40,43 +39,53 @@ _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-
 USER_SEARCH_LEVELS = 3  # how many parent directories of a Dockerfile are searched for Compose files
 
 
-@dataclass(frozen=True)
-class Stage:
-    number: int  # 0-based stage index
-    name: str  # lower-cased "AS" name, or ""
-    base: str  # FROM image as written
-    resolved: str  # with ARG values substituted
-    line: int
-    parent: int | None  # the stage this one is FROM, if any
-    sources: tuple[int, ...]  # stages it copies or mounts from
-    instructions: tuple[Instruction, ...]
+class Stage(Record):
+    __slots__ = ("number", "name", "base", "resolved", "line", "parent", "sources", "instructions")
+
+    def __init__(self, number: int, name: str, base: str, resolved: str, line: int, parent: int | None,
+                 sources: tuple[int, ...], instructions: tuple[Instruction, ...]) -> None:
+        self.number = number  # 0-based stage index
+        self.name = name  # lower-cased "AS" name, or ""
+        self.base = base  # FROM image as written
+        self.resolved = resolved  # with ARG values substituted
+        self.line = line
+        self.parent = parent  # the stage this one is FROM, if any
+        self.sources = sources  # stages it copies or mounts from
+        self.instructions = instructions
 
     @property
     def label(self) -> str:
         return f"stage '{self.name}'" if self.name else f"stage {self.number}"
 
 
-@dataclass(frozen=True)
-class ImageBuild:
+class ImageBuild(Record):
     """A Compose service's build resolved to a Dockerfile."""
 
-    path: str  # the Dockerfile, as a path usable with open() ("" for dockerfile_inline)
-    display: str  # the Dockerfile path as shown in messages (relative to the Compose file)
-    image: DockerfileImage
-    stages: tuple[Stage, ...]
-    final: int
-    chain: tuple[int, ...]  # the final stage and the stages it is FROM (what the image contains)
-    used: tuple[int, ...]  # chain plus every stage it copies from, transitively
-    go: GoFacts
-    context: str = ""
+    __slots__ = ("path", "display", "image", "stages", "final", "chain", "used", "go", "context")
+
+    def __init__(self, path: str, display: str, image: DockerfileImage, stages: tuple[Stage, ...],
+                 final: int, chain: tuple[int, ...], used: tuple[int, ...], go: GoFacts,
+                 context: str = "") -> None:
+        self.path = path  # the Dockerfile, as a path usable with open() ("" for dockerfile_inline)
+        self.display = display  # the Dockerfile path as shown in messages (relative to the Compose file)
+        self.image = image
+        self.stages = stages
+        self.final = final
+        self.chain = chain  # the final stage and the stages it is FROM (what the image contains)
+        self.used = used  # chain plus every stage it copies from, transitively
+        self.go = go
+        self.context = context
 
 
-@dataclass(frozen=True)
-class DockerfileUser:
-    compose_path: str
-    service: str
-    spec: BuildSpec = field(default_factory=BuildSpec)
-    sets: frozenset[str] = frozenset()  # runtime settings it has: "nofile", "tmpfs", "memory"
+class DockerfileUser(Record):
+    __slots__ = ("compose_path", "service", "spec", "sets")
+
+    def __init__(self, compose_path: str, service: str, spec: BuildSpec,
+                 sets: frozenset[str] = frozenset()) -> None:
+        self.compose_path = compose_path
+        self.service = service
+        self.spec = spec
+        self.sets = sets  # runtime settings it has: "nofile", "tmpfs", "memory"
 
 
 # -- small parsers ----------------------------------------------------------------------------------

@@ -9,23 +9,27 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from rewriter.engine import FileOutcome, Options, process
 from rewriter.errors import DockfixError, ParseError, WriteError
+from rewriter.record import Record
 from rewriter.source import SourceFile
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # Compose files and Dockerfiles are small; refuse huge inputs
 
 
-class Job(NamedTuple):
-    path: str
-    kind: str
-    options: Options
-    fix: bool
-    stdin: bytes | None = None  # the content, when read from standard input
-    data: bytes | None = None  # the content, when already read (for the cache)
-    companion: str | None = None  # the base Compose file of an override file
+class Job(Record):
+    __slots__ = ("path", "kind", "options", "fix", "stdin", "data", "companion")
+
+    def __init__(self, path: str, kind: str, options: Options, fix: bool, stdin: bytes | None = None,
+                 data: bytes | None = None, companion: str | None = None) -> None:
+        self.path = path
+        self.kind = kind
+        self.options = options
+        self.fix = fix
+        self.stdin = stdin  # the content, when read from standard input
+        self.data = data  # the content, when already read (for the cache)
+        self.companion = companion  # the base Compose file of an override file
 
 
 class Done:
@@ -40,14 +44,20 @@ class Done:
         self.from_cache = from_cache  # the outcome was read from .dockfix_cache, not computed
 
 
-class Failed(NamedTuple):
-    job: Job
-    error: DockfixError
+class Failed(Record):
+    __slots__ = ("job", "error")
+
+    def __init__(self, job: Job, error: DockfixError) -> None:
+        self.job = job
+        self.error = error
 
 
-class Skipped(NamedTuple):
-    job: Job
-    reason: str
+class Skipped(Record):
+    __slots__ = ("job", "reason")
+
+    def __init__(self, job: Job, reason: str) -> None:
+        self.job = job
+        self.reason = reason
 
 
 Result = Done | Failed | Skipped

@@ -12,8 +12,10 @@ The unit rules differ by surface and getting them wrong breaks programs (runtime
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import NamedTuple
+
+from rewriter.record import Record
 
 KIB = 1024
 MIB = 1024**2
@@ -26,8 +28,15 @@ _GOMEMLIMIT_RE = re.compile(r"^([0-9]+)(([KMGT]i)?B)?$")
 _GO_UNITS = {"": 1, "Ki": KIB, "Mi": MIB, "Gi": GIB, "Ti": 1024**4}
 
 
-class ByteSize(NamedTuple):
-    bytes: int
+@functools.total_ordering
+class ByteSize(Record):
+    __slots__ = ("bytes",)
+
+    def __init__(self, bytes: int) -> None:
+        self.bytes = bytes
+
+    def __lt__(self, other: ByteSize) -> bool:
+        return self.bytes < other.bytes
 
     # -- parsing ---------------------------------------------------------------------------
     @classmethod

@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from typing import NamedTuple, Union
 
 from rewriter.edits import Edit, Intent
+from rewriter.record import Record
 from rewriter.yamlview import (
     Entry,
     Node,
@@ -68,7 +68,11 @@ class RSeq:
         self.items = items if items is not None else []
 
 
-RValue = Union[RScalar, RMap, RSeq]
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    RValue: TypeAlias = RScalar | RMap | RSeq
 
 _YAML11_SPECIAL = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
                    "off", "Off", "OFF"}
@@ -142,11 +146,14 @@ def to_render(value: object, *, flow: bool, quote_style: str = '"') -> RValue:
 # -- style ------------------------------------------------------------------------------------
 
 
-class Style(NamedTuple):
-    indent: int = 2  # columns per mapping level
-    seq_offset: int = 2  # dash column minus parent key column (0 = indentless sequences)
-    newline: str = "\n"
-    quote: str = '"'
+class Style(Record):
+    __slots__ = ("indent", "seq_offset", "newline", "quote")
+
+    def __init__(self, indent: int = 2, seq_offset: int = 2, newline: str = "\n", quote: str = '"') -> None:
+        self.indent = indent  # columns per mapping level
+        self.seq_offset = seq_offset  # dash column minus parent key column (0 = indentless sequences)
+        self.newline = newline
+        self.quote = quote
 
 
 def detect_style(doc: YamlDocument) -> Style:
@@ -182,14 +189,19 @@ def detect_style(doc: YamlDocument) -> Style:
                 if is_scalar(item) and item.style in ("'", '"'):
                     quotes[item.style] += 1
                 stack.append(item)
-    indent = indents.most_common(1)[0][0] if indents else 2
+    indent = _most_common(indents, 2)
     if indent <= 0:
         indent = 2
-    offset = offsets.most_common(1)[0][0] if offsets else indent
+    offset = _most_common(offsets, indent)
     if offset < 0:
         offset = indent
     quote_style = "'" if quotes["'"] > quotes['"'] else '"'
     return Style(indent=indent, seq_offset=offset, newline=doc.src.newline, quote=quote_style)
+
+
+def _most_common(counts: Counter[int], default: int) -> int:
+    """The most frequent value, the first seen among equals (``most_common(1)`` needs heapq)."""
+    return max(counts, key=counts.__getitem__) if counts else default
 
 
 def _dash_column(text: str, item_start: int) -> int | None:
@@ -203,11 +215,15 @@ def _dash_column(text: str, item_start: int) -> int | None:
 # -- plans ------------------------------------------------------------------------------------
 
 
-class Plan(NamedTuple):
-    edits: tuple[Edit, ...]
-    intents: tuple[Intent, ...]
-    sites: tuple[Path, ...]  # every resolved path the edit changes
-    fallback: Plan | None = None  # a local-override plan for when the shared edit is not allowed
+class Plan(Record):
+    __slots__ = ("edits", "intents", "sites", "fallback")
+
+    def __init__(self, edits: tuple[Edit, ...], intents: tuple[Intent, ...], sites: tuple[Path, ...],
+                 fallback: Plan | None = None) -> None:
+        self.edits = edits
+        self.intents = intents
+        self.sites = sites  # every resolved path the edit changes
+        self.fallback = fallback  # a local-override plan for when the shared edit is not allowed
 
 
 class Action:
@@ -666,12 +682,19 @@ def _unquote(text: str) -> str:
 
 def apply_intents(model: object, intents: tuple[Intent, ...] | list[Intent]) -> object:
     """Apply intents to a resolved model (a deep copy is made): what the oracle expects."""
-    import copy as _copy
-
-    result = _copy.deepcopy(model)
+    result = _tree_copy(model)
     for intent in intents:
         result = _apply_intent(result, intent)
     return result
+
+
+def _tree_copy(value: object) -> object:
+    """A copy of a model: a tree of dicts and lists (no shared parts) with immutable scalars."""
+    if isinstance(value, dict):
+        return {key: _tree_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tree_copy(item) for item in value]
+    return value
 
 
 def _apply_intent(model: object, intent: Intent) -> object:

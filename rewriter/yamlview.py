@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from rewriter.errors import ParseError
+from rewriter.record import Record
 from rewriter.source import SourceFile
 
-Node = Any  # a ruamel.yaml node (ScalarNode, SequenceNode, MappingNode); library edge
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    Node: TypeAlias = Any  # a yaml node (ScalarNode, SequenceNode, MappingNode); library edge
+else:
+    Node = object
 Path = tuple[str | int, ...]
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -105,14 +111,17 @@ def item_is_alias(seq: Node, index: int) -> bool:
     return bool(item.start_mark.index <= seq.start_mark.index and index == 0 and is_flow(seq))
 
 
-class Entry(NamedTuple):
+class Entry(Record):
     """One resolved mapping entry: where its literal ``key: value`` pair lives."""
 
-    key: str
-    key_node: Node
-    value: Node
-    owner: Node  # the mapping node whose literal pair this is
-    inherited: bool  # came in through a ``<<`` merge
+    __slots__ = ("key", "key_node", "value", "owner", "inherited")
+
+    def __init__(self, key: str, key_node: Node, value: Node, owner: Node, inherited: bool) -> None:
+        self.key = key
+        self.key_node = key_node
+        self.value = value
+        self.owner = owner  # the mapping node whose literal pair this is
+        self.inherited = inherited  # came in through a ``<<`` merge
 
 
 def merge_sources(mapping: Node) -> list[Node]:

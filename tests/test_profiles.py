@@ -185,3 +185,53 @@ def test_edge_profile_sizes_gomemlimit_for_a_go_service(run_cli, tmp_path: Path)
     text = (tmp_path / "compose.yaml").read_text()
     assert "      - LOG=info\n      - GOMEMLIMIT=806MiB\n" in text
     assert "mem_limit: 1g\n" in text and "/tmp:size=128m,mode=1777" in text
+
+
+def test_pyproject_without_dockfix_is_not_parsed() -> None:
+    # Not even read as TOML (tomllib costs ~10 ms to import): this one would not parse.
+    assert parse_config("pyproject.toml", '[project]\nname = "x"\n[broken') is None
+    config = parse_config("pyproject.toml", '[project]\nname = "x"\n\n[tool.dockfix]\nprofile = "dev"\n')
+    assert config is not None and config.profile == "dev"
+    with pytest.raises(ConfigError):  # a dockfix table in broken TOML is still an error
+        parse_config("pyproject.toml", '[tool.dockfix]\nprofile = "dev"\n[broken')
+
+
+def test_parsed_config_is_cached_until_the_text_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    monkeypatch.delenv("DOCKFIX_CACHE_DIR", raising=False)
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.dockfix]\nprofile = "dev"\n')
+    target = str(tmp_path / "compose.yaml")
+    assert ConfigFinder(cache=True).for_path(target).profile == "dev"
+    stored = tmp_path / ".dockfix_cache" / "config" / "pyproject.toml.marshal"
+    assert stored.is_file() and (tmp_path / ".dockfix_cache" / ".gitignore").read_text().endswith("*\n")
+
+    def no_parsing(text: str) -> object:
+        raise AssertionError("parsed again although the text is unchanged")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tomllib, "loads", no_parsing)
+        assert ConfigFinder(cache=True).for_path(target).profile == "dev"
+        with pytest.raises(AssertionError):  # without the cache it parses
+            ConfigFinder(cache=False).for_path(target)
+    config.write_text('[tool.dockfix]\nprofile = "staging"\n')  # edited: read afresh
+    assert ConfigFinder(cache=True).for_path(target).profile == "staging"
+    stored.write_bytes(b"\x00garbage")  # corrupt: ignored and replaced
+    assert ConfigFinder(cache=True).for_path(target).profile == "staging"
+    assert ConfigFinder(cache=True).for_path(target).profile == "staging"
+    config.write_text('[tool.dockfix]\nprofile = [\n')  # broken TOML is an error, cache or not
+    with pytest.raises(ConfigError):
+        ConfigFinder(cache=True).for_path(target)
+
+
+def test_check_no_cache_writes_no_config_cache(run_cli, tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "pyproject.toml").write_text('[tool.dockfix]\nprofile = "dev"\n')
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: x\n")
+    run_cli("check", "--no-cache", ".", cwd=tmp_path)
+    cache_dir = Path(os.environ["DOCKFIX_CACHE_DIR"])  # the test's own, set by run_cli
+    assert not (cache_dir / "config").exists()
+    run_cli("check", ".", cwd=tmp_path)
+    assert (cache_dir / "config" / "pyproject.toml.marshal").is_file()

@@ -52,7 +52,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from fractions import Fraction
 
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
@@ -81,7 +80,10 @@ _LOOSE = re.compile(r"^\s*(\d+)\s*([KMGT])?(i|I)?([bB])?\s*$", re.IGNORECASE)
 def gomemlimit_value(limit: ByteSize, tmpfs: ByteSize, ratio: float) -> ByteSize | None:
     """floor(ratio x (L - T) / MiB) MiB, or None when nothing is left."""
     room = limit.bytes - tmpfs.bytes
-    mib = math.floor(Fraction(str(ratio)) * room / MIB)
+    # The ratio as the decimal it was written as (0.9 is 9/10, not its binary approximation), so
+    # that an exact result is not rounded down by one; the profile keeps it within 0.1..1.0.
+    whole, _, decimals = repr(ratio).partition(".")
+    mib = int(whole + decimals) * room // (10 ** len(decimals) * MIB)
     return ByteSize.mib(mib) if mib >= 1 else None
 
 

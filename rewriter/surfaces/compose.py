@@ -7,11 +7,10 @@ edits in the file's own style and keeps everything inherited when it has to over
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.record import Record
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Patcher, Plan, Refusal
 from rewriter.yamlview import (
@@ -34,10 +33,13 @@ from rewriter.yamlview import (
 SERVICES = "services"
 
 
-class ComposeFile(NamedTuple):
-    doc: YamlDocument
-    patcher: Patcher
-    services: list[ComposeService]
+class ComposeFile(Record):
+    __slots__ = ("doc", "patcher", "services")
+
+    def __init__(self, doc: YamlDocument, patcher: Patcher, services: list[ComposeService]) -> None:
+        self.doc = doc
+        self.patcher = patcher
+        self.services = services
 
     @property
     def src(self) -> SourceFile:

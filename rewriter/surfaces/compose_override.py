@@ -53,7 +53,7 @@ class OverlayService:
     # -- helpers ---------------------------------------------------------------------------------
     def _from_base(self, setting: Setting) -> Setting:
         origin = self._origin + (f", {setting.origin}" if setting.origin else "")
-        return setting._replace(span=self.span, origin=origin)
+        return setting.replace(span=self.span, origin=origin)
 
     def _write(self, keys: tuple[str | int, ...], value: object, op: str = "set") -> Fix:
         if self.over is not None:
@@ -106,7 +106,7 @@ class OverlayService:
         return self.over.tmpfs() if self.over is not None else []
 
     def tmpfs(self) -> list[TmpfsMount]:
-        base = [t._replace(setting=self._from_base(t.setting)) for t in self.base.tmpfs()]
+        base = [t.replace(setting=self._from_base(t.setting)) for t in self.base.tmpfs()]
         return base + self._over_tmpfs()
 
     def add_tmpfs(self, target: str, options: str) -> Fix:
@@ -125,7 +125,7 @@ class OverlayService:
     def mounts(self) -> list[Mount]:
         over = self._over_mounts()
         targets = {m.target.rstrip("/") for m in over}
-        base = [m._replace(setting=self._from_base(m.setting)) for m in self.base.mounts()
+        base = [m.replace(setting=self._from_base(m.setting)) for m in self.base.mounts()
                 if m.target.rstrip("/") not in targets]
         return base + over
 
@@ -163,7 +163,7 @@ class OverlayService:
             if found is not None:
                 return found
         base = self.base.ulimit(name)
-        return base._replace(setting=self._from_base(base.setting)) if base is not None else None
+        return base.replace(setting=self._from_base(base.setting)) if base is not None else None
 
     def set_ulimit(self, name: str, soft: int, hard: int) -> Fix:
         if self.over is not None and self.over.ulimit(name) is not None:
@@ -298,7 +298,7 @@ def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, li
     over = compose.load(src)
     style = detect_style(base.doc) if base.doc.root is not None else Style(newline=base_src.newline)
     if not src.text:
-        style = style._replace(newline=base_src.newline)
+        style = style.replace(newline=base_src.newline)
     over_services = {s.name: s for s in over.services}
     name = display_path(base_src.path).rsplit("/", 1)[-1]
     services = [OverlayService(s.name, s, over_services.get(s.name), over, name, style) for s in base.services]

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
 from rewriter.model import Span
+from rewriter.record import Record
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Refusal
 
@@ -35,18 +35,23 @@ _RESERVED = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", 
              "esac", "{", "}", "(", ")", "!", "function", "select"}
 
 
-@dataclass(frozen=True)
-class Instruction:
-    index: int
-    cmd: str  # upper case keyword, e.g. "RUN"
-    flags: tuple[str, ...]
-    value: tuple[str, ...]
-    json: bool
-    heredocs: tuple[str, ...]  # heredoc bodies
-    start_line: int  # 1-based, as BuildKit reports
-    end_line: int
-    start: int  # text offsets: first character of the keyword ...
-    end: int  # ... to the end of the last line (line ending excluded)
+class Instruction(Record):
+    __slots__ = (
+        "index", "cmd", "flags", "value", "json", "heredocs", "start_line", "end_line", "start", "end",
+    )
+
+    def __init__(self, index: int, cmd: str, flags: tuple[str, ...], value: tuple[str, ...], json: bool,
+                 heredocs: tuple[str, ...], start_line: int, end_line: int, start: int, end: int) -> None:
+        self.index = index
+        self.cmd = cmd  # upper case keyword, e.g. "RUN"
+        self.flags = flags
+        self.value = value
+        self.json = json
+        self.heredocs = heredocs  # heredoc bodies
+        self.start_line = start_line  # 1-based, as BuildKit reports
+        self.end_line = end_line
+        self.start = start  # text offsets: first character of the keyword ...
+        self.end = end  # ... to the end of the last line (line ending excluded)
 
     @property
     def span(self) -> Span:
@@ -61,25 +66,29 @@ class Instruction:
                 "json": self.json, "heredocs": list(self.heredocs)}
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(Record):
     """One simple command of a shell-form instruction (or of a heredoc body line)."""
 
-    text: str  # the raw text of the command (continuations included)
-    span: Span
-    index: int  # position in its list
-    count: int  # how many commands the list has
-    heredoc: int = -1  # heredoc number, or -1 for the instruction's own command line
+    __slots__ = ("text", "span", "index", "count", "heredoc")
+
+    def __init__(self, text: str, span: Span, index: int, count: int, heredoc: int = -1) -> None:
+        self.text = text  # the raw text of the command (continuations included)
+        self.span = span
+        self.index = index  # position in its list
+        self.count = count  # how many commands the list has
+        self.heredoc = heredoc  # heredoc number, or -1 for the instruction's own command line
 
 
-@dataclass(frozen=True)
-class EnvPair:
-    key: str
-    value: str  # the raw value text (quotes kept, as BuildKit keeps them)
-    span: Span  # the whole KEY=VALUE token
-    value_span: Span
-    index: int  # pair number within the ENV
-    count: int
+class EnvPair(Record):
+    __slots__ = ("key", "value", "span", "value_span", "index", "count")
+
+    def __init__(self, key: str, value: str, span: Span, value_span: Span, index: int, count: int) -> None:
+        self.key = key
+        self.value = value  # the raw value text (quotes kept, as BuildKit keeps them)
+        self.span = span  # the whole KEY=VALUE token
+        self.value_span = value_span
+        self.index = index  # pair number within the ENV
+        self.count = count
 
 
 class DockerfileImage:

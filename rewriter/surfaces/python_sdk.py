@@ -31,7 +31,7 @@ from typing import Any
 
 from rewriter.edits import Edit, Fix, Intent, apply_edits
 from rewriter.errors import ParseError
-from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Refusal
 
@@ -318,6 +318,9 @@ class _Base:
     def setting_name(self, concern: str) -> str:
         """How this surface spells a setting in messages ("memory" -> "mem_limit=")."""
         return self.SETTING_NAMES.get(concern, concern)
+
+    def build(self) -> BuildSpec | None:
+        return None  # docker-py and testcontainers run an image; they do not build one
 
     pyfile: PyFile
     mod: _Module

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewriter.edits import Edit, Fix, Intent
-from rewriter.model import Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.source import SourceFile
 from rewriter.surfaces import dockerflags as df
 from rewriter.yamlpatch import Refusal
@@ -556,6 +556,9 @@ class DockerCommand:
     def setting_name(self, concern: str) -> str:
         """How this surface spells a setting in messages ("memory" -> "--memory")."""
         return self.SETTING_NAMES.get(concern, concern)
+
+    def build(self) -> BuildSpec | None:
+        return None  # a command runs an image; it does not build one
 
     def __init__(self, file: ShellFile, index: int, cmd: Command) -> None:
         self.file = file
