@@ -1,6 +1,6 @@
 """Where dockfix keeps its caches, and how it writes a file there.
 
-Kept apart from :mod:`rewriter.cache` (hashlib, pickle) so that reading a cached config costs no
+Kept apart from :mod:`rewriter.cache` (hashlib, the finding types) so that reading a cached config costs no
 imports on the cold path of ``dockfix apply -``.
 """
 

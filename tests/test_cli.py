@@ -315,6 +315,69 @@ def test_cache_filled_from_the_process_pool(tmp_path: Path, monkeypatch: pytest.
     assert len(cache.entries) == 12
 
 
+def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter.cache import Cache, decode, encode
+    from rewriter.deps import signature
+    from rewriter.edits import Applicability, Edit, Fix, Intent
+    from rewriter.engine import Finding
+    from rewriter.model import Severity
+
+    fallback = Fix("local", (Edit(9, 9, "x: 1\n", -4),), Applicability.UNSAFE,
+                   (Intent("set", ("services", "a", "x"), {1: [True, None, 1.5, "s"]}),), frozenset({"c"}))
+    fix = Fix("shared", (Edit(0, 3, "abc"),), intents=(Intent("delete", ("a", 0)),), scope="services.a",
+              reach=frozenset({"services.b"}), fallback=fallback)
+    findings = [Finding("DF101", "compose.yaml", 1, 2, 3, 4, "m", Severity.WARNING, fix, "services.a", ""),
+                Finding("DF706", "Dockerfile", 1, 1, 1, 1, "n", Severity.INFO, None)]
+    assert decode(encode(findings)) == findings
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "cache"))
+    cache = Cache.open(str(tmp_path), "key")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    depends = {str(tmp_path / "Dockerfile"): signature(str(tmp_path / "Dockerfile")), "/nowhere/go.mod": None}
+    cache.put("compose.yaml", b"data", findings, depends)
+    cache.save()
+    again = Cache.open(str(tmp_path), "key")
+    assert again.get("compose.yaml", b"data") == findings
+    assert again.get("compose.yaml", b"other data") is None
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS changed\n")
+    assert again.get("compose.yaml", b"data") is None
+
+
+@pytest.mark.parametrize("planted", ["pickle", "marshal-code", "marshal-unknown-record"])
+def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache lies in the repository: whatever a commit puts there is data, never code."""
+    import marshal
+    import pickle
+
+    from rewriter.cache import Cache, digest, options_key
+    from rewriter.cli import main
+    from rewriter.engine import Options
+    from rewriter.profiles import resolve_profile
+
+    (tmp_path / "compose.yaml").write_bytes(BASIC)
+    marker = tmp_path / "pwned"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / ".dockfix_cache"))
+    path = Path(Cache.open(str(tmp_path), options_key(Options(profile=resolve_profile("prod", {})))).path)
+    path.parent.mkdir(parents=True)
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (open, (str(marker), "w"))
+
+    key, hashed = str(tmp_path / "compose.yaml"), digest(BASIC)
+    if planted == "pickle":
+        blob = pickle.dumps({key: (hashed, [Payload()], {})})
+    elif planted == "marshal-code":
+        code = compile(f"open({str(marker)!r}, 'w')", "x", "exec")
+        blob = marshal.dumps({key: (hashed, [code], {})})
+    else:
+        blob = marshal.dumps({key: (hashed, [("\0record", "Job", [])], {})})
+    path.write_bytes(blob)
+    path.with_suffix(".pickle").write_bytes(blob)
+    assert main(["check", "-q", "compose.yaml"]) == 1  # checked, not taken from the cache
+    assert not marker.exists()
+
+
 def test_a_file_named_twice_is_done_once(run_cli, project: Path) -> None:
     code, _, err = run_cli("apply", "app/compose.yaml", ".", "./app/compose.yaml", cwd=project)
     assert code == 0, err

@@ -34,7 +34,7 @@ def test_replace_makes_a_changed_copy() -> None:
 
 
 def test_records_survive_pickle() -> None:
-    """The cache and the process pool pickle findings."""
+    """The process pool pickles jobs and results."""
     fix = Fix("m", (Edit(3, 3, "a: 1\n", order=-2),), intents=(Intent("set", ("a",), 1),),
               claims=frozenset({"svc:a/x"}))
     finding = Finding("DF101", "compose.yaml", 1, 2, 1, 3, "msg", Severity.WARNING, fix, "services.a")
