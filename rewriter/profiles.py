@@ -363,7 +363,8 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
         try:
             with open(stored, "rb") as fh:
                 known = marshal.load(fh)
-            if isinstance(known, tuple) and len(known) == 3 and known[0] == stamp and known[1] == text:
+            if (isinstance(known, tuple) and len(known) == 3 and known[0] == stamp and known[1] == text
+                    and isinstance(known[2], dict) and _toml_values(known[2])):
                 data: dict[str, Any] = known[2]
                 return data
         except (OSError, EOFError, ValueError, TypeError):
@@ -383,6 +384,15 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
             return data  # dates and times have no marshal form; such a config is parsed each time
         write_cache_file(directory, os.path.join("config", os.path.basename(stored)), blob)
     return data
+
+
+def _toml_values(value: object) -> bool:
+    """Whether ``value`` is made of what tomllib returns (a cache file is data from the repository)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _toml_values(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_toml_values(v) for v in value)
+    return type(value) in (str, int, float, bool)
 
 
 def _read_text(path: str) -> str:

@@ -217,6 +217,12 @@ def test_parsed_config_is_cached_until_the_text_changes(tmp_path: Path, monkeypa
             ConfigFinder(cache=False).for_path(target)
     config.write_text('[tool.dockfix]\nprofile = "staging"\n')  # edited: read afresh
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
+    import marshal
+    import sys
+
+    stamp = (1, sys.version_info[:2])  # a planted entry for this very text, but not TOML data
+    stored.write_bytes(marshal.dumps((stamp, config.read_text(), {"tool": {"dockfix": {"profile": b"x"}}})))
+    assert ConfigFinder(cache=True).for_path(target).profile == "staging"
     stored.write_bytes(b"\x00garbage")  # corrupt: ignored and replaced
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
