@@ -7,6 +7,10 @@ records on the path of ``dockfix apply -``. A plain class with ``__slots__`` and
 ``__init__`` costs nothing to create, so records are written that way and this base class gives
 them value semantics over their slots. Records are treated as immutable: nothing assigns to a
 record's field after ``__init__``; ``replace`` makes a changed copy.
+
+A record's ``__slots__`` are exactly its ``__init__`` parameters, in the same order: ``replace``
+and pickling (the process pool sends records between processes) call the class with them. A
+class with private state beside its fields (``SourceFile``'s line index) is not a record.
 """
 
 from __future__ import annotations
