@@ -46,3 +46,35 @@ def test_edits_and_sizes_are_ordered() -> None:
         Edit(1, 2), Edit(5, 5, "a"), Edit(5, 5, "a", order=1), Edit(5, 5, "b")]
     assert ByteSize.mib(64) < ByteSize.mib(65) <= ByteSize.mib(65)
     assert max(ByteSize(1), ByteSize(3), ByteSize(2)) == ByteSize(3)
+
+
+def _all_records() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import rewriter
+    import transforms
+    from rewriter.record import Record
+
+    for package in (rewriter, transforms):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.endswith(".__main__"):
+                importlib.import_module(info.name)
+    found: list[type] = []
+    pending = list(Record.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_record_has_its_init_parameters_as_slots() -> None:
+    """replace() and pickling call a record's class with its slots, in order."""
+    import inspect
+
+    records = _all_records()
+    assert len(records) >= 30
+    for cls in records:
+        params = list(inspect.signature(cls.__init__).parameters)[1:]
+        assert params == list(cls.__slots__), cls.__name__
