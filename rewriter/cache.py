@@ -6,9 +6,10 @@ hit needs the same content, so edits, checkouts and touch-without-change all beh
 written atomically; a corrupt or foreign cache is ignored, never trusted.
 
 The cache lies inside the repository, where anyone who can commit can put a file, so it is not a
-pickle (loading one can run code). It is ``marshal`` data of plain values only, and findings are
-rebuilt from it by :func:`decode`, which accepts nothing but those values and the record and enum
-types named in ``_RECORDS`` and ``_ENUMS``.
+pickle (loading one can run code). It is ``marshal`` data in a fixed positional shape (a finding
+is a tuple of its fields, its fix a tuple of the fix's), and :func:`decode` rebuilds findings from
+it checking the type of every field; an intent's value may only be plain data (None, booleans,
+numbers, strings, lists, tuples, dicts). Anything else makes the entry a miss.
 """
 
 from __future__ import annotations
@@ -23,71 +24,102 @@ from rewriter.deps import Signature, unchanged
 from rewriter.edits import Applicability, Edit, Fix, Intent
 from rewriter.engine import Finding, Options
 from rewriter.model import Severity
-from rewriter.record import Record
 
-FORMAT = 3  # bumped whenever the stored shape changes (3: marshal of tagged plain values)
+TYPE_CHECKING = False  # typing is imported for mypy only
+if TYPE_CHECKING:
+    from typing import Any
+
+FORMAT = 3  # bumped whenever the stored shape changes (3: marshal, see encode/decode)
 ROOT_MARKERS = (".git", "pyproject.toml", "dockfix.toml", ".dockfix.toml")
 
-_RECORDS: dict[str, type[Record]] = {cls.__name__: cls for cls in (Finding, Fix, Edit, Intent)}
-_ENUMS: dict[str, type[Severity] | type[Applicability]] = {"Severity": Severity, "Applicability": Applicability}
-_PLAIN = (str, int, float, bool, bytes, type(None))
-# Every tuple in the stored data is tagged, so data can never pass for a record.
-_TUPLE, _RECORD, _ENUM = "\0tuple", "\0record", "\0enum"
+_SCALARS = (str, int, float, bool, type(None))
 
 
-def encode(value: object) -> object:
-    """``value`` as plain data for marshal; ValueError for anything the cache does not know."""
-    if isinstance(value, Record):
-        name = type(value).__name__
-        if _RECORDS.get(name) is not type(value):
-            raise ValueError(f"cannot cache a {name}")
-        return (_RECORD, name, [encode(v) for v in value._values()])
-    if isinstance(value, (Severity, Applicability)):
-        return (_ENUM, type(value).__name__, value.value)
-    if type(value) in _PLAIN:  # exact types: marshal cannot write subclasses
-        return value
-    if type(value) is tuple:
-        return (_TUPLE, [encode(v) for v in value])
-    if type(value) is list:
-        return [encode(v) for v in value]
-    if type(value) is dict:
-        return {_plain(k): encode(v) for k, v in value.items()}
-    if type(value) is frozenset:
-        return frozenset(_plain(v) for v in value)
-    raise ValueError(f"cannot cache a {type(value).__name__}")
+def encode(findings: list[Finding]) -> list[tuple[object, ...]]:
+    """Findings as plain data for marshal; ValueError for a value the cache cannot hold."""
+    return [(f.code, f.path, f.line, f.column, f.end_line, f.end_column, f.message, f.severity.value,
+             _encode_fix(f.fix), f.scope, f.refused) for f in findings]
 
 
-def decode(value: object) -> object:
-    """The inverse of :func:`encode`; ValueError for anything it would not have produced.
-
-    marshal builds only exact types, so the isinstance checks below see no subclasses.
-    """
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if isinstance(value, dict):
-        return {_plain(k): decode(v) for k, v in value.items()}
-    if isinstance(value, frozenset):
-        return frozenset(_plain(v) for v in value)
-    if isinstance(value, tuple) and value:
-        tag = value[0]
-        if tag == _TUPLE and len(value) == 2 and isinstance(value[1], list):
-            return tuple(decode(v) for v in value[1])
-        if tag == _RECORD and len(value) == 3 and value[1] in _RECORDS and isinstance(value[2], list):
-            try:
-                return _RECORDS[value[1]](*[decode(v) for v in value[2]])
-            except TypeError as err:  # the wrong number of fields
-                raise ValueError(str(err)) from None
-        if tag == _ENUM and len(value) == 3 and value[1] in _ENUMS:
-            return _ENUMS[value[1]](value[2])
-    raise ValueError(f"not cache data: {type(value).__name__}")
+def _encode_fix(fix: Fix | None) -> tuple[object, ...] | None:
+    if fix is None:
+        return None
+    for intent in fix.intents:
+        _check_value(intent.value)
+    return (fix.message, [(e.start, e.end, e.content, e.order) for e in fix.edits], int(fix.applicability),
+            [(i.op, i.path, i.value) for i in fix.intents], sorted(fix.claims), fix.scope, sorted(fix.reach),
+            _encode_fix(fix.fallback))
 
 
-def _plain(value: object) -> object:
-    if type(value) not in _PLAIN:
-        raise ValueError(f"not cache data: {type(value).__name__}")
-    return value
+def decode(data: object) -> list[Finding]:
+    """The inverse of :func:`encode`; ValueError for anything it would not have produced."""
+    if not isinstance(data, list):
+        raise ValueError("not a list of findings")
+    out: list[Finding] = []
+    for item in data:
+        code, path, line, column, end_line, end_column, message, severity, fix, scope, refused = _fields(item, 11)
+        _typed(str, code, path, message, severity, scope, refused)
+        _typed(int, line, column, end_line, end_column)
+        out.append(Finding(code, path, line, column, end_line, end_column, message, Severity(severity),
+                           _decode_fix(fix), scope, refused))
+    return out
+
+
+def _decode_fix(data: object) -> Fix | None:
+    if data is None:
+        return None
+    message, edits, applicability, intents, claims, scope, reach, fallback = _fields(data, 8)
+    _typed(str, message, scope)
+    _typed(int, applicability)
+    _typed(list, edits, intents, claims, reach)
+    _typed(str, *claims, *reach)
+    new_edits = []
+    for edit in edits:
+        start, end, content, order = _fields(edit, 4)
+        _typed(int, start, end, order)
+        _typed(str, content)
+        new_edits.append(Edit(start, end, content, order))
+    new_intents = []
+    for intent in intents:
+        op, path, value = _fields(intent, 3)
+        _typed(str, op)
+        _typed(tuple, path)
+        if not all(type(step) in (str, int) for step in path):
+            raise ValueError("not cache data: intent path")
+        _check_value(value)
+        new_intents.append(Intent(op, path, value))
+    return Fix(message, tuple(new_edits), Applicability(applicability), tuple(new_intents), frozenset(claims),
+               scope, frozenset(reach), _decode_fix(fallback))
+
+
+def _fields(data: object, count: int) -> tuple[Any, ...]:
+    """``data`` as a tuple of ``count`` fields; their types are checked by the caller (_typed)."""
+    if type(data) is not tuple or len(data) != count:
+        raise ValueError("not cache data: wrong shape")
+    return data
+
+
+def _typed(kind: type, *values: object) -> None:
+    for value in values:
+        if type(value) is not kind:  # exact: marshal builds no subclasses
+            raise ValueError(f"not cache data: {type(value).__name__} for {kind.__name__}")
+
+
+def _check_value(value: object) -> None:
+    """Plain data only (what a resolved model holds): ValueError for anything else."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if kind is list or kind is tuple:
+        for item in value:  # type: ignore[attr-defined]
+            _check_value(item)
+    elif kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) not in _SCALARS:
+                raise ValueError(f"not cache data: a {type(key).__name__} key")
+            _check_value(item)
+    else:
+        raise ValueError(f"not cache data: {kind.__name__}")
 
 
 def project_root(start: str) -> str:
@@ -120,7 +152,7 @@ class Cache:
         cache = cls(path)
         try:
             with open(path, "rb") as fh:
-                loaded = marshal.load(fh)
+                loaded = marshal.loads(fh.read())  # marshal.load(fh) reads in small pieces: 7 times slower
         except (OSError, EOFError, ValueError, TypeError):
             return cache
         if isinstance(loaded, dict) and all(_well_formed(k, v) for k, v in loaded.items()):
@@ -133,12 +165,9 @@ class Cache:
         if entry is None or entry[0] != digest(data) or not unchanged(entry[2]):
             return None
         try:
-            findings = decode(entry[1])
-        except ValueError:
+            return decode(entry[1])
+        except (ValueError, TypeError):
             return None
-        if not isinstance(findings, list) or not all(isinstance(f, Finding) for f in findings):
-            return None
-        return findings
 
     def put(self, path: str, data: bytes, findings: list[Finding],
             depends: dict[str, Signature] | None = None) -> None:

@@ -329,6 +329,13 @@ def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.Mon
     findings = [Finding("DF101", "compose.yaml", 1, 2, 3, 4, "m", Severity.WARNING, fix, "services.a", ""),
                 Finding("DF706", "Dockerfile", 1, 1, 1, 1, "n", Severity.INFO, None)]
     assert decode(encode(findings)) == findings
+    stored = encode(findings)
+    for bad in ([stored[0][:2] + ("1",) + stored[0][3:]],  # a line that is not a number
+                [stored[0][:8] + (stored[0][8][:3] + ([("set", ("a",), compile("0", "x", "eval"))],)
+                                  + stored[0][8][4:],) + stored[0][9:]],  # code as an intent's value
+                [stored[1][:7] + ("fatal",) + stored[1][8:]]):  # no such severity
+        with pytest.raises(ValueError):
+            decode(bad)
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "cache"))
     cache = Cache.open(str(tmp_path), "key")
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
@@ -342,7 +349,7 @@ def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.Mon
     assert again.get("compose.yaml", b"data") is None
 
 
-@pytest.mark.parametrize("planted", ["pickle", "marshal-code", "marshal-unknown-record"])
+@pytest.mark.parametrize("planted", ["pickle", "marshal-code", "marshal-wrong-shape"])
 def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache lies in the repository: whatever a commit puts there is data, never code."""
     import marshal
@@ -371,7 +378,8 @@ def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeyp
         code = compile(f"open({str(marker)!r}, 'w')", "x", "exec")
         blob = marshal.dumps({key: (hashed, [code], {})})
     else:
-        blob = marshal.dumps({key: (hashed, [("\0record", "Job", [])], {})})
+        blob = marshal.dumps({key: (hashed, [("DF101", "compose.yaml", 1, 1, 1, 1, "m", "warning", ("x",), "", "")],
+                                        {})})
     path.write_bytes(blob)
     path.with_suffix(".pickle").write_bytes(blob)
     assert main(["check", "-q", "compose.yaml"]) == 1  # checked, not taken from the cache
