@@ -59,11 +59,11 @@ def _columns() -> int:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; given the command being run, only that command's options are built.
+    """The parser; given the command being run, only that command's parser is built.
 
     argparse costs about a millisecond per dozen options, and format-on-save starts dockfix once
     per save, so ``apply`` does not pay for building ``pr``. With ``command=None`` every
-    command is complete (for ``--help`` and for errors).
+    command is there (for ``dockfix --help`` and for errors about the command itself).
     """
     parser = argparse.ArgumentParser(
         prog="dockfix",
@@ -80,8 +80,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     }
     for name, help_text in COMMANDS.items():
         if command not in (None, name):
-            sub.add_parser(name, help=help_text, formatter_class=_Formatter, add_help=False)
-            continue
+            continue  # named commands never reach the others' parsers, nor the list of commands
         child = sub.add_parser(name, help=help_text, formatter_class=_Formatter,
                                description=descriptions.get(name, help_text))
         if name in ("check", "diff", "apply"):
