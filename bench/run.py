@@ -23,7 +23,8 @@ What it does:
    checked for errors), then the median wall-clock time of ``--repeat`` runs measured with
    ``time.perf_counter`` around ``subprocess.run`` (output to /dev/null).
    The three cold starts, ``python -c pass`` and ``python -c "import ruamel.yaml"`` (baselines, run
-   with the interpreter dockfix runs on) and ``dockfix apply -`` on one real Compose file from stdin,
+   with the interpreter dockfix runs on) and ``dockfix apply -`` on one real Compose file from stdin
+   (run in the repo directory that holds a copy of it, so its build contexts are there),
    are timed in turns (one of each, ``--cold-repeat`` times), so drift in the machine's speed cannot
    skew their ratio. The other rows: ``dockfix check
    --no-cache`` on the repo with all cores and with ``--jobs 1``; ``dockfix check`` with the cache (each
@@ -113,6 +114,7 @@ class Repo:
     dockerfiles: list[Path]  # relative to root
     n_other: int  # other companion files (included/extended YAML, env files)
     stdin_file: Path  # absolute path of the real file fed on stdin
+    stdin_dir: Path  # the repo directory holding a copy of it (with its Dockerfiles): the run's cwd
 
 
 def build_repo(n_files: int, rebuild: bool, source_dir: Path | None = None) -> Repo:
@@ -139,6 +141,8 @@ def build_repo(n_files: int, rebuild: bool, source_dir: Path | None = None) -> R
             plan.append((other, REPO / rel))
     sizes = sorted(files, key=lambda f: (f.stat().st_size, str(f)))
     stdin_file = sizes[len(sizes) // 2]  # median-sized real Compose file
+    first_copy = [f for f, _ in per_source].index(stdin_file)
+    stdin_dir = REPO / compose_rel[first_copy].parent if first_copy < n_files else REPO
 
     try:
         current = json.loads(REPO_MANIFEST.read_text()) == stamp and REPO.is_dir()
@@ -155,7 +159,7 @@ def build_repo(n_files: int, rebuild: bool, source_dir: Path | None = None) -> R
             shutil.copyfile(src, dst)  # original bytes
         REPO_MANIFEST.write_text(json.dumps(stamp))
     n_other = len(plan) - len(compose_rel) - len(docker_rel)
-    return Repo(REPO, source, compose_rel, docker_rel, n_other, stdin_file)
+    return Repo(REPO, source, compose_rel, docker_rel, n_other, stdin_file, stdin_dir)
 
 
 # --------------------------------------------------------------------------- timing
@@ -527,10 +531,14 @@ def main(argv: list[str] | None = None) -> int:
         check_ok = frozenset({0, 1, 2})
 
         # Cold start from stdin, as an editor's format-on-save runs it.
-        extra = ["apply", "-", "--stdin-filename", "compose.yaml"]
+        # It runs in the file's own directory, as an editor would, so a service's build context
+        # (its Dockerfile, go.mod) is there to be read.
+        extra = ["apply", "-", "--stdin-filename", repo.stdin_file.name]
         row = Row("dockfix", show(dockfix_prefix + extra) + f" < {repo.stdin_file.name}", 1)
-        row.note = f"stdin: {repo.stdin_file.relative_to(repo.source)}"
-        cold.append((row, dcmd(extra, stdin=repo.stdin_file.read_bytes())))
+        row.note = f"stdin: {repo.stdin_file.relative_to(repo.source)}, run in {repo.stdin_dir.relative_to(repo.root)}/"
+        stdin_cmd = dcmd(extra, stdin=repo.stdin_file.read_bytes())
+        stdin_cmd.cwd = repo.stdin_dir
+        cold.append((row, stdin_cmd))
     if cold:
         measure_turns(cold, args.cold_repeat, t)
         for row, _ in cold:

@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
 
 from rewriter import __version__
 from rewriter.errors import ConfigError, DockfixError
-from rewriter.surfaces import KINDS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -96,6 +96,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _add_file_options(common: argparse.ArgumentParser) -> None:
     """The options of ``check``, ``diff`` and ``apply``."""
+    from rewriter.surfaces import KINDS  # here, not at the top: entry() tunes the collector first
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories ('-' reads stdin)")
     common.add_argument("--profile", help="profile to apply (default: config 'profile', else prod)")
     common.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
@@ -178,4 +179,9 @@ def _rule(code: str | None) -> int:
 
 
 def entry() -> None:
+    # A run is short and keeps most of what it allocates (modules, parsed files, findings), so
+    # the collector's default (a pass every 700 allocations) finds little and costs 10 % of a
+    # whole-repository run and 1 % of a cold start; one pass every 100,000 costs almost nothing
+    # and still bounds cyclic garbage (peak memory on 3,400 files: 169 MB instead of 167 MB).
+    gc.set_threshold(100_000, 50, 100)
     sys.exit(main())

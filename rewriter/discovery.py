@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -9,12 +10,13 @@ from collections.abc import Iterator
 from rewriter.record import Record
 
 COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
-YAML_RE = re.compile(r"\.ya?ml$")
-WORKFLOW_RE = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
-SHELL_RE = re.compile(r"\.(sh|bash)$")
-MAKEFILE_RE = re.compile(r"(^|/)(GNUmakefile|[Mm]akefile|[^/]+\.mk)$")
-PYTHON_RE = re.compile(r"\.py$")
-SHEBANG_RE = re.compile(r"^#!\s*\S*/(?:env\s+)?(?:ba|da|k|a)?sh\b")
+# The rest are compiled on first use: format-on-save of a Compose file never needs them.
+YAML_RE = functools.cache(lambda: re.compile(r"\.ya?ml$"))
+WORKFLOW_RE = functools.cache(lambda: re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$"))
+SHELL_RE = functools.cache(lambda: re.compile(r"\.(sh|bash)$"))
+MAKEFILE_RE = functools.cache(lambda: re.compile(r"(^|/)(GNUmakefile|[Mm]akefile|[^/]+\.mk)$"))
+PYTHON_RE = functools.cache(lambda: re.compile(r"\.py$"))
+SHEBANG_RE = functools.cache(lambda: re.compile(r"^#!\s*\S*/(?:env\s+)?(?:ba|da|k|a)?sh\b"))
 # identify's rule: "Dockerfile" or "Containerfile" as any dot-separated part of the name
 DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
 NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml", ".yaml", ".json")
@@ -39,11 +41,11 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
         return "compose"
     if is_dockerfile_name(name):
         return "dockerfile"
-    if WORKFLOW_RE.search(name) or SHELL_RE.search(name) or MAKEFILE_RE.search(name):
+    if WORKFLOW_RE().search(name) or SHELL_RE().search(name) or MAKEFILE_RE().search(name):
         return "shell"
-    if PYTHON_RE.search(name):
+    if PYTHON_RE().search(name):
         return "python"
-    if explicit and YAML_RE.search(name):
+    if explicit and YAML_RE().search(name):
         return "compose"
     if "." not in os.path.basename(name) and _shell_script(path, explicit):
         return "shell"
@@ -61,7 +63,9 @@ def _shell_script(path: str, explicit: bool) -> bool:
     if not head.startswith(b"#!"):
         return explicit and b"\x00" not in head
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    return bool(SHEBANG_RE.match(first))
+    return bool(SHEBANG_RE().match(first))
+
+
 def is_dockerfile_name(path: str) -> bool:
     """``Dockerfile``, ``Containerfile``, ``api.Dockerfile``, ``Dockerfile.dev``."""
     base = path.replace(os.sep, "/").rsplit("/", 1)[-1]

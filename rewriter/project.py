@@ -29,10 +29,12 @@ TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at eve
 if TYPE_CHECKING:
     from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
 
-_GO_LINE = re.compile(r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE)
 _GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")
-_VAR = re.compile(r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
-                  r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+# Compiled on first use: a build without go.mod or variables in FROM needs neither.
+_GO_LINE = functools.cache(lambda: re.compile(
+    r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE))
+_VAR = functools.cache(lambda: re.compile(
+    r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"))
 _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                   "compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
                   "docker-compose.override.yml")
@@ -106,7 +108,7 @@ def substitute(text: str, values: dict[str, str]) -> str:
             return substitute(word, values) if value else ""
         return value or ""
 
-    return _VAR.sub(repl, text)
+    return _VAR().sub(repl, text) if "$" in text else text
 
 
 def parse_version(text: str) -> GoVersion | None:
@@ -116,7 +118,7 @@ def parse_version(text: str) -> GoVersion | None:
 
 def go_mod_version(text: str) -> tuple[GoVersion, int] | None:
     """The ``go`` line of a go.mod: (version, line number)."""
-    m = _GO_LINE.search(text)
+    m = _GO_LINE().search(text)
     if not m:
         return None
     return (int(m.group(1)), int(m.group(2))), text.count("\n", 0, m.start()) + 1

@@ -41,6 +41,7 @@ DF706 runtime-limits-not-in-image
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -74,17 +75,20 @@ RULES = (PROFILE_ULIMIT, FSTAB_TMPFS, CGROUP_WRITE, MADVDONTNEED)
 IMAGE_RULES = (PROFILE_ULIMIT, FSTAB_TMPFS, CGROUP_WRITE, MADVDONTNEED, ENV_GOMAXPROCS, NOT_IN_IMAGE,
                MALFORMED)
 
-_PROFILE_FILES = re.compile(r"(/etc/profile(?:\.d/\S*)?|/etc/bash\.bashrc|/etc/bashrc|/etc/zsh/\S*|"
-                            r"\.bashrc|\.bash_profile|\.profile|\.zshrc|\.kshrc)\b")
-_LIMITS_CONF = re.compile(r"/etc/security/limits\.(?:conf|d/\S*)")
-_ULIMIT = re.compile(r"\bulimit\b")
-_ULIMIT_N = re.compile(r"\bulimit\s+(?:-[A-Za-z]*n[A-Za-z]*\s+)(\d+)")
-_LIMITS_NOFILE = re.compile(r"\bnofile\s+(\d+)")
-_FSTAB = re.compile(r"/etc/fstab\b")
-_FSTAB_TMP = re.compile(r"\btmpfs\s+(/\S*)\s+tmpfs\s+(\S+)")
-_CGROUP_WRITE = re.compile(r"(?:>{1,2}|\btee\b(?:\s+-\S+)*)\s*['\"]?/sys/fs/cgroup\b")
-_CGROUP_MEMORY = re.compile(r"\becho\s+['\"]?(\d+[KkMmGg]?)['\"]?\s*>{1,2}\s*['\"]?/sys/fs/cgroup/(?:\S*/)?"
-                            r"memory\.(?:max|limit_in_bytes)\b")
+# Compiled on first use: a Compose file without a Dockerfile behind it needs none of them, and
+# the second pattern of each pair only runs when the first has matched.
+_PROFILE_FILES = functools.cache(lambda: re.compile(
+    r"(/etc/profile(?:\.d/\S*)?|/etc/bash\.bashrc|/etc/bashrc|/etc/zsh/\S*|"
+    r"\.bashrc|\.bash_profile|\.profile|\.zshrc|\.kshrc)\b"))
+_LIMITS_CONF = functools.cache(lambda: re.compile(r"/etc/security/limits\.(?:conf|d/\S*)"))
+_ULIMIT = functools.cache(lambda: re.compile(r"\bulimit\b"))
+_ULIMIT_N = functools.cache(lambda: re.compile(r"\bulimit\s+(?:-[A-Za-z]*n[A-Za-z]*\s+)(\d+)"))
+_LIMITS_NOFILE = functools.cache(lambda: re.compile(r"\bnofile\s+(\d+)"))
+_FSTAB = functools.cache(lambda: re.compile(r"/etc/fstab\b"))
+_FSTAB_TMP = functools.cache(lambda: re.compile(r"\btmpfs\s+(/\S*)\s+tmpfs\s+(\S+)"))
+_CGROUP_WRITE = functools.cache(lambda: re.compile(r"(?:>{1,2}|\btee\b(?:\s+-\S+)*)\s*['\"]?/sys/fs/cgroup\b"))
+_CGROUP_MEMORY = functools.cache(lambda: re.compile(
+    r"\becho\s+['\"]?(\d+[KkMmGg]?)['\"]?\s*>{1,2}\s*['\"]?/sys/fs/cgroup/(?:\S*/)?memory\.(?:max|limit_in_bytes)\b"))
 
 
 class Misuse(Record):
@@ -113,23 +117,23 @@ def misuses(image: DockerfileImage, instructions: tuple[Instruction, ...] | list
 
 
 def classify(text: str) -> tuple[Rule, str, str] | None:
-    if _CGROUP_WRITE.search(text):
-        m = _CGROUP_MEMORY.search(text)
+    if _CGROUP_WRITE().search(text):
+        m = _CGROUP_MEMORY().search(text)
         value = ""
         if m:
             raw = m.group(1)
             size = ByteSize(int(raw)) if raw.isdigit() else ByteSize.parse_docker(raw)
             value = size.docker() if size is not None else ""
         return CGROUP_WRITE, "memory" if m else "", value
-    if _FSTAB.search(text) and "tmpfs" in text and not text.lstrip().startswith(("cat ", "grep ")):
-        m = _FSTAB_TMP.search(text)
+    if _FSTAB().search(text) and "tmpfs" in text and not text.lstrip().startswith(("cat ", "grep ")):
+        m = _FSTAB_TMP().search(text)
         options = m.group(2) if m and m.group(1).rstrip("/") == "/tmp" else ""
         return FSTAB_TMPFS, "tmpfs" if m and m.group(1).rstrip("/") == "/tmp" else "", options
-    if _ULIMIT.search(text) and _PROFILE_FILES.search(text):
-        m = _ULIMIT_N.search(text)
+    if _ULIMIT().search(text) and _PROFILE_FILES().search(text):
+        m = _ULIMIT_N().search(text)
         return PROFILE_ULIMIT, "nofile" if m else "", m.group(1) if m else ""
-    if _LIMITS_CONF.search(text) and "nofile" in text:
-        m = _LIMITS_NOFILE.search(text)
+    if _LIMITS_CONF().search(text) and "nofile" in text:
+        m = _LIMITS_NOFILE().search(text)
         return PROFILE_ULIMIT, "nofile", m.group(1) if m else ""
     return None
 
