@@ -25,10 +25,6 @@ from rewriter.edits import Applicability, Edit, Fix, Intent
 from rewriter.engine import Finding, Options
 from rewriter.model import Severity
 
-TYPE_CHECKING = False  # typing is imported for mypy only
-if TYPE_CHECKING:
-    from typing import Any
-
 FORMAT = 3  # bumped whenever the stored shape changes (3: marshal, see encode/decode)
 ROOT_MARKERS = (".git", "pyproject.toml", "dockfix.toml", ".dockfix.toml")
 
@@ -51,15 +47,23 @@ def _encode_fix(fix: Fix | None) -> tuple[object, ...] | None:
             _encode_fix(fix.fallback))
 
 
+# The exact types of each stored tuple's fields (marshal builds no subclasses), compared in one
+# step with ``tuple(map(type, item))``: checking field by field in Python made a warm run slower.
+_FINDING = (str, str, int, int, int, int, str, str)  # then the fix, scope and refused
+_FIX = (str, list, int, list, list, str, list)  # then the fallback
+_EDIT = (int, int, str, int)
+
+
 def decode(data: object) -> list[Finding]:
     """The inverse of :func:`encode`; ValueError for anything it would not have produced."""
-    if not isinstance(data, list):
+    if type(data) is not list:
         raise ValueError("not a list of findings")
     out: list[Finding] = []
     for item in data:
-        code, path, line, column, end_line, end_column, message, severity, fix, scope, refused = _fields(item, 11)
-        _typed(str, code, path, message, severity, scope, refused)
-        _typed(int, line, column, end_line, end_column)
+        if type(item) is not tuple or len(item) != 11 or tuple(map(type, item[:8])) != _FINDING \
+                or type(item[9]) is not str or type(item[10]) is not str:
+            raise ValueError("not cache data: a finding")
+        code, path, line, column, end_line, end_column, message, severity, fix, scope, refused = item
         out.append(Finding(code, path, line, column, end_line, end_column, message, Severity(severity),
                            _decode_fix(fix), scope, refused))
     return out
@@ -68,41 +72,25 @@ def decode(data: object) -> list[Finding]:
 def _decode_fix(data: object) -> Fix | None:
     if data is None:
         return None
-    message, edits, applicability, intents, claims, scope, reach, fallback = _fields(data, 8)
-    _typed(str, message, scope)
-    _typed(int, applicability)
-    _typed(list, edits, intents, claims, reach)
-    _typed(str, *claims, *reach)
+    if type(data) is not tuple or len(data) != 8 or tuple(map(type, data[:7])) != _FIX:
+        raise ValueError("not cache data: a fix")
+    message, edits, applicability, intents, claims, scope, reach, fallback = data
+    if not all(type(name) is str for name in claims + reach):
+        raise ValueError("not cache data: a claim")
     new_edits = []
     for edit in edits:
-        start, end, content, order = _fields(edit, 4)
-        _typed(int, start, end, order)
-        _typed(str, content)
-        new_edits.append(Edit(start, end, content, order))
+        if type(edit) is not tuple or tuple(map(type, edit)) != _EDIT:
+            raise ValueError("not cache data: an edit")
+        new_edits.append(Edit(*edit))
     new_intents = []
     for intent in intents:
-        op, path, value = _fields(intent, 3)
-        _typed(str, op)
-        _typed(tuple, path)
-        if not all(type(step) in (str, int) for step in path):
-            raise ValueError("not cache data: intent path")
-        _check_value(value)
-        new_intents.append(Intent(op, path, value))
+        if type(intent) is not tuple or len(intent) != 3 or type(intent[0]) is not str \
+                or type(intent[1]) is not tuple or not all(type(step) in (str, int) for step in intent[1]):
+            raise ValueError("not cache data: an intent")
+        _check_value(intent[2])
+        new_intents.append(Intent(*intent))
     return Fix(message, tuple(new_edits), Applicability(applicability), tuple(new_intents), frozenset(claims),
                scope, frozenset(reach), _decode_fix(fallback))
-
-
-def _fields(data: object, count: int) -> tuple[Any, ...]:
-    """``data`` as a tuple of ``count`` fields; their types are checked by the caller (_typed)."""
-    if type(data) is not tuple or len(data) != count:
-        raise ValueError("not cache data: wrong shape")
-    return data
-
-
-def _typed(kind: type, *values: object) -> None:
-    for value in values:
-        if type(value) is not kind:  # exact: marshal builds no subclasses
-            raise ValueError(f"not cache data: {type(value).__name__} for {kind.__name__}")
 
 
 def _check_value(value: object) -> None:
