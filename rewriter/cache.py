@@ -41,6 +41,7 @@ def _encode_fix(fix: Fix | None) -> tuple[object, ...] | None:
     if fix is None:
         return None
     for intent in fix.intents:
+        _check_value(intent.path)
         _check_value(intent.value)
     return (fix.message, [(e.start, e.end, e.content, e.order) for e in fix.edits], int(fix.applicability),
             [(i.op, i.path, i.value) for i in fix.intents], sorted(fix.claims), fix.scope, sorted(fix.reach),
@@ -175,7 +176,11 @@ class Cache:
         if not self.dirty:
             return
         root = os.path.dirname(os.path.dirname(self.path))
-        write_cache_file(root, os.path.relpath(self.path, root), marshal.dumps(self.entries))
+        try:
+            blob = marshal.dumps(self.entries)
+        except ValueError:  # encode() lets only plain values through; this is a safety net
+            return
+        write_cache_file(root, os.path.relpath(self.path, root), blob)
 
 
 def _well_formed(key: object, entry: object) -> bool:

@@ -347,6 +347,15 @@ def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.Mon
     assert again.get("compose.yaml", b"other data") is None
     (tmp_path / "Dockerfile").write_text("FROM scratch AS changed\n")
     assert again.get("compose.yaml", b"data") is None
+    import datetime  # a value the cache cannot hold: that file is not cached, the rest still is
+
+    odd = Finding("DF101", "x.yaml", 1, 1, 1, 1, "m", Severity.WARNING,
+                  Fix("f", (), intents=(Intent("set", ("a",), datetime.date(2026, 1, 1)),)))
+    again.put("x.yaml", b"x", [odd])
+    again.put("y.yaml", b"y", findings[1:])
+    again.save()
+    assert Cache.open(str(tmp_path), "key").get("x.yaml", b"x") is None
+    assert Cache.open(str(tmp_path), "key").get("y.yaml", b"y") == findings[1:]
 
 
 @pytest.mark.parametrize("planted", ["pickle", "marshal-code", "marshal-wrong-shape"])
