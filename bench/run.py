@@ -293,7 +293,11 @@ def measure_turns(pairs: list[tuple[Row, Cmd]], repeat: int, timeout: float) -> 
         for row, cmd in live:
             if row.error is not None:
                 continue
-            secs, proc = run_once(cmd, timeout, capture=False)
+            try:
+                secs, proc = run_once(cmd, timeout, capture=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                row.error = f"{type(exc).__name__}: {exc}"
+                continue
             if proc.returncode not in cmd.ok:
                 row.error = f"exit {proc.returncode} in a timed run"
                 continue
