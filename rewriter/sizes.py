@@ -24,7 +24,7 @@ GIB = 1024**3
 _DOCKER_UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1024**4, "p": 1024**5}
 # go-units RAMInBytes: a number, an optional space, an optional unit letter, then "", "b" or "ib".
 _DOCKER_RE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?((?:[iI])?[bB])?$")
-_GOMEMLIMIT_RE = re.compile(r"^([0-9]+)(([KMGT]i)?B)?$")
+_GOMEMLIMIT_RE = functools.cache(lambda: re.compile(r"^([0-9]+)(([KMGT]i)?B)?$"))  # only when one is set
 _GO_UNITS = {"": 1, "Ki": KIB, "Mi": MIB, "Gi": GIB, "Ti": 1024**4}
 
 
@@ -54,7 +54,7 @@ class ByteSize(Record):
     @classmethod
     def parse_gomemlimit(cls, text: str) -> ByteSize | None:
         """Parse a GOMEMLIMIT value the way the Go runtime does; None if it would crash Go."""
-        m = _GOMEMLIMIT_RE.match(text)
+        m = _GOMEMLIMIT_RE().match(text)
         if not m:
             return None
         unit = m.group(3) or ""

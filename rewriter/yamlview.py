@@ -10,6 +10,7 @@ definition; :func:`pair_is_alias` tells an alias use from the definition by posi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -402,13 +403,13 @@ def anchor_of(node: Node, text: str) -> str | None:
         return name
     start = node.start_mark.index
     if text.startswith("&", start):
-        m = _ANCHOR_RE.match(text, start)
+        m = _ANCHOR_RE().match(text, start)
         if m:
             return m.group(1)
     return None
 
 
-_ANCHOR_RE = re.compile(r"&([^\s,\[\]{}]+)")
+_ANCHOR_RE = functools.cache(lambda: re.compile(r"&([^\s,\[\]{}]+)"))  # documents with anchors only
 
 
 def parse_yaml(src: SourceFile) -> YamlDocument:

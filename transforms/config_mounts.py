@@ -32,7 +32,6 @@ DF604 config-mount-source-missing
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterator
 
@@ -58,6 +57,8 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         # and those paths resolve against the working directory at run time, not the file
         return
     for wanted in profile.config_mounts:
+        import fnmatch  # here: only profiles with config mounts need it
+
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
             continue
         source = wanted.source.replace("{profile}", profile.name).replace("{service}", container.name)

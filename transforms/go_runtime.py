@@ -49,6 +49,7 @@ Settings: ``gomemlimit-ratio`` in the profile; ``[tool.dockfix.services.NAME] go
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -74,7 +75,7 @@ RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET)
 
 AUTO_GOMAXPROCS = (1, 25)
 TMP = "/tmp"
-_LOOSE = re.compile(r"^\s*(\d+)\s*([KMGT])?(i|I)?([bB])?\s*$", re.IGNORECASE)
+_LOOSE = functools.cache(lambda: re.compile(r"^\s*(\d+)\s*([KMGT])?(i|I)?([bB])?\s*$", re.IGNORECASE))
 
 
 def gomemlimit_value(limit: ByteSize, tmpfs: ByteSize, ratio: float) -> ByteSize | None:
@@ -89,7 +90,7 @@ def gomemlimit_value(limit: ByteSize, tmpfs: ByteSize, ratio: float) -> ByteSize
 
 def loose_size(text: str) -> ByteSize | None:
     """What a malformed GOMEMLIMIT meant (``512M``, ``512Mi``, ``1g``), read leniently."""
-    m = _LOOSE.match(text)
+    m = _LOOSE().match(text)
     if not m:
         return None
     factor = {"": 1, "K": 1024, "M": MIB, "G": 1024**3, "T": 1024**4}[(m.group(2) or "").upper()]
