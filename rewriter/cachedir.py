@@ -19,23 +19,21 @@ def cache_directory(root: str) -> str:
 def write_cache_file(root: str, name: str, data: bytes) -> None:
     """Write ``root/name`` atomically, with a ``.gitignore`` of ``*`` in ``root`` (the cache
     directory); a cache that cannot be written is only a slower next run."""
-    import tempfile
+    from rewriter.errors import WriteError
+    from rewriter.runner import temp_copy
 
     path = os.path.join(root, name)
-    directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         gitignore = os.path.join(root, ".gitignore")
         if not os.path.exists(gitignore):
             with open(gitignore, "w", encoding="utf-8") as fh:
                 fh.write("# created by dockfix\n*\n")
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        tmp = temp_copy(path, data)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
             os.replace(tmp, path)
-        except BaseException:
+        except OSError:
             os.unlink(tmp)
             raise
-    except OSError:
+    except (OSError, WriteError):
         pass

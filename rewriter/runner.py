@@ -164,7 +164,7 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
     # (and root passes os.access): honour the mode bits ourselves.
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
         raise WriteError("file is read-only; not overwritten", path=path)
-    tmp = _temp_copy(path, new)
+    tmp = temp_copy(path, new)
     try:
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
         try:
@@ -180,7 +180,7 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
         raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
 
 
-def _temp_copy(path: str, data: bytes) -> str:
+def temp_copy(path: str, data: bytes) -> str:
     """``data`` written and synced to a new temporary file beside ``path`` (same file system, so
     the rename that follows is atomic); on failure nothing is left behind."""
     import tempfile
@@ -201,7 +201,7 @@ def _temp_copy(path: str, data: bytes) -> str:
 
 
 def _create_new(path: str, data: bytes) -> None:
-    tmp = _temp_copy(path, data)
+    tmp = temp_copy(path, data)
     try:
         umask = os.umask(0)
         os.umask(umask)
