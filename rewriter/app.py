@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     options_for = OptionsFor(args)
     paths: list[str] = args.paths or ["."]
     jobs: list[Job] = []
+    failed: list[Failed] = []  # files that cannot be done as asked, reported with the results
     if "-" in paths:
         if len(paths) > 1:
             raise ConfigError("'-' (stdin) cannot be combined with other paths", path="<command line>")
@@ -80,13 +81,17 @@ def run(args: argparse.Namespace) -> int:
         jobs.append(Job(name, kind, options_for(name), fix, stdin=data))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
-        for target in discover([p for p in paths if p not in missing],
-                               respect_gitignore=args.respect_gitignore, file_type=args.file_type):
+        targets = list(discover([p for p in paths if p not in missing],
+                                respect_gitignore=args.respect_gitignore, file_type=args.file_type))
+        composes = {os.path.realpath(t.path) for t in targets if t.kind == "compose"}
+        for target in targets:
             options = options_for(target.path)
             if args.write_to == "override" and target.kind == "compose":
                 # Compose files only: the other kinds have no override file and are fixed in place
-                job = _override_job(target.path, target.kind, options, fix)
-                if job is not None:
+                job = _override_job(target.path, options, fix, composes)
+                if isinstance(job, Failed):
+                    failed.append(job)
+                elif job is not None:
                     jobs.append(job)
                 continue
             jobs.append(Job(target.path, target.kind, options, fix))
@@ -106,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     progress = _progress_bar() if len(pending) >= 200 and sys.stderr.isatty() and not args.quiet else None
     ran = iter(run_all(pending, workers, progress))
     results = [cached[n] if n in cached else next(ran) for n in range(len(jobs))]
+    results += failed
     status = report(args, results)
     if caches is not None:
         caches.store(results, command)
@@ -207,16 +213,27 @@ def _unique(jobs: list[Job]) -> list[Job]:
     return out
 
 
-def _override_job(path: str, kind: str, options: Options, fix: bool) -> Job | None:
-    """The job that writes ``path``'s settings into its ``compose.<profile>.yaml``, if it is a base file."""
-    from rewriter.surfaces.compose_override import override_name
+def _override_job(path: str, options: Options, fix: bool, composes: set[str]) -> Job | Failed | None:
+    """The job that writes the Compose file ``path``'s settings into ``<stem>.<profile>.<ext>``
+    beside it. A file that is itself the profile's override of a file beside it is that file's
+    job (None when that file is in this run too); a file whose name gives no override name is
+    an error, never silently skipped."""
+    from rewriter.surfaces.compose_override import base_name_of, override_name
 
-    if kind != "compose":
-        return None
-    name = override_name(os.path.basename(path), options.profile.name)
-    if name is None:
-        return None
-    return Job(os.path.join(os.path.dirname(path), name), "compose-override", options, fix, companion=path)
+    folder, name = os.path.split(path)
+    profile = options.profile.name
+    base = base_name_of(name, profile)
+    if base is not None and os.path.isfile(os.path.join(folder, base)):
+        base_path = os.path.join(folder, base)
+        if os.path.realpath(base_path) in composes:
+            return None
+        return Job(path, "compose-override", options, fix, companion=base_path)
+    over = override_name(name, profile)
+    if over is None:
+        return Failed(Job(path, "compose", options, fix), ConfigError(
+            f"--write-to override writes '<name>.{profile}.yml' beside a '.yml' or '.yaml' file; "
+            f"'{name}' has neither extension, so nothing was written (use --write-to file)", path=path))
+    return Job(os.path.join(folder, over), "compose-override", options, fix, companion=path)
 
 
 def report(args: argparse.Namespace, results: list[Result]) -> int:

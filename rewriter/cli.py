@@ -118,8 +118,8 @@ def _add_file_options(common: argparse.ArgumentParser) -> None:
     common.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
     common.add_argument("--no-cache", action="store_true", help="do not read or write .dockfix_cache/")
     common.add_argument("--write-to", choices=("file", "override"), default="file",
-                        help="'override': put the settings into compose.<profile>.yaml beside each "
-                             "Compose file instead of editing it")
+                        help="'override': put the settings into <stem>.<profile>.<ext> beside each "
+                             "Compose file (compose.prod.yaml) instead of editing it")
     common.add_argument("-q", "--quiet", action="store_true", help="print only findings and errors")
 
 

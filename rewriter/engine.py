@@ -297,6 +297,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         codes = sorted({f.code for f in findings if f.fix is not None})
         raise ConvergenceError(f"fixes did not settle after {MAX_PASSES} passes (rules {', '.join(codes)})",
                                path=src.path, line=1, column=1)
+    refused.update(_disagreements(findings, options))
     remaining = []
     for finding in findings:
         why = refused.get(finding.fix.edits) if finding.fix is not None else None
@@ -308,6 +309,20 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
     if current.text != src.text:
         outcome.new_text = current.text
     return outcome
+
+
+def _disagreements(findings: Sequence[Finding], options: Options) -> dict[tuple[object, ...], str]:
+    """Why a fix that edits a shared node (and has no local fallback) was never applied: the
+    other services its edit reaches do not want the identical change."""
+    candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    out: dict[tuple[object, ...], str] = {}
+    for fix in candidates:
+        if fix.reach and fix.fallback is None:
+            others = fix.reach - {g.scope for g in candidates if g.edits == fix.edits}
+            if others:
+                out[fix.edits] = (f"the edit would also change {', '.join(sorted(others))}, which "
+                                  f"{'does' if len(others) == 1 else 'do'} not want the identical change")
+    return out
 
 
 def _fix_in(fix: Fix, applied: Sequence[Fix]) -> bool:

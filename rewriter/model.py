@@ -149,6 +149,9 @@ class Container(Protocol):
     def name(self) -> str: ...  # the container's own name ("api"), "" when it has none
 
     def setting_name(self, concern: str) -> str: ...  # "memory" -> "mem_limit" / "--memory"
+    # Compose only: service-level limits beside an existing deploy.resources block, as
+    # (setting, twin's key, twin or None); compose-go refuses the file unless they are equal.
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]: ...
 
     def tmpfs(self) -> list[TmpfsMount]: ...
     def volume_targets(self) -> set[str]: ...

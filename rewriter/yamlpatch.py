@@ -34,6 +34,8 @@ from rewriter.yamlview import (
     is_scalar,
     is_sequence,
     item_is_alias,
+    key_text,
+    merge_sources,
     pair_is_alias,
     resolved_entries,
     scalar_value,
@@ -279,7 +281,9 @@ class Patcher:
         if not is_mapping(mapping):
             raise Refusal("not a mapping")
         own_sites = self.sites_of(mapping, base)
-        if len(own_sites) > 1:
+        # An alias (``one: *base``) is the same node as the value at another path; a mapping that
+        # others merge (``web: &web {...}`` with ``<<: *web`` elsewhere) is still its own service.
+        if len(own_sites) > 1 and sum(self._node_at(site) is mapping for site in own_sites) > 1:
             raise Refusal("this definition is an alias of another; edit the anchor it comes from")
         node, path = mapping, base
         for i, key in enumerate(keys):
@@ -296,13 +300,15 @@ class Patcher:
                 continue
             entry = resolved_entries(node).get(key)
             if entry is None:
-                return self._plan_insert(node, path, keys[i:], action)
+                return self._plan_insert(node, path, keys[i:], action, own=node is mapping)
             value_sites = self.sites_of(entry.value, path + (key,))
             shared = entry.inherited or len(value_sites) > 1
             if shared:
                 direct = self._plan_direct(entry, path + (key,), keys[i + 1:], action)
                 fallback = self._plan_override(node, path, entry, keys[i + 1:], action)
                 if direct is None:
+                    if fallback is None:
+                        raise Refusal(f"'{key}' is shared with others and cannot be edited here")
                     return fallback
                 return Plan(direct.edits, direct.intents, direct.sites, fallback)
             if is_scalar(entry.value) and scalar_value(entry.value) is None and entry.value.style is None \
@@ -337,13 +343,21 @@ class Patcher:
         return None
 
     # -- primitive plans --------------------------------------------------------------------
-    def _plan_insert(self, mapping: Node, path: Path, keys: tuple[str | int, ...], action: Action) -> Plan:
-        """Insert ``keys[0]`` (with any deeper keys) into ``mapping``."""
+    def _plan_insert(self, mapping: Node, path: Path, keys: tuple[str | int, ...], action: Action,
+                     own: bool = False) -> Plan:
+        """Insert ``keys[0]`` (with any deeper keys) into ``mapping``.
+
+        ``own``: ``mapping`` is the service's own definition, which others may merge
+        (``<<: *web``); the edit then reaches only those that do not set the key themselves. A
+        shared anchor counts every service that merges it: it is edited only when all of them
+        want the change, else each gets a local key (the fallback) and the anchor stays as it is.
+        """
         value = _build_value(keys[1:], action)
         flow = is_flow(mapping)
         rvalue = self._render_new(value, flow=flow, hint=action.quote_hint if len(keys) == 1 else None)
         edit = self._insert_entry(mapping, render_scalar(keys[0], flow=flow).text, rvalue)
-        sites = self.sites_of(mapping, path)
+        sites = [site for site in self.sites_of(mapping, path)
+                 if not own or site == path or self._inherits(site, mapping, str(keys[0]))]
         intents = tuple(_intent(site + keys, action) for site in sites)
         return Plan((edit,), intents, tuple(sites))
 
@@ -433,12 +447,17 @@ class Patcher:
         edit = Edit(colon + 1, end, rendered)
         return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
 
-    def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str | int, ...], action: Action) -> Plan:
+    def _plan_override(self, node: Node, path: Path, entry: Entry, rest: tuple[str | int, ...],
+                       action: Action) -> Plan | None:
         """Give this mapping its own copy of ``entry`` (inherited or aliased) with the change made.
 
         When the inherited value is an anchored mapping, the copy is a merge of that anchor plus
         the changed key (``<<: *env`` then ``GOMEMLIMIT: ...``), so it keeps following the anchor.
+        None when ``entry`` is already this mapping's own literal pair (the mapping is the anchor
+        others merge): there is nothing to copy it over.
         """
+        if not entry.inherited and not pair_is_alias(entry.key_node, entry.value):
+            return None
         anchor = anchor_of(entry.value, self.text)
         flow = is_flow(node)
         if is_mapping(entry.value) and isinstance(anchor, str) and len(rest) == 1 and action.op == "set":
@@ -457,6 +476,40 @@ class Patcher:
             colon = self.text.index(":", entry.key_node.end_mark.index)
             edit = Edit(colon + 1, end, rendered)
         return Plan((edit,), (intent,), (path + (entry.key,),))
+
+    # -- where a change is seen -----------------------------------------------------------------
+    def _node_at(self, path: Path) -> Node | None:
+        """The node whose value the resolved model shows at ``path`` (merges expanded)."""
+        node = self.doc.root
+        for step in path:
+            if node is None:
+                return None
+            if isinstance(step, int):
+                node = node.value[step] if is_sequence(node) and step < len(node.value) else None
+            else:
+                entry = resolved_entries(node).get(step) if is_mapping(node) else None
+                node = entry.value if entry is not None else None
+        return node
+
+    def _inherits(self, site: Path, source: Node, key: str) -> bool:
+        """Whether a ``key`` added to ``source`` shows at ``site``, which merges it: not when the
+        mapping there, or a merge that wins over ``source``, already has its own ``key``."""
+        start = self._node_at(site)
+        if start is None or not is_mapping(start):
+            return False
+        seen: set[int] = set()
+        stack = [start]
+        while stack:  # the order resolved_entries() gives precedence in: own keys, then merges
+            node = stack.pop()
+            if node is source:
+                return True
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if any(not is_merge_key(k) and key_text(k) == key for k, _ in node.value):
+                return False
+            stack.extend(reversed(merge_sources(node)))
+        return False
 
     # -- text helpers ---------------------------------------------------------------------------
     def _in_flow(self, node: Node) -> bool:

@@ -22,14 +22,19 @@ def _copy(case: Path, dest: Path) -> Path:
     return work
 
 
+def _outputs(case: Path) -> dict[str, bytes]:
+    """``expected.<name>``: what ``<name>`` must hold after the run (the other files stay as they are)."""
+    return {f.name[len("expected."):]: f.read_bytes() for f in case.iterdir() if f.name.startswith("expected.")}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_apply_writes_the_override_and_is_idempotent(run_cli, tmp_path: Path, case: Path) -> None:
     work = _copy(case, tmp_path)
-    base = (work / "compose.yaml").read_bytes()
+    before = {f.name: f.read_bytes() for f in work.iterdir()}
+    outputs = _outputs(case)
     code, _, err = run_cli("apply", "--write-to", "override", ".", cwd=work)
     assert code in (0, 1), err
-    assert (work / "compose.yaml").read_bytes() == base
-    assert (work / "compose.prod.yaml").read_bytes() == (case / "expected.compose.prod.yaml").read_bytes()
+    assert {f.name: f.read_bytes() for f in work.iterdir()} == {**before, **outputs}
     assert run_cli("diff", "--write-to", "override", ".", cwd=work)[:2] == (0, b"")
 
 
@@ -43,7 +48,8 @@ def test_diff_applies_with_git(run_cli, tmp_path: Path, case: Path) -> None:
     assert code == 1
     (tmp_path / "p.diff").write_bytes(out)
     subprocess.run(["git", "apply", str(tmp_path / "p.diff")], cwd=work, check=True)
-    assert (work / "compose.prod.yaml").read_bytes() == (case / "expected.compose.prod.yaml").read_bytes()
+    for name, data in _outputs(case).items():
+        assert (work / name).read_bytes() == data
 
 
 def test_override_follows_the_profile_and_base_name(run_cli, tmp_path: Path) -> None:
@@ -53,7 +59,11 @@ def test_override_follows_the_profile_and_base_name(run_cli, tmp_path: Path) -> 
     assert (tmp_path / "docker-compose.dev.yml").read_text() == (
         "services:\n  a:\n    tmpfs:\n      - /tmp:size=256m,mode=1777\n"
         "    ulimits:\n      nofile:\n        soft: 65536\n        hard: 65536\n")
-    assert not (tmp_path / "docker-compose.override.dev.yml").exists()
+    # every Compose file gets its own <stem>.<profile>.<ext>, an .override. file too (issue 10)
+    assert (tmp_path / "docker-compose.override.dev.yml").read_text() == (
+        "services:\n  a:\n    tmpfs:\n      - /tmp:size=256m,mode=1777\n"
+        "    ulimits:\n      nofile:\n        soft: 65536\n        hard: 65536\n")
+    assert not (tmp_path / "docker-compose.dev.dev.yml").exists()
 
 
 def test_base_tmpfs_without_size_is_reported_not_duplicated(run_cli, tmp_path: Path) -> None:
@@ -62,3 +72,66 @@ def test_base_tmpfs_without_size_is_reported_not_duplicated(run_cli, tmp_path: P
     assert code == 1
     assert b"DF102" in out and b"fix it there" in out
     assert not (tmp_path / "compose.prod.yaml").exists()
+
+
+@pytest.mark.parametrize(("name", "override"), [
+    ("docker-compose.test.yml", "docker-compose.test.prod.yml"),
+    ("compose.base.yml", "compose.base.prod.yml"),
+    ("docker-compose-tls.yml", "docker-compose-tls.prod.yml"),
+    ("compose.override.yaml", "compose.override.prod.yaml"),
+    ("stack.yaml", "stack.prod.yaml"),
+])
+def test_every_compose_file_gets_an_override(run_cli, tmp_path: Path, name: str, override: str) -> None:
+    """Not only compose.y(a)ml: any Compose file gets <stem>.<profile>.<ext> beside it (issue 10)."""
+    base = b"services:\n  a:\n    image: a\n"
+    (tmp_path / name).write_bytes(base)
+    code, _, err = run_cli("apply", "--write-to", "override", name, cwd=tmp_path)
+    assert code == 0, err
+    assert "Fixed 5 findings in 1 file" in err
+    assert (tmp_path / name).read_bytes() == base
+    assert b"    pids_limit: 512\n" in (tmp_path / override).read_bytes()
+    assert run_cli("diff", "--write-to", "override", name, cwd=tmp_path)[:2] == (0, b"")
+    # the walk finds the base and the override, and does the override only as the base's
+    assert run_cli("diff", "--write-to", "override", ".", cwd=tmp_path)[:2] == (0, b"")
+
+
+def test_an_override_named_alone_is_fixed_against_its_base(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: a\n")
+    (tmp_path / "compose.prod.yaml").write_text("services:\n  a:\n    mem_limit: 1g\n")
+    code, out, err = run_cli("diff", "--write-to", "override", "compose.prod.yaml", cwd=tmp_path)
+    assert code == 1, err
+    assert b"+++ b/compose.prod.yaml" in out and b"+    memswap_limit: 1g" in out
+    assert not (tmp_path / "compose.prod.prod.yaml").exists()
+
+
+def test_a_file_that_cannot_get_an_override_is_an_error(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "Stackfile").write_text("services:\n  a:\n    image: a\n")
+    code, _, err = run_cli("apply", "--write-to", "override", "--file-type", "compose", "Stackfile", cwd=tmp_path)
+    assert code == 2
+    assert "Stackfile: --write-to override" in err and "nothing was written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Stackfile"]
+
+
+@pytest.mark.parametrize("count", [15, 40, 200])
+def test_override_settles_whatever_the_number_of_services(run_cli, tmp_path: Path, count: int,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pass creates every missing service at once: the passes do not grow with the services
+    (one service per pass made 15 services end with 'did not settle after 16 passes')."""
+    from rewriter import engine
+
+    passes: list[int] = []
+    real = engine._apply_checked
+
+    def counting(*args: object, **kwargs: object) -> object:
+        passes.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_apply_checked", counting)
+    text = "services:\n" + "".join(f"  svc{i}:\n    image: example/s{i}\n" for i in range(count))
+    (tmp_path / "compose.yaml").write_text(text)
+    code, _, err = run_cli("apply", "--write-to", "override", ".", cwd=tmp_path)
+    assert code == 0, err
+    assert len(passes) <= 4
+    over = (tmp_path / "compose.prod.yaml").read_text()
+    assert over.count("    pids_limit: 512\n") == count and over.count("/tmp:size=64m") == count
+    assert (tmp_path / "compose.yaml").read_text() == text

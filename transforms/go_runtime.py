@@ -30,6 +30,13 @@ DF503 gomemlimit-above-limit
     ``GOMEMLIMIT`` is above the memory limit, so the kernel kills the container before the
     garbage collector reacts. The fix writes the computed value.
 
+DF506 gomemlimit-above-budget
+    ``GOMEMLIMIT`` is below the memory limit but a MiB or more above the computed value (0.9 x
+    (L - T), T the /tmp tmpfs as planned, capped at a quarter of L). Tmpfs pages count against
+    the container's limit but not against GOMEMLIMIT, so with /tmp filling up the kernel kills
+    the container before the GC reacts. The value is a decision, so the fix (unsafe) writes the
+    computed value.
+
 DF504 gomaxprocs-missing
     A Go service built with Go older than 1.25 has a CPU limit C (``cpus`` or
     ``deploy.resources.limits.cpus``) and no ``GOMAXPROCS``. Before 1.25 the runtime uses every
@@ -58,7 +65,8 @@ from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import effective_limit, size_of
+from transforms.memory import memory_budget
+from transforms.tmpfs import planned_tmpfs
 
 MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
                Severity.WARNING, __name__)
@@ -71,7 +79,9 @@ GOMAXPROCS_MISSING = Rule("DF504", "gomaxprocs-missing", "Go < 1.25 with a CPU l
 GOMAXPROCS_SET = Rule("DF505", "gomaxprocs-disables-auto",
                       "explicit GOMAXPROCS turns off Go 1.25's container-aware default",
                       Severity.WARNING, __name__)
-RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET)
+BUDGET = Rule("DF506", "gomemlimit-above-budget", "GOMEMLIMIT leaves no room for the /tmp tmpfs and headroom",
+              Severity.WARNING, __name__)
+RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET, BUDGET)
 
 AUTO_GOMAXPROCS = (1, 25)
 TMP = "/tmp"
@@ -97,35 +107,12 @@ def loose_size(text: str) -> ByteSize | None:
     return ByteSize(int(m.group(1)) * factor)
 
 
-def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
-    """The memory limit the container ends up with, and where it comes from."""
-    limits = container.memory_limits()
-    if limits:
-        current = effective_limit(limits)
-        assert current is not None
-        size = size_of(current.value)
-        return (size, current.described()) if size is not None else None
-    profile = ctx.profile
-    if profile.mem_limit is not None and ctx.wants("DF301"):
-        key = container.setting_name("memory")
-        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
-    return None
-
-
 def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
     """The size of the tmpfs on /tmp the container ends up with (0 without one)."""
-    profile = ctx.profile
+    planned = planned_tmpfs(container, ctx)
+    if planned is not None:
+        return planned
     mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TMP]
-    for mount in mounts:
-        size = mount.option("size")
-        if size is not None:
-            parsed = ByteSize.parse_docker(size)
-            if parsed is not None:
-                return parsed, f"tmpfs /tmp {size}"
-    if profile.tmpfs_size is not None and (
-            (mounts and ctx.wants("DF102"))
-            or (not mounts and TMP not in container.volume_targets() and ctx.wants("DF101"))):
-        return profile.tmpfs_size, f"tmpfs /tmp {profile.tmpfs_size.docker()} ({profile.described})"
     if not mounts and ctx.unsafe_fixes and TMP not in container.volume_targets():
         from transforms.image_antipatterns import moved_tmpfs_size
 
@@ -197,6 +184,15 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"{current.described()} is above the memory limit ({budget[1]}); the kernel kills the "
             f"container before the GC reacts (GOMEMLIMIT = {why} = {fixed})",
             current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}")
+    elif budget is not None and value is not None and parsed.bytes >= value.bytes + MIB:
+        fixed = value.gomemlimit()
+        yield report(
+            container, BUDGET,
+            f"{current.described()} leaves too little room below the memory limit (GOMEMLIMIT = {why} "
+            f"= {fixed}); tmpfs pages count against the limit but not against GOMEMLIMIT, and the GC "
+            f"needs 5-10 % headroom, so the kernel may kill the container before the GC reacts",
+            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}",
+            Applicability.UNSAFE)
 
 
 def _cpus(setting: Setting) -> float | None:

@@ -18,10 +18,15 @@ DF302 swap-not-off
 
     Only emitted when there is a memory limit (swap settings need one).
 
-DF303 memory-limits-differ
-    ``mem_limit`` and ``deploy.resources.limits.memory`` are both set to different values.
-    compose-go 2.0.1 and later refuse to load such a file. Reported only: the tool cannot tell
-    which one you meant.
+DF303 deploy-limits-differ
+    A limit Compose keeps in two places has distinct values: ``mem_limit`` and
+    ``deploy.resources.limits.memory``, ``cpus`` and ``limits.cpus``, ``pids_limit`` and
+    ``limits.pids``, ``mem_reservation`` and ``deploy.resources.reservations.memory``.
+    compose-go 2.0.1 and later refuse to load such a file ("can't set distinct values"), and
+    once the ``limits`` (or ``reservations``) block exists a twin that is not written counts
+    as 0: ``pids_limit: 512`` beside ``limits: {memory: 1g}`` is refused too. Reported only:
+    the tool cannot tell which one you meant. The limits dockfix adds go into the existing
+    block (``deploy.resources.limits.pids``), never beside it.
 
 Settings: ``mem-limit`` (``none`` turns DF301 off) and ``swap`` (``off`` or ``keep``) in the profile.
 """
@@ -36,7 +41,7 @@ from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF301", "memory-limit-missing", "no memory limit", Severity.WARNING, __name__)
 SWAP = Rule("DF302", "swap-not-off", "swap is not turned off", Severity.WARNING, __name__)
-DIFFER = Rule("DF303", "memory-limits-differ", "mem_limit and the deploy memory limit differ",
+DIFFER = Rule("DF303", "deploy-limits-differ", "a limit and its deploy.resources twin differ",
               Severity.ERROR, __name__)
 RULES = (MISSING, SWAP, DIFFER)
 
@@ -52,6 +57,34 @@ def size_of(value: object) -> ByteSize | None:
     return None
 
 
+def _same_limit(key: str, a: object, b: object) -> bool:
+    """Whether Compose reads two spellings of one limit as equal (``512m`` and ``536870912``)."""
+    if key in ("cpus",):
+        try:
+            return float(a) == float(b)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return a == b
+    if key in ("pids_limit",):
+        return a == b
+    x, y = size_of(a), size_of(b)
+    return x == y if x is not None and y is not None else a == b
+
+
+def _twins(container: Container) -> Iterator[Report]:
+    """DF303: a service-level limit whose deploy.resources twin differs or is missing."""
+    for own, twin_key, twin in container.limit_twins():
+        if twin is not None and _same_limit(own.key, own.value, twin.value):
+            continue
+        if any(isinstance(s.value, str) and "$" in s.value for s in (own, twin) if s is not None):
+            continue  # interpolated: the values are known only when Compose reads the file
+        other = twin.described() if twin is not None else f"{twin_key} (not set, which Compose takes as 0)"
+        yield report(
+            container, DIFFER,
+            f"{own.described()} and {other} differ; docker compose refuses distinct values "
+            f"(\"can't set distinct values\"), so set them equal or keep only one",
+            own.span, None, "")
+
+
 def effective_limit(limits: list[Setting]) -> Setting | None:
     """The limit docker compose applies: the deploy one overrides ``mem_limit``."""
     if not limits:
@@ -59,17 +92,25 @@ def effective_limit(limits: list[Setting]) -> Setting | None:
     return limits[-1]
 
 
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with, and where it comes from."""
+    limits = container.memory_limits()
+    if limits:
+        current = effective_limit(limits)
+        assert current is not None
+        size = size_of(current.value)
+        return (size, current.described()) if size is not None else None
+    profile = ctx.profile
+    if profile.mem_limit is not None and ctx.wants("DF301"):
+        key = container.setting_name("memory")
+        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
+    return None
+
+
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     limits = container.memory_limits()
-    if len(limits) == 2:
-        a, b = (size_of(s.value) for s in limits)
-        if a is not None and b is not None and a != b:
-            yield report(
-                container, DIFFER,
-                f"{limits[0].described()} and {limits[1].described()} differ; docker compose refuses "
-                f"distinct values, so set them equal",
-                limits[0].span, None, "")
+    yield from _twins(container)
     limit_value: object
     if limits:
         current = effective_limit(limits)

@@ -26,47 +26,158 @@ DF102 tmpfs-unbounded
     the profile's size and keeps every other option (``/tmp:rw,noexec`` ->
     ``/tmp:rw,noexec,size=64m``).
 
-Settings: ``tmpfs-size`` (``none`` turns the rule off) and ``tmpfs-mode`` in the profile.
+DF103 tmpfs-above-limit
+    The tmpfs on ``/tmp`` is as large as the memory limit or larger (``size=64m`` under a
+    ``20M`` limit). Its pages count against the limit, so filling /tmp gets the container
+    OOM-killed before it ever sees ENOSPC. Plainly broken, so the fix (safe) lowers the size
+    to a quarter of the limit.
+
+The size dockfix writes is the profile's, capped at a quarter of the memory limit (mem_limit
+``128m`` gives ``size=32m``), because tmpfs pages are RAM the container's limit pays for. When
+that quarter is below 16m (a memory limit under 64m), no tmpfs is added: a /tmp that small fails
+the programs that use it, so DF101 is a note and a bare /tmp (DF102) keeps no automatic fix.
+
+Settings: ``tmpfs-size`` (``none`` turns DF101 and DF102 off) and ``tmpfs-mode`` in the profile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rewriter.model import Container, Report, Severity, format_tmpfs_options
+from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
+from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
+from transforms.memory import memory_budget
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
-RULES = (MISSING, UNBOUNDED)
+ABOVE = Rule("DF103", "tmpfs-above-limit", "tmpfs on /tmp as large as the memory limit", Severity.ERROR,
+             __name__)
+RULES = (MISSING, UNBOUNDED, ABOVE)
 
 TARGET = "/tmp"
+# Below this a /tmp is too small to be useful (an upload, a sort spill, a package's scratch
+# files): a quarter of the memory limit smaller than this means no tmpfs is added at all.
+FLOOR = ByteSize.mib(16)
+
+
+def quarter(limit: ByteSize) -> ByteSize:
+    """A quarter of the memory limit in whole MiB: the most of it a /tmp tmpfs may take."""
+    return ByteSize.mib(limit.bytes // 4 // MIB)
+
+
+def capped(size: ByteSize, limit: ByteSize | None) -> ByteSize | None:
+    """The profile's size at most a quarter of the limit; None when that is below :data:`FLOOR`."""
+    if limit is None or size <= quarter(limit):
+        return size
+    return quarter(limit) if quarter(limit) >= FLOOR else None
+
+
+def _why_capped(size: ByteSize, want: ByteSize | None, budget: tuple[ByteSize, str] | None) -> str:
+    if budget is None or want is None or want == size:
+        return ""
+    return f", capped at a quarter of {budget[1]}"
+
+
+def _mounts(container: Container) -> list[TmpfsMount]:
+    return [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
+
+
+def _too_big(mount: TmpfsMount, limit: ByteSize | None) -> ByteSize | None:
+    """The size of a /tmp tmpfs that is not below the memory limit (DF103), else None."""
+    size = mount.option("size")
+    parsed = ByteSize.parse_docker(size) if size is not None else None
+    if parsed is None or limit is None or parsed < limit or quarter(limit).bytes == 0:
+        return None
+    return parsed
+
+
+def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The size of the /tmp tmpfs once this module's fixes are made, and where it comes from;
+    None without one (GOMEMLIMIT leaves room for it: tmpfs pages count against the limit)."""
+    profile = ctx.profile
+    budget = memory_budget(container, ctx)
+    limit = budget[0] if budget is not None else None
+    mounts = _mounts(container)
+    for mount in mounts:
+        size = mount.option("size")
+        parsed = ByteSize.parse_docker(size) if size is not None else None
+        if parsed is not None:
+            if budget is not None and _too_big(mount, limit) is not None and ctx.wants("DF103"):
+                return quarter(budget[0]), f"tmpfs /tmp {quarter(budget[0]).docker()} (a quarter of {budget[1]})"
+            return parsed, f"tmpfs /tmp {size}"
+    if profile.tmpfs_size is not None and (
+            (mounts and ctx.wants("DF102"))
+            or (not mounts and TARGET not in container.volume_targets() and ctx.wants("DF101"))):
+        want = capped(profile.tmpfs_size, limit)
+        if want is not None:
+            why = _why_capped(profile.tmpfs_size, want, budget)
+            return want, f"tmpfs /tmp {want.docker()} ({profile.described}{why})"
+    return None
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     size = profile.tmpfs_size
-    if size is None:
-        return
-    mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
+    budget = memory_budget(container, ctx)
+    limit = budget[0] if budget is not None else None
+    mounts = _mounts(container)
     if not mounts:
-        if TARGET in container.volume_targets():
+        if size is None or TARGET in container.volume_targets():
             return
-        options = f"size={size.docker()},mode={profile.tmpfs_mode:o}"
+        want = capped(size, limit)
+        if want is None:
+            assert budget is not None
+            yield report(
+                container, MISSING,
+                f"no tmpfs on '{TARGET}', and none added: tmpfs pages count against the memory limit "
+                f"and a quarter of {budget[1]} is {quarter(budget[0]).docker()}, below the "
+                f"{FLOOR.docker()} a useful /tmp needs; raise the limit to add one",
+                None, None, "").replace(severity=Severity.INFO)
+            return
+        options = f"size={want.docker()},mode={profile.tmpfs_mode:o}"
         yield report(
             container, MISSING,
             f"no tmpfs on '{TARGET}'; writes to /tmp go to the writable layer with no bound on disk use "
-            f"({profile.described}: tmpfs '{TARGET}:{options}')",
+            f"({profile.described}: tmpfs '{TARGET}:{options}'{_why_capped(size, want, budget)})",
             None, lambda: container.add_tmpfs(TARGET, options),
             f"add tmpfs '{TARGET}:{options}'")
         return
     for mount in mounts:
         if mount.option("size") is not None:
+            yield from _above_limit(container, mount, budget)
             continue
-        options = format_tmpfs_options(mount.options + (("size", size.docker()),))
+        if size is None:
+            continue
+        want = capped(size, limit)
+        message = (f"tmpfs '{TARGET}' has no size; tmpfs defaults to half the host's RAM and counts against "
+                   f"the memory limit ({profile.described}: {size.docker()}{_why_capped(size, want, budget)})")
+        if want is None:
+            assert budget is not None
+            yield report(
+                container, UNBOUNDED,
+                f"{message}; no size is added: a quarter of {budget[1]} is below the {FLOOR.docker()} a "
+                f"useful /tmp needs, so set one by hand or raise the limit",
+                mount.setting.span, None, "")
+            continue
+        options = format_tmpfs_options(mount.options + (("size", want.docker()),))
         yield report(
-            container, UNBOUNDED,
-            f"tmpfs '{TARGET}' has no size; tmpfs defaults to half the host's RAM and counts against "
-            f"the memory limit ({profile.described}: {size.docker()})",
+            container, UNBOUNDED, message,
             mount.setting.span, lambda m=mount, o=options: container.set_tmpfs_options(m, o),  # type: ignore[misc]
-            f"set the size of tmpfs '{TARGET}' to {size.docker()}")
+            f"set the size of tmpfs '{TARGET}' to {want.docker()}")
+
+
+def _above_limit(container: Container, mount: TmpfsMount, budget: tuple[ByteSize, str] | None) -> Iterator[Report]:
+    """DF103: a /tmp tmpfs not below the memory limit is lowered to a quarter of the limit."""
+    too_big = _too_big(mount, budget[0] if budget is not None else None)
+    if too_big is None or budget is None:
+        return
+    cap = quarter(budget[0])
+    options = format_tmpfs_options(tuple((k, cap.docker() if k == "size" else v) for k, v in mount.options))
+    yield report(
+        container, ABOVE,
+        f"tmpfs '{TARGET}' size '{mount.option('size')}' is not below the memory limit ({budget[1]}); "
+        f"tmpfs pages count against the limit, so a full /tmp gets the container OOM-killed "
+        f"(a quarter of the limit: {cap.docker()})",
+        mount.setting.span, lambda: container.set_tmpfs_options(mount, options),
+        f"set the size of tmpfs '{TARGET}' to {cap.docker()}")

@@ -32,6 +32,16 @@ from rewriter.yamlview import (
 
 SERVICES = "services"
 
+# The limits Compose keeps in two places: a service key and its ``deploy.resources`` twin.
+# compose-go (2.0.1 and later) refuses distinct values once the twin's block exists, and a
+# twin that is not written counts as 0: ``pids_limit: 512`` next to ``limits: {memory: 1g}`` is
+# refused (measured with Docker Compose v2.40.3), so a new limit goes into an existing block.
+TWINS = (("mem_limit", ("deploy", "resources", "limits", "memory")),
+         ("cpus", ("deploy", "resources", "limits", "cpus")),
+         ("pids_limit", ("deploy", "resources", "limits", "pids")),
+         ("mem_reservation", ("deploy", "resources", "reservations", "memory")))
+TWIN_OF = {"memory": TWINS[0], "pids": TWINS[2]}
+
 
 class ComposeFile(Record):
     __slots__ = ("doc", "patcher", "services")
@@ -77,8 +87,33 @@ class ComposeService:
                      "nofile": "ulimits.nofile", "tmpfs": "tmpfs", "env": "environment"}
 
     def setting_name(self, concern: str) -> str:
-        """How this surface spells a setting in messages ("memory" -> "mem_limit")."""
+        """How this surface spells a setting in messages ("memory" -> "mem_limit"); a new memory
+        or pids limit is named where it goes (``deploy.resources.limits.pids`` beside a deploy
+        limits block)."""
+        if concern in TWIN_OF:
+            return ".".join(self.new_limit_keys(concern))
         return self.SETTING_NAMES.get(concern, concern)
+
+    def has_block(self, keys: tuple[str, ...]) -> bool:
+        """Whether ``deploy.resources.limits`` (or another mapping) exists, even empty."""
+        found = self._lookup(keys)
+        return found is not None and is_mapping(found[0])
+
+    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
+        """Where a memory or pids limit the service lacks is written: the service key, or its
+        twin when the deploy block the twin lives in exists."""
+        own, twin = TWIN_OF[concern]
+        return twin if self.has_block(twin[:-1]) else (own,)
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        """Each service-level limit whose ``deploy.resources`` block exists: the setting, the
+        twin's key and the twin (None when not written, which Compose takes as 0)."""
+        out: list[tuple[Setting, str, Setting | None]] = []
+        for own, twin in TWINS:
+            setting = self.setting((own,))
+            if setting is not None and self.has_block(twin[:-1]):
+                out.append((setting, ".".join(twin), self.setting(twin)))
+        return out
 
     def __init__(self, doc: YamlDocument, patcher: Patcher, name: str, entry: Entry) -> None:
         self.doc = doc
@@ -297,7 +332,7 @@ class ComposeService:
         return [s for s in found if s is not None]
 
     def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
-        return self._set(where.keys if where else ("mem_limit",), value)
+        return self._set(where.keys if where else self.new_limit_keys("memory"), value)
 
     def memswap_limit(self) -> Setting | None:
         return self.setting(("memswap_limit",))
@@ -312,7 +347,7 @@ class ComposeService:
         return [s for s in found if s is not None]
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
-        return self._set(where.keys if where else ("pids_limit",), value)
+        return self._set(where.keys if where else self.new_limit_keys("pids"), value)
 
     # -- image, build and environment (Go runtime settings) ------------------------------------
     def image(self) -> str | None:

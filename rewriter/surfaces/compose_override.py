@@ -20,15 +20,27 @@ from rewriter.surfaces.compose import ComposeService
 from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
 from rewriter.yamlview import is_mapping
 
-BASE_RE = re.compile(r"^(?P<stem>(?:docker-)?compose)(?P<ext>\.ya?ml)$")
+YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
 
 def override_name(base_name: str, profile: str) -> str | None:
-    """``compose.yaml`` -> ``compose.prod.yaml``; None for a file that is not a base file."""
-    m = BASE_RE.match(base_name)
+    """``<stem>.<profile>.<ext>`` beside any Compose file: ``compose.yaml`` -> ``compose.prod.yaml``,
+    ``docker-compose-tls.yml`` -> ``docker-compose-tls.prod.yml``, ``compose.override.yaml`` ->
+    ``compose.override.prod.yaml``. None for a name without a ``.yml``/``.yaml`` extension."""
+    m = YAML_NAME_RE.match(base_name)
     if not m:
         return None
     return f"{m.group('stem')}.{profile}{m.group('ext')}"
+
+
+def base_name_of(name: str, profile: str) -> str | None:
+    """The Compose file whose override ``name`` would be (``compose.prod.yaml`` -> ``compose.yaml``
+    for the prod profile), or None when the name is not an override's name."""
+    m = YAML_NAME_RE.match(name)
+    suffix = f".{profile}"
+    if not m or not m.group("stem").endswith(suffix) or len(m.group("stem")) == len(suffix):
+        return None
+    return m.group("stem")[: -len(suffix)] + m.group("ext")
 
 
 class OverlayService:
@@ -48,7 +60,25 @@ class OverlayService:
         self._style = style
 
     def setting_name(self, concern: str) -> str:
+        if concern in compose.TWIN_OF:
+            return ".".join(self.new_limit_keys(concern))
         return self.base.setting_name(concern)
+
+    def has_block(self, keys: tuple[str, ...]) -> bool:
+        return (self.over is not None and self.over.has_block(keys)) or self.base.has_block(keys)
+
+    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
+        """As :meth:`ComposeService.new_limit_keys`, on the two files merged."""
+        own, twin = compose.TWIN_OF[concern]
+        return twin if self.has_block(twin[:-1]) else (own,)
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        out: list[tuple[Setting, str, Setting | None]] = []
+        for own, twin in compose.TWINS:
+            setting = self._pick((own,))
+            if setting is not None and self.has_block(twin[:-1]):
+                out.append((setting, ".".join(twin), self._pick(twin)))
+        return out
 
     # -- helpers ---------------------------------------------------------------------------------
     def _from_base(self, setting: Setting) -> Setting:
@@ -69,8 +99,12 @@ class OverlayService:
         if not is_mapping(root):
             raise Refusal("the override file is not a mapping")
         plan = self._plan(self.over_file.patcher, (), root, full, value, op)
-        return Fix("", plan.edits, intents=plan.intents, claims=frozenset({"override/create-service"}),
-                   scope=self.scope)
+        # Two fixes must not both create ``services:``, nor both create one service; fixes that
+        # create different services go into the same pass (one claim for them all made the
+        # passes grow with the number of services: 15 services did not settle in 16 passes).
+        has_services = any(getattr(key, "value", None) == "services" for key, _ in root.value)
+        claim = f"override/create-service/{self.name}" if has_services else "override/create-services"
+        return Fix("", plan.edits, intents=plan.intents, claims=frozenset({claim}), scope=self.scope)
 
     @staticmethod
     def _plan(patcher: Patcher, base: tuple[str | int, ...], node: object, keys: tuple[str | int, ...],
@@ -175,7 +209,7 @@ class OverlayService:
         return [s for s in found if s is not None]
 
     def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
-        return self._write(tuple(where.keys) if where else ("mem_limit",), value)
+        return self._write(tuple(where.keys) if where else self.new_limit_keys("memory"), value)
 
     def memswap_limit(self) -> Setting | None:
         return self._pick(("memswap_limit",))
@@ -188,7 +222,7 @@ class OverlayService:
         return [s for s in found if s is not None]
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
-        return self._write(tuple(where.keys) if where else ("pids_limit",), value)
+        return self._write(tuple(where.keys) if where else self.new_limit_keys("pids"), value)
 
 
     # -- Go-facing settings: environment merges by variable, the override winning -----------------

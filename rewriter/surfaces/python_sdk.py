@@ -319,6 +319,9 @@ class _Base:
         """How this surface spells a setting in messages ("memory" -> "mem_limit=")."""
         return self.SETTING_NAMES.get(concern, concern)
 
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        return []  # only Compose keeps a limit in two places
+
     def build(self) -> BuildSpec | None:
         return None  # docker-py and testcontainers run an image; they do not build one
 

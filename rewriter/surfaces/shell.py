@@ -557,6 +557,9 @@ class DockerCommand:
         """How this surface spells a setting in messages ("memory" -> "--memory")."""
         return self.SETTING_NAMES.get(concern, concern)
 
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        return []  # only Compose keeps a limit in two places
+
     def build(self) -> BuildSpec | None:
         return None  # a command runs an image; it does not build one
 
