@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from rewriter.edits import Applicability, Fix, Intent, apply_edits, select_compatible
+from rewriter.edits import Applicability, Edit, Fix, Intent, apply_edits, select_compatible
 from rewriter.errors import ConvergenceError, ParseError
 from rewriter.model import Container, Report, Severity, Span
 from rewriter.profiles import Profile, ServiceConfig
@@ -288,7 +288,8 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
             raise ConvergenceError(f"fixes do not converge (rules {', '.join(codes)} undo each other)",
                                    path=src.path, line=1, column=1)
         seen.add(new_text)
-        fixed.extend(f for f in findings if f.fix is not None and _fix_in(f.fix, applied))
+        done = {a.edits for a in applied}  # a set: comparing each finding with each fix was O(n^2)
+        fixed.extend(f for f in findings if f.fix is not None and _fix_in(f.fix, done))
         current = current.with_text(new_text)
         suppressions = scan_suppressions(current)
         analysis = analyse(kind, current, options, companion)
@@ -325,9 +326,8 @@ def _disagreements(findings: Sequence[Finding], options: Options) -> dict[tuple[
     return out
 
 
-def _fix_in(fix: Fix, applied: Sequence[Fix]) -> bool:
-    return any(fix.edits == a.edits or (fix.fallback is not None and fix.fallback.edits == a.edits)
-               for a in applied)
+def _fix_in(fix: Fix, done: set[tuple[Edit, ...]]) -> bool:
+    return fix.edits in done or (fix.fallback is not None and fix.fallback.edits in done)
 
 
 def _apply_checked(kind: str, src: SourceFile, before: object, chosen: list[Fix],
