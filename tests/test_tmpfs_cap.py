@@ -65,7 +65,7 @@ def test_a_tmpfs_not_below_the_limit_is_lowered_safely(entry: str, limit: str, w
     text = f"services:\n  a:\n    image: a\n    mem_limit: {limit}\n    tmpfs:\n      - {entry}\n"
     outcome = run("compose", "compose.yaml", text)
     assert outcome.new_text is not None and f"      - {want}\n" in outcome.new_text
-    assert any(f.code == "DF103" for f in outcome.fixed)
+    assert any(f.code == "DF106" for f in outcome.fixed)
 
 
 def test_an_explicit_tmpfs_below_the_limit_is_a_decision() -> None:

@@ -30,13 +30,6 @@ DF503 gomemlimit-above-limit
     ``GOMEMLIMIT`` is above the memory limit, so the kernel kills the container before the
     garbage collector reacts. The fix writes the computed value.
 
-DF506 gomemlimit-above-budget
-    ``GOMEMLIMIT`` is below the memory limit but a MiB or more above the computed value (0.9 x
-    (L - T), T the /tmp tmpfs as planned, capped at a quarter of L). Tmpfs pages count against
-    the container's limit but not against GOMEMLIMIT, so with /tmp filling up the kernel kills
-    the container before the GC reacts. The value is a decision, so the fix (unsafe) writes the
-    computed value.
-
 DF504 gomaxprocs-missing
     A Go service built with Go older than 1.25 has a CPU limit C (``cpus`` or
     ``deploy.resources.limits.cpus``) and no ``GOMAXPROCS``. Before 1.25 the runtime uses every
@@ -49,6 +42,13 @@ DF505 gomaxprocs-disables-auto
     deliberate) removes the variable. The version is the go.mod ``go`` line: a ``go 1.24``
     module built with Go 1.25 keeps the old behaviour (GODEBUG ``containermaxprocs=0``), and so
     does a service whose environment sets ``GODEBUG=containermaxprocs=0`` (DF504 applies then).
+
+DF506 gomemlimit-above-budget
+    ``GOMEMLIMIT`` is below the memory limit but a MiB or more above the computed value (0.9 x
+    (L - T), T the /tmp tmpfs as planned, capped at a quarter of L). Tmpfs pages count against
+    the container's limit but not against GOMEMLIMIT, so with /tmp filling up the kernel kills
+    the container before the GC reacts. The value is a decision, so the fix (unsafe) writes the
+    computed value.
 
 Settings: ``gomemlimit-ratio`` in the profile; ``[tool.dockfix.services.NAME] go`` and
 ``go-version`` in the config for services the build does not reveal.
@@ -65,7 +65,7 @@ from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import memory_budget
+from transforms.memory import effective_limit, size_of
 from transforms.tmpfs import planned_tmpfs
 
 MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
@@ -105,6 +105,21 @@ def loose_size(text: str) -> ByteSize | None:
         return None
     factor = {"": 1, "K": 1024, "M": MIB, "G": 1024**3, "T": 1024**4}[(m.group(2) or "").upper()]
     return ByteSize(int(m.group(1)) * factor)
+
+
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with, and where it comes from."""
+    limits = container.memory_limits()
+    if limits:
+        current = effective_limit(limits)
+        assert current is not None
+        size = size_of(current.value)
+        return (size, current.described()) if size is not None else None
+    profile = ctx.profile
+    if profile.mem_limit is not None and ctx.wants("DF301"):
+        key = container.setting_name("memory")
+        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
+    return None
 
 
 def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:

@@ -26,7 +26,7 @@ DF102 tmpfs-unbounded
     the profile's size and keeps every other option (``/tmp:rw,noexec`` ->
     ``/tmp:rw,noexec,size=64m``).
 
-DF103 tmpfs-above-limit
+DF106 tmpfs-above-limit
     The tmpfs on ``/tmp`` is as large as the memory limit or larger (``size=64m`` under a
     ``20M`` limit). Its pages count against the limit, so filling /tmp gets the container
     OOM-killed before it ever sees ENOSPC. Plainly broken, so the fix (safe) lowers the size
@@ -47,11 +47,10 @@ from collections.abc import Iterator
 from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import memory_budget
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
-ABOVE = Rule("DF103", "tmpfs-above-limit", "tmpfs on /tmp as large as the memory limit", Severity.ERROR,
+ABOVE = Rule("DF106", "tmpfs-above-limit", "tmpfs on /tmp as large as the memory limit", Severity.ERROR,
              __name__)
 RULES = (MISSING, UNBOUNDED, ABOVE)
 
@@ -79,12 +78,20 @@ def _why_capped(size: ByteSize, want: ByteSize | None, budget: tuple[ByteSize, s
     return f", capped at a quarter of {budget[1]}"
 
 
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with (go_runtime computes it for GOMEMLIMIT too;
+    imported here on use, since go_runtime imports this module)."""
+    from transforms.go_runtime import memory_budget as budget
+
+    return budget(container, ctx)
+
+
 def _mounts(container: Container) -> list[TmpfsMount]:
     return [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
 
 
 def _too_big(mount: TmpfsMount, limit: ByteSize | None) -> ByteSize | None:
-    """The size of a /tmp tmpfs that is not below the memory limit (DF103), else None."""
+    """The size of a /tmp tmpfs that is not below the memory limit (DF106), else None."""
     size = mount.option("size")
     parsed = ByteSize.parse_docker(size) if size is not None else None
     if parsed is None or limit is None or parsed < limit or quarter(limit).bytes == 0:
@@ -103,7 +110,7 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
         size = mount.option("size")
         parsed = ByteSize.parse_docker(size) if size is not None else None
         if parsed is not None:
-            if budget is not None and _too_big(mount, limit) is not None and ctx.wants("DF103"):
+            if budget is not None and _too_big(mount, limit) is not None and ctx.wants("DF106"):
                 return quarter(budget[0]), f"tmpfs /tmp {quarter(budget[0]).docker()} (a quarter of {budget[1]})"
             return parsed, f"tmpfs /tmp {size}"
     if profile.tmpfs_size is not None and (
@@ -168,7 +175,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
 
 
 def _above_limit(container: Container, mount: TmpfsMount, budget: tuple[ByteSize, str] | None) -> Iterator[Report]:
-    """DF103: a /tmp tmpfs not below the memory limit is lowered to a quarter of the limit."""
+    """DF106: a /tmp tmpfs not below the memory limit is lowered to a quarter of the limit."""
     too_big = _too_big(mount, budget[0] if budget is not None else None)
     if too_big is None or budget is None:
         return
