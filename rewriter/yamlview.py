@@ -386,9 +386,22 @@ def _plain_style_is_none(docs: list[Node]) -> None:
                 stack.append(value)
 
 
+_UNCLOSED = {"while parsing a flow sequence": "'['", "while parsing a flow mapping": "'{'",
+             "while scanning a quoted scalar": "quote"}
+
+
 def _parse_error(src: SourceFile, err: Exception) -> ParseError:
+    """The parser's message, marked where the mistake is: for an unclosed ``[``, ``{`` or quote
+    that is where it opens (the parser's context mark), not where the parser noticed (lines
+    below, at the next key)."""
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or getattr(err, "context", None) or str(err) or "invalid YAML"
+    opened = _UNCLOSED.get(str(getattr(err, "context", "")))
+    start = getattr(err, "context_mark", None)
+    if opened and start is not None and mark is not None and (start.line, start.column) < (mark.line, mark.column):
+        problem = (f"{problem}: the {opened} opened here is not closed (noticed at line {mark.line + 1}, "
+                   f"column {mark.column + 1})")
+        mark = start
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     return ParseError(f"invalid YAML: {problem}", path=src.path, line=line, column=column)
 

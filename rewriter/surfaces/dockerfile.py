@@ -457,6 +457,29 @@ def directives(text: str) -> tuple[int, str]:
     return count, escape
 
 
+_HEREDOC_START = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+
+
+def _unterminated_heredoc(text: str) -> tuple[int, int, str] | None:
+    """(line, column, end word) of the first heredoc whose end word never comes: the parser only says
+    "unterminated heredoc", and the mistake is where it opens, not at 1:1."""
+    lines = text.splitlines()
+    n = 0
+    while n < len(lines):
+        start = n
+        line = lines[n]
+        n += 1
+        if line.lstrip().startswith("#"):
+            continue
+        for m in _HEREDOC_START.finditer(line):
+            while n < len(lines) and lines[n].strip() != m.group(2):
+                n += 1
+            if n >= len(lines):
+                return start + 1, m.start() + 1, m.group(2)
+            n += 1
+    return None
+
+
 def parse(src: SourceFile) -> list[Instruction]:
     import dockerfile
 
@@ -465,8 +488,12 @@ def parse(src: SourceFile) -> list[Instruction]:
     except dockerfile.GoParseError as err:
         message = str(err)
         m = re.search(r"line (\d+)", message)
-        raise ParseError(f"invalid Dockerfile: {message}", path=src.path,
-                         line=int(m.group(1)) if m else 1, column=1) from None
+        line, column = int(m.group(1)) if m else 1, 1
+        heredoc = None if m else _unterminated_heredoc(src.text)
+        if heredoc is not None:
+            line, column, word = heredoc
+            message += f": no line '{word}' ends the heredoc opened here"
+        raise ParseError(f"invalid Dockerfile: {message}", path=src.path, line=line, column=column) from None
     starts = src.line_starts()
     out: list[Instruction] = []
     for n, c in enumerate(commands):
