@@ -245,6 +245,9 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
     sources: dict[str, SourceFile] = {}
     stdout = sys.stdout
     stdin_mode = any(r.job.stdin is not None for r in results)
+    # `apply -` is an editor's formatter: editors that merge stderr into the result (Neovim's
+    # systemlist()) would put the summary into the file, so it goes only to a terminal
+    quiet = args.quiet or (stdin_mode and command == "apply" and not sys.stderr.isatty())
     for result in results:
         if isinstance(result, Failed):
             errors += 1
@@ -255,7 +258,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         if isinstance(result, Skipped):
             if result.job.stdin is not None and command == "apply":
                 stdout.write(_stdin_text(result.job))
-            if not args.quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
+            if not quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
                 print(f"{result.job.path}: skipped: {result.reason}", file=sys.stderr)
             continue
         assert isinstance(result, Done)
@@ -299,7 +302,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         from rewriter import output
 
         (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
-    if not args.quiet:
+    if not quiet:
         processed = sum(1 for r in results if isinstance(r, Done))
         _summary(command, remaining, fixed_count, changed, errors, args, processed)
     if errors:
