@@ -647,8 +647,10 @@ class DockfixServer(LanguageServer):
                                               kind_for(path, doc.language_id, self.settings),
                                               replace(self.settings), self.encoding)
         except CheckFailed as err:
-            self.window_log_message(types.LogMessageParams(
-                type=types.MessageType.Error, message=f"dockfix: checking {uri} failed: {err}"))
+            self._failed(uri, str(err))
+            return
+        except Exception as err:  # the boundary of one document's check: report it, serve the others
+            self._failed(uri, f"{type(err).__name__}: {err}")
             return
         finally:
             if self.pending.get(uri) is asyncio.current_task():
@@ -657,6 +659,11 @@ class DockfixServer(LanguageServer):
             return  # closed or changed meanwhile (its own check is scheduled)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=found))
+
+    def _failed(self, uri: str, why: str) -> None:
+        log.error("checking %s failed: %s", uri, why)
+        self.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Error, message=f"dockfix: checking {uri} failed: {why}"))
 
     async def request(self, uri: str, fn: Callable[..., T], *args: object) -> T:
         """Run a request's work on the runner with the document's current text (as the first
