@@ -111,7 +111,7 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     loaded = surfaces.load(kind, src, companion)
     containers, model = loaded.containers, loaded.make_model
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
-                  wants=options.wants, unsafe_fixes=options.unsafe_fixes)
+                  wants=options.wants, unsafe_fixes=options.unsafe_fixes, containers=tuple(containers))
     reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
                                                                              ctx, options)
     return Analysis(model, containers, reports, loaded.scopes)

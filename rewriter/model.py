@@ -179,3 +179,4 @@ class Container(Protocol):
     def remove_env(self, name: str) -> Fix: ...
     def cpu_limit(self) -> Setting | None: ...  # cpus / deploy.resources.limits.cpus / --cpus
     def build(self) -> BuildSpec | None: ...  # how the image is built (Compose ``build:``), else None
+    def command(self) -> tuple[str, ...]: ...  # entrypoint and command words as written (workload detectors)

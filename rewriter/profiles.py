@@ -81,12 +81,13 @@ SERVICE_KEYS = {"go", "go-version"}
 class Profile(Record):
     __slots__ = (
         "name", "origin", "tmpfs_size", "tmpfs_mode", "nofile", "mem_limit", "swap_off", "pids_limit",
-        "gomemlimit_ratio", "config_mounts",
+        "gomemlimit_ratio", "config_mounts", "user_keys", "user_file",
     )
 
     def __init__(self, name: str, origin: str, tmpfs_size: ByteSize | None, tmpfs_mode: int,
                  nofile: int | None, mem_limit: ByteSize | None, swap_off: bool, pids_limit: int | None,
-                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = ()) -> None:
+                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = (),
+                 user_keys: tuple[str, ...] = (), user_file: str = "") -> None:
         self.name = name
         self.origin = origin  # "built-in" or the config file path
         self.tmpfs_size = tmpfs_size
@@ -97,6 +98,24 @@ class Profile(Record):
         self.pids_limit = pids_limit
         self.gomemlimit_ratio = gomemlimit_ratio
         self.config_mounts = config_mounts
+        # The keys a [tool.dockfix] profile sets itself (or through a user profile it extends):
+        # their values are the user's choice, which makes a fix using them safe. A key that only a
+        # built-in profile gives is a default for unknown workloads (see transforms/memory.py).
+        self.user_keys = user_keys
+        self.user_file = user_file  # the config file those keys are in
+
+    def chose(self, key: str) -> bool:
+        """Whether the user set ``key`` (e.g. ``mem-limit``) in their own profile."""
+        return key in self.user_keys
+
+    def source(self, key: str) -> str:
+        """Where a profile value comes from, for messages: ``mem-limit in profile edge
+        (pyproject.toml)`` or ``the built-in profile prod's default``."""
+        if key in self.user_keys:
+            from rewriter.source import display_path
+
+            return f"{key} in profile {self.name} ({display_path(self.user_file)})"
+        return f"profile {self.name}'s built-in default"
 
     @property
     def described(self) -> str:
@@ -151,6 +170,7 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
     current: str | None = name
     origin = "built-in"
     layers: list[dict[str, object]] = []
+    user_keys: set[str] = set()
     while current is not None:
         if current in chain:
             raise ConfigError(f"profile '{name}': 'extends' loops ({' -> '.join(chain + [current])})",
@@ -163,6 +183,8 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
             raise
         if kind == "user" and current == name:
             origin = origin_path or "config"
+        if kind == "user":
+            user_keys.update(k for k in raw if k != "extends")
         layers.append(raw)
         parent = raw.get("extends")
         if parent is not None and not isinstance(parent, str):
@@ -187,6 +209,8 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
         pids_limit=_int_or_none(merged.get("pids-limit"), f"{where}: pids-limit", origin_path, 16, None),
         gomemlimit_ratio=_ratio(merged.get("gomemlimit-ratio", 0.9), where, origin_path),
         config_mounts=_mounts(merged.get("config-mounts", []), where, origin_path),
+        user_keys=tuple(sorted(user_keys)),  # sorted: the cache key is the options' repr
+        user_file=origin_path if user_keys else "",
     )
 
 

@@ -28,7 +28,7 @@ COMPOSE_FIXED = (
     "services:\n  api:\n    image: acme/api\n"
     "    tmpfs:\n      - /tmp:size=64m,mode=1777\n"
     "    ulimits:\n      nofile:\n        soft: 65536\n        hard: 65536\n"
-    "    mem_limit: 512m\n    memswap_limit: 512m\n    pids_limit: 512\n"
+    "    pids_limit: 512\n"  # the built-in 512m memory limit is only a suggestion: not in the PR
 )
 
 
@@ -320,8 +320,8 @@ def test_a_branch_someone_else_pushed_to_is_left_alone(repo: Repo, fake: FakeGit
     assert run_pr(capsys)[0] == 0
     other = repo.remote.parent / "human"
     git(repo.remote.parent, "clone", "-q", "-b", "dockfix/prod", str(repo.remote), str(other))
-    (other / "compose.yaml").write_text(COMPOSE_FIXED.replace("512m", "1g"), encoding="utf-8")
-    git(other, "commit", "-q", "-am", "use 1g")
+    (other / "compose.yaml").write_text(COMPOSE_FIXED.replace("pids_limit: 512", "pids_limit: 1024"), encoding="utf-8")
+    git(other, "commit", "-q", "-am", "use 1024")
     git(other, "push", "-q", "origin", "dockfix/prod")
     human = repo.remote_sha("dockfix/prod")
     requests(httpserver)

@@ -16,6 +16,7 @@ from conftest import FIXTURES, ROOT
 
 BASIC = (FIXTURES / "compose" / "basic" / "input.yaml").read_bytes()
 BASIC_FIXED = (FIXTURES / "compose" / "basic" / "expected.prod.yaml").read_bytes()
+BASIC_UNSAFE_FIXED = (FIXTURES / "compose" / "basic" / "expected.prod.unsafe.yaml").read_bytes()
 COMPLIANT = (FIXTURES / "compose" / "compliant" / "input.yaml").read_bytes()
 BROKEN = b"services:\n  api:\n    image: [unclosed\n"
 
@@ -51,7 +52,7 @@ def test_apply_writes_keeps_mode_and_is_idempotent(run_cli, project: Path) -> No
     target = project / "app" / "compose.yaml"
     os.chmod(target, 0o640)
     code, _, err = run_cli("apply", str(project))
-    assert code == 0, err
+    assert code == 1, err  # the built-in memory limit is a suggestion: it remains a finding
     assert target.read_bytes() == BASIC_FIXED
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
     assert (project / "ok" / "docker-compose.yml").read_bytes() == COMPLIANT
@@ -59,6 +60,8 @@ def test_apply_writes_keeps_mode_and_is_idempotent(run_cli, project: Path) -> No
     code, out, _ = run_cli("diff", str(project))
     assert (code, out) == (0, b"")
     code, out, _ = run_cli("check", str(project))
+    assert code == 1 and [line.split()[1] for line in out.decode().splitlines()] == ["DF301", "DF302"]
+    code, out, _ = run_cli("check", "--ignore", "DF3", str(project))
     assert (code, out) == (0, b"")
 
 
@@ -108,7 +111,7 @@ def test_diff_applies_byte_exact_on_odd_files(run_cli, tmp_path: Path, case: str
 def test_stdin_apply_prints_whole_fixed_text(run_cli) -> None:
     code, out, err = run_cli("apply", "-", "--stdin-filename", "compose.yaml", stdin=BASIC)
     assert out == BASIC_FIXED
-    assert code == 0, err
+    assert code == 1, err  # the suggested memory limit remains a finding
     code, out, _ = run_cli("apply", "-", "--stdin-filename", "compose.yaml", stdin=COMPLIANT)
     assert (code, out) == (0, COMPLIANT)
 
@@ -199,8 +202,8 @@ def test_exit_zero_and_exit_non_zero_on_fix(run_cli, tmp_path: Path) -> None:
     f = tmp_path / "compose.yaml"
     f.write_bytes(BASIC)
     assert run_cli("check", "--exit-zero", str(f))[0] == 0
-    assert run_cli("apply", "--exit-non-zero-on-fix", str(f))[0] == 1
-    assert run_cli("apply", "--exit-non-zero-on-fix", str(f))[0] == 0
+    assert run_cli("apply", "--unsafe-fixes", "--exit-non-zero-on-fix", str(f))[0] == 1
+    assert run_cli("apply", "--unsafe-fixes", "--exit-non-zero-on-fix", str(f))[0] == 0
 
 
 def test_rule_docs(run_cli) -> None:
@@ -220,7 +223,7 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_bytes(BASIC)
     proc = subprocess.run([sys.executable, "-m", "rewriter", "apply", "-", "--stdin-filename", "compose.yaml"],
                           input=BASIC, capture_output=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # fixed; the suggested memory limit remains a finding
     assert proc.stdout == BASIC_FIXED
 
 
@@ -295,7 +298,8 @@ def test_cache_reuses_results_and_notices_changes(run_cli, project: Path, monkey
     assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
     calls.clear()
     code, out, _ = run_cli("check", ".", cwd=project)
-    assert (code, out, calls) == (0, b"", [])
+    assert (code, calls) == (1, [])  # from the cache; only the suggested memory limits remain
+    assert {line.split()[1] for line in out.decode().splitlines()} == {"DF301", "DF302"}
 
 
 def test_cache_filled_from_the_process_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -396,9 +400,9 @@ def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeyp
 
 
 def test_a_file_named_twice_is_done_once(run_cli, project: Path) -> None:
-    code, _, err = run_cli("apply", "app/compose.yaml", ".", "./app/compose.yaml", cwd=project)
+    code, _, err = run_cli("apply", "--unsafe-fixes", "app/compose.yaml", ".", "./app/compose.yaml", cwd=project)
     assert code == 0, err
-    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_FIXED
+    assert (project / "app" / "compose.yaml").read_bytes() == BASIC_UNSAFE_FIXED
 
 
 def test_cache_notices_a_changed_dockerfile(run_cli, tmp_path: Path) -> None:

@@ -31,7 +31,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("mode, expected", [([], "expected.edge"),
                                             (["--write-to", "override"], "expected.edge-override")])
 def test_one_apply_reaches_every_surface(project: Path, mode: list[str], expected: str) -> None:
-    assert main(["apply", "--profile", "edge", "--jobs", "1", *mode, "."]) == 0
+    # 1: the database's memory limit stays a suggestion (a heavy image with no heap setting)
+    assert main(["apply", "--profile", "edge", "--jobs", "1", *mode, "."]) == 1
     assert _tree(project) == _tree(PROJECT / expected)
     assert main(["diff", "--profile", "edge", "--jobs", "1", *mode, "."]) == 0
     main(["apply", "--profile", "edge", "--jobs", "1", *mode, "."])

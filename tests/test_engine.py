@@ -16,6 +16,8 @@ from rewriter.yamlpatch import Patcher, Refusal, apply_intents, plain_ok
 from rewriter.yamlview import parse_yaml, resolved_entries
 
 PROD = Options(profile=resolve_profile("prod", {}))
+# Raising an explicit lower pids or nofile limit is an unsafe fix (a decision someone made); the
+# anchor tests below use those fixes for the mechanics, so they run with --unsafe-fixes.
 
 
 def fixed(text: str, options: Options = PROD) -> str:
@@ -71,21 +73,21 @@ def test_convergence_error_when_fixes_cycle(monkeypatch: pytest.MonkeyPatch) -> 
 def test_shared_anchor_edited_once_when_all_services_agree() -> None:
     text = ("x-d: &d\n  pids_limit: 100\nservices:\n  a:\n    <<: *d\n    image: a\n"
             "  b:\n    <<: *d\n    image: b\n")
-    out = fixed(text, PROD.replace(select=("DF402",)))
+    out = fixed(text, PROD.replace(select=("DF402",), unsafe_fixes=True))
     assert out == text.replace("pids_limit: 100", "pids_limit: 512")
 
 
 def test_shared_anchor_not_edited_when_a_user_disagrees() -> None:
     text = ("x-d: &d\n  pids_limit: 100\nservices:\n  a:\n    <<: *d\n    image: a\n"
             "  b:  # dockfix: ignore[DF402]\n    <<: *d\n    image: b\n")
-    out = fixed(text, PROD.replace(select=("DF402",)))
+    out = fixed(text, PROD.replace(select=("DF402",), unsafe_fixes=True))
     assert out == text.replace("    image: a\n", "    image: a\n    pids_limit: 512\n")
 
 
 def test_anchor_used_outside_services_is_kept() -> None:
     # editing the anchor is fine: x-d is a template; the model changes only where intended
     text = ("x-d: &d\n  ulimits:\n    nofile: 1024\n    nproc: 512\nservices:\n  a:\n    <<: *d\n    image: a\n")
-    out = fixed(text, PROD.replace(select=("DF2",)))
+    out = fixed(text, PROD.replace(select=("DF2",), unsafe_fixes=True))
     assert out == text.replace("nofile: 1024", "nofile: 65536")
 
 
@@ -93,7 +95,7 @@ def test_inherited_mapping_is_copied_not_dropped() -> None:
     # a local 'ulimits' would hide the inherited nproc: the override copies it
     text = ("x-d: &d\n  ulimits:\n    nofile: 1024\n    nproc: 512\nservices:\n  a:\n    <<: *d\n    image: a\n"
             "  b:  # dockfix: ignore\n    <<: *d\n    image: b\n")
-    out = fixed(text, PROD.replace(select=("DF2",)))
+    out = fixed(text, PROD.replace(select=("DF2",), unsafe_fixes=True))
     model = parse_yaml(SourceFile.from_text("c.yaml", out)).model()
     assert isinstance(model, dict)
     assert model["services"]["a"]["ulimits"] == {"nofile": 65536, "nproc": 512}
@@ -103,7 +105,7 @@ def test_inherited_mapping_is_copied_not_dropped() -> None:
 def test_alias_value_is_replaced_by_a_copy() -> None:
     text = ("x-u: &u\n  nofile: 1024\nservices:\n  a:\n    image: a\n    ulimits: *u\n"
             "  b:  # dockfix: ignore\n    image: b\n    ulimits: *u\n")
-    out = fixed(text, PROD.replace(select=("DF2",)))
+    out = fixed(text, PROD.replace(select=("DF2",), unsafe_fixes=True))
     model = parse_yaml(SourceFile.from_text("c.yaml", out)).model()
     assert isinstance(model, dict)
     assert model["services"]["a"]["ulimits"] == {"nofile": 65536}

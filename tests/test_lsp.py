@@ -62,7 +62,8 @@ async def test_diagnostics_on_open_and_change(client: LanguageClient, tmp_path: 
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics[uri]) == []
+    # the built-in 512m limit (and the swap setting that goes with it) is a suggestion: it stays
+    assert sorted(str(d.code) for d in client.diagnostics[uri]) == ["DF301", "DF302"]
 
 
 @pytest.mark.asyncio

@@ -101,7 +101,8 @@ def test_sarif_valid_and_complete(tmp_path: Path, validator: jsonschema.Draft7Va
 
 
 def test_sarif_without_findings_is_still_a_run(tmp_path: Path, validator: jsonschema.Draft7Validator) -> None:
-    fixed = run(["apply", "-", "--stdin-filename", "compose.yaml"], tmp_path, COMPOSE.encode()).stdout
+    fixed = run(["apply", "--unsafe-fixes", "-", "--stdin-filename", "compose.yaml"], tmp_path,
+                COMPOSE.encode()).stdout
     doc = sarif_for(tmp_path, fixed.decode())
     assert not list(validator.iter_errors(doc))
     assert doc["runs"][0]["results"] == []

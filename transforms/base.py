@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at eve
 if TYPE_CHECKING:
     from typing import Any
 
+    from rewriter.detectors import WorkloadFacts
     from rewriter.golang import GoFacts
     from rewriter.project import ImageBuild
 
@@ -36,17 +37,22 @@ def _everything(code: str) -> bool:
 class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
-    __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "_builds")
+    __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "containers", "_builds",
+                 "_workloads", "_linked")
 
     def __init__(self, profile: Profile, path: str = "", kind: str = "", services: tuple[ServiceConfig, ...] = (),
-                 wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False) -> None:
+                 wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False,
+                 containers: tuple[Container, ...] = ()) -> None:
         self.profile = profile
         self.path = path  # the file being checked
         self.kind = kind  # its kind ("compose", "dockerfile", ...)
         self.services = services  # [tool.dockfix.services.NAME]
         self.wants = wants  # whether a rule code is selected
         self.unsafe_fixes = unsafe_fixes  # whether unsafe fixes will be applied (they change what comes next)
+        self.containers = containers  # every container of the file (an image another one builds)
         self._builds: dict[str, ImageBuild | None] = {}
+        self._workloads: dict[str, WorkloadFacts] = {}
+        self._linked: dict[str, tuple[ImageBuild, str] | None] = {}
 
     @property
     def directory(self) -> str:
@@ -74,6 +80,51 @@ class Context:
         self._builds[container.scope] = built
         return built
 
+    def linked_build(self, container: Container) -> tuple[ImageBuild, str] | None:
+        """The image's build and how the repository says so: the service's own ``build:``, else an
+        image the repository builds (another service, a Dockerfile named after it, a script's
+        ``docker build -t``; see rewriter/detectors/image.py)."""
+        if container.scope in self._linked:
+            return self._linked[container.scope]
+        found: tuple[ImageBuild, str] | None = None
+        if container.build() is not None:
+            built = self.image_build(container)
+            found = (built, "its build") if built is not None else None
+        else:
+            image = container.image()
+            if image and self.kind in ("compose", "compose-override"):
+                from rewriter.detectors.image import link_image
+
+                siblings = tuple((c.label, c.image(), c.build()) for c in self.containers if c is not container)
+                found = link_image(self.path, image, siblings)
+        self._linked[container.scope] = found
+        return found
+
+    def workload(self, container: Container) -> WorkloadFacts:
+        """What runs in the container (JVM, Node, a database...), from rewriter/detectors."""
+        known = self._workloads.get(container.scope)
+        if known is not None:
+            return known
+        from rewriter.detectors import Inputs, detect
+
+        bases: tuple[tuple[str, str], ...] = ()
+        image_env: list[tuple[str, str, str]] = []
+        linked = self.linked_build(container)
+        if linked is not None:
+            built = linked[0]
+            chain = [built.stages[n] for n in reversed(built.chain)]
+            bases = tuple((s.resolved, f"{built.display}:{s.line}") for s in chain if s.parent is None)
+            for stage in chain:
+                for ins in stage.instructions:
+                    if ins.cmd == "ENV":
+                        words = list(ins.value)
+                        for key, value in zip(words[::2], words[1::2]):
+                            image_env.append((key, _unquote(value), f"{built.display}:{ins.start_line}"))
+        env = {name: None if s.value is None else str(s.value) for name, s in container.env().items()}
+        facts = detect(Inputs(container.image(), env, container.command(), bases, tuple(image_env)))
+        self._workloads[container.scope] = facts
+        return facts
+
     def go_info(self, container: Container) -> GoFacts:
         """Whether the container runs Go and which version: config, then build, then image."""
         from rewriter.golang import GoFacts, is_golang_image, tag_version
@@ -99,6 +150,12 @@ class Context:
 if TYPE_CHECKING:
     Check = Callable[[Container, Context], Iterator[Report]]
     ImageCheck = Callable[[Any, Context], Iterator[Report]]  # takes a surface's image (DockerfileImage)
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def report(container: Container, rule: Rule, message: str, span: Span | None,

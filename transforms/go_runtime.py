@@ -65,7 +65,7 @@ from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import effective_limit, size_of
+from transforms.memory import plan
 from transforms.tmpfs import planned_tmpfs
 
 MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
@@ -109,17 +109,16 @@ def loose_size(text: str) -> ByteSize | None:
 
 def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
     """The memory limit the container ends up with, and where it comes from."""
-    limits = container.memory_limits()
-    if limits:
-        current = effective_limit(limits)
-        assert current is not None
-        size = size_of(current.value)
-        return (size, current.described()) if size is not None else None
-    profile = ctx.profile
-    if profile.mem_limit is not None and ctx.wants("DF301"):
-        key = container.setting_name("memory")
-        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
-    return None
+    planned = plan(container, ctx)
+    if planned is None or planned.size is None:
+        return None
+    return planned.size, planned.described
+
+
+def budget_applicability(container: Container, ctx: Context) -> Applicability:
+    """A value computed from a limit DF301 only suggests is itself a suggestion."""
+    planned = plan(container, ctx)
+    return planned.applicability if planned is not None else Applicability.SAFE
 
 
 def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
@@ -166,7 +165,8 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"no GOMEMLIMIT; the Go runtime does not read the container's memory limit, so the GC "
             f"lets the heap grow until the kernel kills the container ({go.described()}; "
             f"GOMEMLIMIT = {why} = {text})",
-            None, lambda: container.set_env("GOMEMLIMIT", text), f"set GOMEMLIMIT={text}")
+            None, lambda: container.set_env("GOMEMLIMIT", text), f"set GOMEMLIMIT={text}",
+            budget_applicability(container, ctx))
         return
     raw = current.value
     if raw is None or str(raw).strip() == "off":
@@ -198,7 +198,8 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             container, ABOVE,
             f"{current.described()} is above the memory limit ({budget[1]}); the kernel kills the "
             f"container before the GC reacts (GOMEMLIMIT = {why} = {fixed})",
-            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}")
+            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}",
+            budget_applicability(container, ctx))
     elif budget is not None and value is not None and parsed.bytes >= value.bytes + MIB:
         fixed = value.gomemlimit()
         yield report(

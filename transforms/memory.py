@@ -1,11 +1,24 @@
-"""memory: a memory limit, and swap turned off.
+"""memory: a memory limit that leaves room for what runs inside, and swap turned off.
 
 DF301 memory-limit-missing
     Neither ``mem_limit`` nor ``deploy.resources.limits.memory`` is set: the container may use all
-    of the host's memory. The fix adds ``mem_limit`` with the profile's default (prod: ``512m``).
-    The tool cannot know what the service needs; set ``mem-limit`` in your profile, or
-    ``mem_limit`` on the service, to choose the value. An existing deploy limit is never
-    contradicted (docker compose rejects distinct values for the two keys).
+    of the host's memory. The value added, and whether the fix is safe, depend on the evidence:
+
+    - a heap or cache size in the repository (``-Xmx1g`` in ``JAVA_OPTS``, Kafka's documented 1G
+      default heap, ``--max-old-space-size``, ``--maxmemory``, ``--innodb-buffer-pool-size``):
+      the limit is that size divided by the share the program may take (a JVM 75 %,
+      Elasticsearch and OpenSearch 50 % as Elastic documents, Node 75 %, Redis 75 %), rounded up
+      to a whole 64m; ``-Xmx1g`` gives ``1408m``, Elasticsearch's ``-Xmx512m`` gives ``1g``.
+      Safe, unless the size is per worker (PHP's ``memory_limit``, PostgreSQL's
+      ``shared_buffers``): then the limit is only a floor, and a suggestion. A ``mem-limit`` the
+      user set in their profile is used instead when it is at least that large.
+    - ``mem-limit`` set in the user's own profile (``[tool.dockfix.profiles.NAME]``, also through
+      ``extends``): safe, except for a known-heavy image (a database, a search engine, a broker, a
+      JVM) without a heap setting, whose needs grow with its data: a suggestion.
+    - only the built-in profile's default (prod: ``512m``): a suggestion (``--unsafe-fixes``);
+      the message says what would settle it: ``mem-limit`` in your profile, or a heap flag.
+
+    An existing deploy limit is never contradicted (docker compose rejects distinct values).
 
 DF302 swap-not-off
     ``memswap_limit`` is missing, ``-1`` or different from the memory limit. Unset, Docker allows
@@ -16,7 +29,10 @@ DF302 swap-not-off
         mem_limit: 512m
         memswap_limit: 512m
 
-    Only emitted when there is a memory limit (swap settings need one).
+    Only emitted when there is a memory limit (swap settings need one). Adding the key, or
+    fixing ``0`` (unset) or a value below the limit (which Docker rejects), is safe; an explicit
+    ``-1`` or a larger value is a decision, changed only by an unsafe fix. With a limit that is
+    itself a suggestion, so is the swap setting.
 
 DF303 deploy-limits-differ
     A limit Compose keeps in two places has distinct values: ``mem_limit`` and
@@ -28,6 +44,15 @@ DF303 deploy-limits-differ
     the tool cannot tell which one you meant. The limits dockfix adds go into the existing
     block (``deploy.resources.limits.pids``), never beside it.
 
+DF304 memory-limit-below-heap
+    The memory limit leaves no room beyond the heap the service is configured with: a JVM's heap
+    above 75 % of the limit, Elasticsearch's or OpenSearch's above 50 %, Node's old space or
+    Redis's ``maxmemory`` above 75 %, PHP's ``memory_limit`` at or above the limit. The kernel
+    kills the container under load, or at start when the heap equals the limit. The fix raises
+    the limit to what the heap needs (as for DF301); it is safe when the heap is at or above the
+    limit (plainly broken), and a suggestion otherwise. A ``-XX:MaxRAMPercentage`` above 75 is
+    reported the same way (without a fix).
+
 Settings: ``mem-limit`` (``none`` turns DF301 off) and ``swap`` (``off`` or ``keep``) in the profile.
 """
 
@@ -35,7 +60,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
+from rewriter.record import Record
 from rewriter.sizes import ByteSize
 from transforms.base import Context, Rule, report
 
@@ -43,7 +70,10 @@ MISSING = Rule("DF301", "memory-limit-missing", "no memory limit", Severity.WARN
 SWAP = Rule("DF302", "swap-not-off", "swap is not turned off", Severity.WARNING, __name__)
 DIFFER = Rule("DF303", "deploy-limits-differ", "a limit and its deploy.resources twin differ",
               Severity.ERROR, __name__)
-RULES = (MISSING, SWAP, DIFFER)
+BELOW_HEAP = Rule("DF304", "memory-limit-below-heap", "memory limit leaves no room beyond the heap",
+                  Severity.ERROR, __name__)
+RULES = (MISSING, SWAP, DIFFER, BELOW_HEAP)
+MAX_RAM_PERCENTAGE = 75.0
 
 
 def size_of(value: object) -> ByteSize | None:
@@ -92,52 +122,150 @@ def effective_limit(limits: list[Setting]) -> Setting | None:
     return limits[-1]
 
 
+class MemoryPlan(Record):
+    """The memory limit a container ends up with: the one it has, or the one DF301 adds."""
+
+    __slots__ = ("value", "size", "described", "applicability", "setting", "why")
+
+    def __init__(self, value: object, size: ByteSize | None, described: str, applicability: Applicability,
+                 setting: Setting | None, why: str = "") -> None:
+        self.value = value  # as written or to be written ("512m")
+        self.size = size  # None when it cannot be read (an interpolated value)
+        self.described = described  # "mem_limit '1408m' (-Xmx1g in environment JAVA_OPTS / 75 %)"
+        self.applicability = applicability  # SAFE for an existing limit; the added limit's otherwise
+        self.setting = setting  # the existing setting, None for a planned one
+        self.why = why  # for DF301: where the value comes from and what would settle it
+
+
+def _percent(ratio: float) -> str:
+    return f"{round(ratio * 100)} %"
+
+
+def plan(container: Container, ctx: Context) -> MemoryPlan | None:
+    """The limit in force or planned; None when there is none and DF301 adds none."""
+    limits = container.memory_limits()
+    if limits:
+        current = effective_limit(limits)
+        assert current is not None
+        return MemoryPlan(current.value, size_of(current.value), current.described(), Applicability.SAFE, current)
+    profile = ctx.profile
+    if profile.mem_limit is None or not ctx.wants("DF301"):
+        return None
+    key = container.setting_name("memory")
+    facts = ctx.workload(container)
+    need = facts.needed_limit()
+    chosen = profile.chose("mem-limit")
+    if need is not None:
+        derivation = (f"{facts.heap_source} / {_percent(facts.heap_ratio)} ({facts.ratio_source}), "
+                      f"rounded up to a whole 64m")
+        if chosen and profile.mem_limit >= need:
+            value = profile.mem_limit.docker()
+            why = f"{profile.source('mem-limit')}; it leaves room for {facts.heap_source}"
+            return MemoryPlan(value, profile.mem_limit, f"{key} '{value}' ({profile.source('mem-limit')})",
+                              Applicability.SAFE, None, why)
+        value = need.docker()
+        why = f"{derivation} = {value}"
+        if chosen:
+            why += f"; {profile.source('mem-limit')} '{profile.mem_limit.docker()}' would leave no room for it"
+        if facts.heap_is_floor:
+            why += ("; a floor only, since that size is per worker or a share of the memory: set "
+                    f"{key} on the service to settle it")
+        return MemoryPlan(value, need, f"{key} '{value}' (from {facts.heap_source})",
+                          Applicability.UNSAFE if facts.heap_is_floor else Applicability.SAFE, None, why)
+    value = profile.mem_limit.docker()
+    described = f"{key} '{value}' ({profile.source('mem-limit')})"
+    if facts.heavy:
+        why = (f"{profile.source('mem-limit')}, a suggestion: the service is {facts.heavy} ({facts.evidence}) "
+               f"and nothing in the repository says how much memory it needs; set {key} on the service, "
+               f"or give it a heap setting")
+        return MemoryPlan(value, profile.mem_limit, described, Applicability.UNSAFE, None, why)
+    if chosen:
+        return MemoryPlan(value, profile.mem_limit, described, Applicability.SAFE, None, profile.source("mem-limit"))
+    why = (f"{profile.source('mem-limit')}, a suggestion: nothing in the repository says what the service "
+           f"needs; set mem-limit in your profile, or {key} on the service, to settle it")
+    return MemoryPlan(value, profile.mem_limit, described, Applicability.UNSAFE, None, why)
+
+
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     limits = container.memory_limits()
     yield from _twins(container)
-    limit_value: object
-    if limits:
-        current = effective_limit(limits)
-        assert current is not None
-        limit_value = current.value
-        limit_name = current.described()
-    elif profile.mem_limit is not None:
-        default = profile.mem_limit.docker()
+    planned = plan(container, ctx)
+    if planned is None:
+        return
+    if planned.setting is None:
         key = container.setting_name("memory")
+        value = str(planned.value)
         yield report(
             container, MISSING,
-            f"no memory limit; the container may use all of the host's memory ({profile.described} "
-            f"default: {key} '{default}'; set mem-limit in the profile, or {key} here, to choose "
-            f"another)",
-            None, lambda: container.set_memory_limit(default, None),
-            f"add {key} '{default}'")
-        limit_value = default
-        limit_name = f"{key} '{default}' ({profile.described})"
+            f"no memory limit; the container may use all of the host's memory ({key} '{value}': {planned.why})",
+            None, lambda: container.set_memory_limit(value, None), f"add {key} '{value}'",
+            planned.applicability)
     else:
+        yield from _below_heap(container, ctx, planned, len(limits) == 1)
+    if not profile.swap_off or planned.value is None:
         return
-    if not profile.swap_off or limit_value is None:
+    yield from _swap(container, ctx, planned)
+
+
+def _below_heap(container: Container, ctx: Context, planned: MemoryPlan, one_key: bool) -> Iterator[Report]:
+    """DF304: an existing limit that leaves the heap less room than the workload needs."""
+    if planned.size is None or planned.setting is None:
         return
+    facts = ctx.workload(container)
+    if facts.ram_percentage is not None and facts.ram_percentage[0] > MAX_RAM_PERCENTAGE:
+        yield report(
+            container, BELOW_HEAP,
+            f"{facts.ram_percentage[1]} gives the heap more than {MAX_RAM_PERCENTAGE:g} % of "
+            f"{planned.described}; {facts.ratio_source}",
+            planned.setting.span, None, "")
+    need = facts.needed_limit()
+    if facts.heap is None or need is None or need <= planned.size:
+        return
+    setting = planned.setting
+    broken = facts.heap >= planned.size
+    value = need.docker()
+    what = ("is at or above" if broken else f"is above {_percent(facts.heap_ratio)} of")
+    yield report(
+        container, BELOW_HEAP,
+        f"{facts.heap_source} {what} {planned.described}; {facts.ratio_source}, so the kernel kills "
+        f"the container {'at start or ' if broken else ''}under load ({facts.evidence}; the heap needs "
+        f"{facts.heap.docker()} / {_percent(facts.heap_ratio)}, rounded up to a whole 64m "
+        f"= {value})",
+        setting.span,
+        (lambda: container.set_memory_limit(value, setting)) if one_key else None,
+        f"set {setting.key} to '{value}'",
+        Applicability.SAFE if broken else Applicability.UNSAFE)
+
+
+def _swap(container: Container, ctx: Context, planned: MemoryPlan) -> Iterator[Report]:
+    profile = ctx.profile
+    limit_value = planned.value
     swap = container.memswap_limit()
     swap_key = container.setting_name("memswap")
+    applicability = planned.applicability
     if swap is None:
         problem = f"no {swap_key}; Docker then adds swap equal to the memory limit"
     else:
         swap_size = size_of(swap.value)
-        limit_size = size_of(limit_value)
+        limit_size = planned.size
         if swap.value == limit_value or (swap_size is not None and swap_size == limit_size
                                          and swap_size.bytes > 0):
             return
         if swap.value == -1:
-            problem = f"{swap.described()} allows unlimited swap"
+            problem = f"{swap.described()} allows unlimited swap, which someone chose"
+            applicability = Applicability.UNSAFE
         elif swap_size is not None and swap_size.bytes == 0:
             problem = f"{swap.described()} means unset, so Docker adds swap equal to the memory limit"
+        elif swap_size is not None and limit_size is not None and swap_size < limit_size:
+            problem = f"{swap.described()} is below the memory limit, which Docker rejects"
         else:
-            problem = f"{swap.described()} differs from the memory limit, which allows swap"
+            problem = f"{swap.described()} differs from the memory limit, which allows swap; it was set on purpose"
+            applicability = Applicability.UNSAFE
     yield report(
         container, SWAP,
         f"{problem}; swap makes out-of-memory behaviour slow and unpredictable "
-        f"({profile.described}: swap off, {swap_key} equal to {limit_name})",
+        f"({profile.described}: swap off, {swap_key} equal to {planned.described})",
         swap.span if swap else None,
         lambda: container.set_memswap_limit(limit_value),
-        f"set {swap_key} to '{limit_value}'")
+        f"set {swap_key} to '{limit_value}'", applicability)

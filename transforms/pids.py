@@ -4,12 +4,19 @@ DF401 pids-limit-missing
     Neither ``pids_limit`` nor ``deploy.resources.limits.pids`` is set: a fork bomb or a thread
     leak can exhaust the host's PIDs. The fix adds ``pids_limit`` with the profile's value
     (prod: 512). The cgroup counts *threads*, and a Go program that cannot create a thread dies
-    (``failed to create new OS thread``), so the value is generous.
+    (``failed to create new OS thread``), so the value is generous. It leaves room for a
+    database's connections: PostgreSQL starts a process and MySQL a thread per connection, so
+    the limit is at least ``max_connections`` (read from the command or the environment, else
+    the documented default: 100 for PostgreSQL, 151 for MySQL) plus 64 for background workers.
+    For a program whose thread count nothing in the repository bounds (a JVM, MongoDB,
+    ClickHouse) the fix is a suggestion (``--unsafe-fixes``).
 
 DF402 pids-limit-low
-    The pids limit is below the profile's value, or is ``0``/``-1`` (unlimited). The fix raises
-    it to the profile's value; a higher value is kept. Raising an explicit "unlimited" changes
-    what someone chose on purpose, so that fix is unsafe (``--unsafe-fixes``).
+    The pids limit is below the profile's value, or is ``0``/``-1`` (unlimited). A lower limit
+    is hardening someone chose (``pids_limit: 100`` beside ``read_only: true``): raising it
+    loosens it, so the fix is a suggestion (``--unsafe-fixes``), as is raising an explicit
+    "unlimited". A limit below a database's ``max_connections`` plus its background workers is
+    plainly broken (connections fail to start) and is raised safely to what they need.
 
 Settings: ``pids-limit`` in the profile (``none`` turns the rules off).
 """
@@ -25,30 +32,52 @@ from transforms.base import Context, Rule, report
 MISSING = Rule("DF401", "pids-limit-missing", "no pids limit", Severity.WARNING, __name__)
 LOW = Rule("DF402", "pids-limit-low", "pids limit below the profile's", Severity.WARNING, __name__)
 RULES = (MISSING, LOW)
+BACKGROUND = 64  # a database's processes or threads beside its connections (workers, WAL, vacuum)
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
-    want = ctx.profile.pids_limit
+    profile = ctx.profile
+    want = profile.pids_limit
     if want is None:
         return
+    facts = ctx.workload(container)
+    need = facts.connections + BACKGROUND if facts.connections is not None else None
+    target = max(want, need) if need is not None else want
+    source = f"{profile.described}: {want}"
+    if need is not None and need > want:
+        source = (f"{facts.connections_source}: {facts.connections} connections + {BACKGROUND} background "
+                  f"processes = {need}")
+    elif need is not None:
+        source += f", room for {facts.connections_source} ({facts.connections}) + {BACKGROUND}"
     limits = container.pids_limits()
     if not limits:
-        yield report(
-            container, MISSING,
-            f"no pids limit; threads and processes are unbounded ({ctx.profile.described}: {want})",
-            None, lambda: container.set_pids_limit(want, None),
-            f"add {container.setting_name('pids')} {want}")
+        applicability = Applicability.SAFE
+        message = f"no pids limit; threads and processes are unbounded ({source})"
+        if facts.threads and need is None:
+            applicability = Applicability.UNSAFE
+            message = (f"no pids limit; threads and processes are unbounded ({source}, a suggestion: "
+                       f"{facts.threads} ({facts.evidence}); set {container.setting_name('pids')} on the "
+                       f"service to settle it)")
+        yield report(container, MISSING, message, None, lambda: container.set_pids_limit(target, None),
+                     f"add {container.setting_name('pids')} {target}", applicability)
         return
     for setting in limits:
         value = setting.value
-        if isinstance(value, bool) or not isinstance(value, int) or value >= want:
+        if isinstance(value, bool) or not isinstance(value, int) or value >= target:
             continue
-        unlimited = value <= 0
-        what = "means unlimited" if unlimited else f"is below {ctx.profile.described}'s {want}"
+        if value <= 0:
+            what, why = "means unlimited", "it was set on purpose"
+            applicability = Applicability.UNSAFE
+        elif need is not None and value < need:
+            what, why = f"is below what the database needs ({source})", "connections fail to start"
+            applicability = Applicability.SAFE
+        else:
+            what = f"is below {profile.described}'s {want}"
+            why = "a lower limit is hardening someone chose; raising it loosens it"
+            applicability = Applicability.UNSAFE
         yield report(
             container, LOW,
-            f"{setting.described()} {what}; the cgroup counts threads and a Go program dies when it "
-            f"cannot start one",
-            setting.span, lambda s=setting: container.set_pids_limit(want, s),  # type: ignore[misc]
-            f"set {setting.key} to {want}",
-            Applicability.UNSAFE if unlimited else Applicability.SAFE)
+            f"{setting.described()} {what}; {why} (the cgroup counts threads, and a Go program dies when "
+            f"it cannot start one)",
+            setting.span, lambda s=setting: container.set_pids_limit(target, s),  # type: ignore[misc]
+            f"set {setting.key} to {target}", applicability)

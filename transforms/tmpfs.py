@@ -18,13 +18,36 @@ DF101 tmpfs-missing
             tmpfs:
               - /tmp:size=64m,mode=1777
 
-    Nothing is added when /tmp is already a volume or bind mount.
+    Nothing is added when /tmp is already a volume or bind mount, nor where a tmpfs would break
+    the program (DF105 says why). For a JVM the tmpfs gets ``exec`` as well
+    (``/tmp:size=64m,mode=1777,exec``): JNA, netty, snappy-java, RocksDB and sqlite-jdbc extract
+    native libraries to ``java.io.tmpdir`` and load them from there, which Docker's default
+    ``noexec`` forbids; not when ``-Djava.io.tmpdir`` (or Elasticsearch's ``ES_TMPDIR``) points
+    elsewhere.
 
 DF102 tmpfs-unbounded
     A tmpfs on ``/tmp`` has no ``size``. The kernel default is half of the host's RAM, not of the
     container's limit, so a runaway writer is OOM-killed instead of getting ENOSPC. The fix adds
     the profile's size and keeps every other option (``/tmp:rw,noexec`` ->
     ``/tmp:rw,noexec,size=64m``).
+
+DF103 tmpfs-noexec-native
+    A JVM service has a tmpfs on ``/tmp`` without ``exec``: Docker mounts it ``noexec``, and the
+    native libraries the JVM extracts there cannot be loaded (``UnsatisfiedLinkError``,
+    Elasticsearch: "failed to map segment from shared object"). The fix adds ``exec``; it is a
+    suggestion when ``noexec`` is written out (someone chose it). The long syntax cannot say
+    ``exec``, so there it is reported only.
+
+DF104 tmpfs-hides-image-files
+    A tmpfs on ``/tmp`` hides what the program needs there: files the image puts in /tmp
+    (``COPY``/``ADD``/``RUN`` in the stages that make the image, ``WORKDIR /tmp``), a
+    ``-javaagent:/tmp/...``, or uploads larger than the tmpfs (PHP's upload limits; uploads are
+    written to /tmp first). Reported only: remove the tmpfs, move the files, or size it.
+
+DF105 tmp-left-alone
+    A note: no tmpfs is added on ``/tmp`` because one would break the program, for the reasons
+    DF104 lists (the image's Dockerfile is the service's ``build:``, or an image the repository
+    builds: see ``dockfix rule DF105`` and rewriter/detectors/image.py). Nothing to fix.
 
 DF106 tmpfs-above-limit
     The tmpfs on ``/tmp`` is as large as the memory limit or larger (``size=64m`` under a
@@ -44,15 +67,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
+NOEXEC = Rule("DF103", "tmpfs-noexec-native", "JVM with a noexec tmpfs on /tmp", Severity.WARNING, __name__)
+HIDES = Rule("DF104", "tmpfs-hides-image-files", "tmpfs on /tmp hides what the program needs there",
+             Severity.WARNING, __name__)
+LEFT_ALONE = Rule("DF105", "tmp-left-alone", "no tmpfs added: the program needs its /tmp", Severity.INFO, __name__)
 ABOVE = Rule("DF106", "tmpfs-above-limit", "tmpfs on /tmp as large as the memory limit", Severity.ERROR,
              __name__)
-RULES = (MISSING, UNBOUNDED, ABOVE)
+RULES = (MISSING, UNBOUNDED, NOEXEC, HIDES, LEFT_ALONE, ABOVE)
 
 TARGET = "/tmp"
 # Below this a /tmp is too small to be useful (an upload, a sort spill, a package's scratch
@@ -86,6 +114,27 @@ def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
     return budget(container, ctx)
 
 
+def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> str:
+    """Why a tmpfs (of ``size``) on /tmp would break the program, or '' when it would not."""
+    facts = ctx.workload(container)
+    if facts.tmp_agent:
+        return f"{facts.tmp_agent} loads an agent from /tmp, which a tmpfs would hide"
+    linked = ctx.linked_build(container)
+    if linked is not None:
+        from rewriter.detectors.image import tmp_contents
+
+        built, how = linked
+        contents = tmp_contents(built)
+        if contents:
+            via = "" if how == "its build" else f"; the image is built from {built.display}: {how}"
+            return f"{contents}, which a tmpfs would hide{via}"
+    if facts.upload is not None and size is not None and facts.upload > size:
+        return (f"uploads of up to {facts.upload.docker()} ({facts.upload_source}) are written to /tmp "
+                f"first, more than a {size.docker()} tmpfs holds; give /tmp a tmpfs at least that large "
+                f"(it counts against the memory limit), or keep it on disk")
+    return ""
+
+
 def _mounts(container: Container) -> list[TmpfsMount]:
     return [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
 
@@ -115,7 +164,8 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
             return parsed, f"tmpfs /tmp {size}"
     if profile.tmpfs_size is not None and (
             (mounts and ctx.wants("DF102"))
-            or (not mounts and TARGET not in container.volume_targets() and ctx.wants("DF101"))):
+            or (not mounts and TARGET not in container.volume_targets() and ctx.wants("DF101")
+                and not needs_own_tmp(container, ctx, capped(profile.tmpfs_size, limit)))):
         want = capped(profile.tmpfs_size, limit)
         if want is not None:
             why = _why_capped(profile.tmpfs_size, want, budget)
@@ -129,10 +179,16 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     budget = memory_budget(container, ctx)
     limit = budget[0] if budget is not None else None
     mounts = _mounts(container)
+    if mounts:
+        yield from _existing(container, ctx, mounts)
     if not mounts:
         if size is None or TARGET in container.volume_targets():
             return
         want = capped(size, limit)
+        why_not = needs_own_tmp(container, ctx, want or size)
+        if why_not:
+            yield report(container, LEFT_ALONE, f"no tmpfs added on '{TARGET}': {why_not}", None, None, "")
+            return
         if want is None:
             assert budget is not None
             yield report(
@@ -143,10 +199,15 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                 None, None, "").replace(severity=Severity.INFO)
             return
         options = f"size={want.docker()},mode={profile.tmpfs_mode:o}"
+        native = ctx.workload(container).native_tmp
+        extra = ""
+        if native:
+            options += ",exec"
+            extra = f"; exec because {native}"
         yield report(
             container, MISSING,
             f"no tmpfs on '{TARGET}'; writes to /tmp go to the writable layer with no bound on disk use "
-            f"({profile.described}: tmpfs '{TARGET}:{options}'{_why_capped(size, want, budget)})",
+            f"({profile.described}: tmpfs '{TARGET}:{options}'{_why_capped(size, want, budget)}{extra})",
             None, lambda: container.add_tmpfs(TARGET, options),
             f"add tmpfs '{TARGET}:{options}'")
         return
@@ -188,3 +249,28 @@ def _above_limit(container: Container, mount: TmpfsMount, budget: tuple[ByteSize
         f"(a quarter of the limit: {cap.docker()})",
         mount.setting.span, lambda: container.set_tmpfs_options(mount, options),
         f"set the size of tmpfs '{TARGET}' to {cap.docker()}")
+
+
+def _existing(container: Container, ctx: Context, mounts: list[TmpfsMount]) -> Iterator[Report]:
+    """DF103 and DF104 on a tmpfs /tmp the file already has."""
+    facts = ctx.workload(container)
+    for mount in mounts:
+        written = mount.option("size")
+        size = ByteSize.parse_docker(written) if written else None
+        hides = needs_own_tmp(container, ctx, size)
+        if hides:
+            yield report(container, HIDES, f"tmpfs '{TARGET}' breaks the program: {hides}",
+                         mount.setting.span, None, "")
+        if not facts.native_tmp or mount.option("exec") is not None:
+            continue
+        message = f"tmpfs '{TARGET}' is mounted noexec, but {facts.native_tmp} ({facts.evidence})"
+        if mount.form == "long":
+            yield report(container, NOEXEC, f"{message}; the long syntax cannot say exec, so write it as "
+                         f"'{TARGET}:...,exec' under tmpfs", mount.setting.span, None, "")
+            continue
+        explicit = mount.option("noexec") is not None
+        options = format_tmpfs_options(tuple(o for o in mount.options if o[0] != "noexec") + (("exec", ""),))
+        yield report(
+            container, NOEXEC, message + ("; noexec is written out, so this is a suggestion" if explicit else ""),
+            mount.setting.span, lambda m=mount, o=options: container.set_tmpfs_options(m, o),  # type: ignore[misc]
+            f"mount tmpfs '{TARGET}' with exec", Applicability.UNSAFE if explicit else Applicability.SAFE)

@@ -15,8 +15,11 @@ DF201 nofile-missing
     hardening, not a fix; children that are not Go benefit from soft = hard.
 
 DF202 nofile-low
-    A ``nofile`` soft or hard limit is below the profile's value. The fix raises the low one(s);
-    a higher value is never lowered, and nothing goes above 1048576 (``fs.nr_open``).
+    A ``nofile`` soft or hard limit is below the profile's value. An explicit lower value is a
+    decision (a deliberate ``nofile: 1024`` works around programs that allocate per descriptor
+    or use ``select()``), so the fix, which raises the low one(s), is a suggestion
+    (``--unsafe-fixes``); a higher value is never lowered, and nothing goes above 1048576
+    (``fs.nr_open``).
 
 Settings: ``nofile`` in the profile (``none`` turns the rules off).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity
 from transforms.base import Context, Rule, report
 
@@ -56,6 +60,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     where = f" ({current.setting.origin})" if current.setting.origin else ""
     yield report(
         container, LOW,
-        f"'nofile' ulimit {soft}:{hard}{where} is below {ctx.profile.described}'s {want}",
+        f"'nofile' ulimit {soft}:{hard}{where} is below {ctx.profile.described}'s {want}; an explicit "
+        f"value is a decision, so raising it is a suggestion",
         current.setting.span, lambda: container.set_ulimit("nofile", new_soft, new_hard),
-        f"raise {container.setting_name('nofile')} to soft {new_soft}, hard {new_hard}")
+        f"raise {container.setting_name('nofile')} to soft {new_soft}, hard {new_hard}", Applicability.UNSAFE)

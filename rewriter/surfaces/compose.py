@@ -486,6 +486,21 @@ class ComposeService:
             raise Refusal("the variable shares its line with another")
         return Edit(line_start, end, "")
 
+    def command(self) -> tuple[str, ...]:
+        """``entrypoint`` then ``command`` words; a string is split on blanks (detectors search
+        the words for flags, so quoting does not matter to them)."""
+        words: list[str] = []
+        for key in ("entrypoint", "command"):
+            found = self._lookup((key,))
+            if found is None:
+                continue
+            node = found[0]
+            if is_scalar(node) and isinstance(scalar_value(node), str):
+                words.extend(str(node.value).split())
+            elif is_sequence(node):
+                words.extend(str(item.value) for item in node.value if is_scalar(item))
+        return tuple(words)
+
     def cpu_limit(self) -> Setting | None:
         """The CPU limit docker compose applies: ``deploy.resources.limits.cpus`` over ``cpus``."""
         deploy = self.setting(("deploy", "resources", "limits", "cpus"))

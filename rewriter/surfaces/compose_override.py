@@ -255,6 +255,12 @@ class OverlayService:
     def cpu_limit(self) -> Setting | None:
         return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
 
+    def command(self) -> tuple[str, ...]:
+        """The override's command when it sets one (Compose replaces it whole), else the base's."""
+        if self.over is not None and (self.over.has("command") or self.over.has("entrypoint")):
+            return self.over.command()
+        return self.base.command()
+
 
 class UnresolvedExtends:
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is

@@ -325,6 +325,20 @@ class _Base:
     def build(self) -> BuildSpec | None:
         return None  # docker-py and testcontainers run an image; they do not build one
 
+    def command(self) -> tuple[str, ...]:
+        """A literal ``command=`` string or list of strings (detectors read flags from it)."""
+        arg = self._kwarg("command")
+        if arg is None:
+            return ()
+        text = _string_value(self.mod, arg.value)
+        if text is not None:
+            return tuple(text.split())
+        elements = getattr(arg.value, "elements", None)
+        if not isinstance(elements, (list, tuple)):
+            return ()
+        words = [_string_value(self.mod, e.value) for e in elements]
+        return tuple(w for w in words if w is not None)
+
     pyfile: PyFile
     mod: _Module
     quote: str

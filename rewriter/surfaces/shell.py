@@ -793,6 +793,10 @@ class DockerCommand:
             raise Refusal(f"no variable '{name}' to remove")
         return self._remove(flags)
 
+    def command(self) -> tuple[str, ...]:
+        """The words after the image: the container's command."""
+        return tuple(w.text for w in self.cmd.args)
+
     def cpu_limit(self) -> Setting | None:
         flag = self._last("--cpus")
         if flag is None:

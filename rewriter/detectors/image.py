@@ -1,0 +1,204 @@
+"""What an image keeps in /tmp, and which Dockerfile in the repository builds an ``image:``.
+
+A tmpfs mounted on ``/tmp`` hides whatever the image has there: an nginx template an entrypoint
+renders, an agent jar, a directory the program runs in. The image's content is read from the
+stages that end up in it (the final stage and the stages it is ``FROM``):
+
+- ``COPY``/``ADD`` with a destination under ``/tmp``;
+- ``RUN`` that names a path under ``/tmp`` and does not remove it again in the same
+  instruction (``curl -o /tmp/x.tgz ... && rm /tmp/x.tgz`` leaves nothing behind);
+- ``WORKDIR /tmp`` (the program runs there) and ``VOLUME /tmp`` (a volume is already there).
+
+A service that only names an image still has a Dockerfile when the repository builds that image.
+It is linked when the repository says so: another service in the same file builds the same image
+name (Compose tags a built image with the service's ``image:``); ``Dockerfile.<name>``,
+``<name>.Dockerfile`` or ``<name>/Dockerfile`` beside the Compose file, where ``<name>`` is the
+image's last path component; or a ``docker build``/``docker buildx build`` with ``-t <image>`` in
+a script, Makefile or GitHub workflow beside the Compose file or at the repository's root.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+
+from rewriter import deps
+from rewriter.detectors import repository_name
+from rewriter.model import BuildSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rewriter.project import ImageBuild
+
+TMP = "/tmp"
+_TMP_PATH = re.compile(r"(?<![\w.$/-])/tmp(?:/[^\s;&|'\"`)>]*)?")
+_RM = re.compile(r"\brm\s+(?:-[a-zA-Z]+\s+)*([^;&|]*)")
+_BUILD = re.compile(r"\bdocker\s+(?:buildx\s+)?build\b")
+
+
+def _under_tmp(path: str) -> bool:
+    path = path.strip("\"'")
+    return path.rstrip("/") == TMP or path.startswith(TMP + "/")
+
+
+def _run_leaves_files(text: str) -> str:
+    """The first /tmp path a RUN writes and does not remove again; '' when none stays."""
+    removed: list[str] = []
+    for m in _RM.finditer(text):
+        removed.extend(word.strip("\"'").rstrip("/") for word in m.group(1).split())
+    for m in _TMP_PATH.finditer(text):
+        path = m.group(0).rstrip("/")
+        if path == TMP:
+            continue  # "cd /tmp" or "-w /tmp": the directory itself is always there
+        if any(path == r or path.startswith(r + "/") or (r.endswith("*") and path.startswith(r[:-1]))
+               for r in removed):
+            continue
+        return path
+    return ""
+
+
+def tmp_contents(built: ImageBuild) -> str:
+    """Why the image needs its own /tmp (``COPY default.conf.template /tmp/ (Dockerfile:7)``), or ''."""
+    for n in reversed(built.chain):
+        for ins in built.stages[n].instructions:
+            where = f"{built.display}:{ins.start_line}"
+            words = list(ins.value)
+            if ins.cmd in ("COPY", "ADD") and len(words) >= 2 and _under_tmp(words[-1]):
+                return f"{ins.cmd} {' '.join(words)} ({where}) puts files in /tmp"
+            if ins.cmd == "WORKDIR" and words and _under_tmp(words[0]):
+                return f"WORKDIR {words[0]} ({where}) runs the program in /tmp"
+            if ins.cmd == "VOLUME" and any(_under_tmp(w) for w in words):
+                return f"VOLUME {' '.join(words)} ({where}) makes /tmp a volume"
+            if ins.cmd == "RUN":
+                path = _run_leaves_files(" ".join(words + list(ins.heredocs)))
+                if path:
+                    return f"RUN ({where}) leaves {path} in the image"
+    return ""
+
+
+# -- linking an image: to the Dockerfile that builds it ---------------------------------------------
+
+
+def _repo(image: str) -> str:
+    ref = image.split("@", 1)[0]
+    slash, colon = ref.rfind("/"), ref.rfind(":")
+    return ref[:colon] if colon > slash else ref
+
+
+def link_image(compose_path: str, image: str,
+               siblings: tuple[tuple[str, str | None, BuildSpec | None], ...]) -> tuple[ImageBuild, str] | None:
+    """The build of ``image`` in this repository and how the repository says so, or None.
+
+    ``siblings`` are the other containers of the file as (label, image, build). Only a sibling
+    links an image without a namespace (``nginx:1.27``): that is a Docker Hub official image, and
+    a ``nginx/Dockerfile`` in the repository is more likely built under another name."""
+    if not image or "$" in image or compose_path in ("", "-"):
+        return None
+
+    def resolve_build(path: str, spec: BuildSpec) -> ImageBuild | None:
+        from rewriter.project import resolve_build as resolve  # only once something links
+
+        return resolve(path, spec)
+
+    for label, other, spec in siblings:
+        if spec is not None and other is not None and _repo(other) == _repo(image):
+            built = resolve_build(compose_path, spec)
+            if built is not None:
+                return built, f"{label} builds {other}"
+    if "/" not in _repo(image):
+        return None
+    base = os.path.dirname(os.path.abspath(compose_path))
+    name = repository_name(image)
+    for candidate in (f"Dockerfile.{name}", f"{name}.Dockerfile", os.path.join(name, "Dockerfile")):
+        spec = BuildSpec(context=os.path.dirname(candidate) or ".", dockerfile=os.path.basename(candidate))
+        if os.path.isfile(os.path.join(base, candidate)):
+            built = resolve_build(compose_path, spec)
+            if built is not None:
+                return built, f"{candidate} is named after the image"
+        deps.touch(os.path.join(base, candidate))
+    for script, context, dockerfile in build_commands(base):
+        if _repo(image) in script[1]:
+            spec = BuildSpec(context=os.path.relpath(context, base), dockerfile=dockerfile)
+            built = resolve_build(compose_path, spec)
+            if built is not None:
+                return built, f"{os.path.relpath(script[0], base)} builds {script[1][0]}"
+    return None
+
+
+def _script_files(directory: str) -> list[tuple[str, str]]:
+    """(script, the directory its relative paths start from) beside a Compose file and at the root."""
+    roots = [directory]
+    up = directory
+    for _ in range(3):
+        if os.path.isdir(os.path.join(up, ".git")):
+            break
+        parent = os.path.dirname(up)
+        if parent == up:
+            break
+        up = parent
+    if up != directory:
+        roots.append(up)
+    out: list[tuple[str, str]] = []
+    for root in roots:
+        for sub in ("", "scripts", os.path.join(".github", "workflows")):
+            folder = os.path.join(root, sub)
+            deps.touch(folder)
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            for name in names:
+                if (name in ("Makefile", "makefile", "GNUmakefile") or name.endswith((".sh", ".mk", ".bash"))
+                        or (sub.endswith("workflows") and name.endswith((".yml", ".yaml")))):
+                    out.append((os.path.join(folder, name), root))  # scripts run from the root
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def build_commands(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], str, str | None], ...]:
+    """``docker build`` commands near ``directory``: ((script, tags), context, dockerfile)."""
+    found = []
+    for path, start in _script_files(directory):
+        deps.touch(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read(256 * 1024)
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "build" not in text:
+            continue
+        for line in text.replace("\\\n", " ").splitlines():
+            m = _BUILD.search(line)
+            if m is None:
+                continue
+            words = line[m.end():].split("&&")[0].split(";")[0].split()
+            tags: list[str] = []
+            dockerfile: str | None = None
+            context = ""
+            i = 0
+            while i < len(words):
+                word = words[i].strip("\"'")
+                if word in ("-t", "--tag", "-f", "--file") and i + 1 < len(words):
+                    value = words[i + 1].strip("\"'")
+                    if word in ("-t", "--tag"):
+                        tags.append(_repo(value))
+                    else:
+                        dockerfile = value
+                    i += 2
+                    continue
+                if word.startswith(("--tag=", "--file=")):
+                    key, _, value = word.partition("=")
+                    if key == "--tag":
+                        tags.append(_repo(value))
+                    else:
+                        dockerfile = value
+                elif not word.startswith("-"):
+                    context = word
+                i += 1
+            if tags and context and "$" not in context:
+                context_dir = os.path.normpath(os.path.join(start, context))
+                relative = (os.path.relpath(os.path.normpath(os.path.join(start, dockerfile)), context_dir)
+                            if dockerfile else None)
+                found.append(((path, tuple(tags)), context_dir, relative))
+    return tuple(found)
