@@ -93,10 +93,13 @@ class Context:
         else:
             image = container.image()
             if image and self.kind in ("compose", "compose-override"):
-                from rewriter.detectors.image import link_image
+                from rewriter.detectors import may_link
 
                 siblings = tuple((c.label, c.image(), c.build()) for c in self.containers if c is not container)
-                found = link_image(self.path, image, siblings)
+                if may_link(image, siblings):
+                    from rewriter.detectors.image import link_image
+
+                    found = link_image(self.path, image, siblings)
         self._linked[container.scope] = found
         return found
 

@@ -44,11 +44,11 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     need = facts.connections + BACKGROUND if facts.connections is not None else None
     target = max(want, need) if need is not None else want
     source = f"{profile.described}: {want}"
-    if need is not None and need > want:
-        source = (f"{facts.connections_source}: {facts.connections} connections + {BACKGROUND} background "
-                  f"processes = {need}")
-    elif need is not None:
-        source += f", room for {facts.connections_source} ({facts.connections}) + {BACKGROUND}"
+    needs = ""
+    if need is not None:
+        needs = (f"{facts.connections_source}: {facts.connections} connections + {BACKGROUND} background "
+                 f"processes = {need}")
+        source = needs if need > want else f"{source}, which leaves room for {needs}"
     limits = container.pids_limits()
     if not limits:
         applicability = Applicability.SAFE
@@ -65,19 +65,19 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         value = setting.value
         if isinstance(value, bool) or not isinstance(value, int) or value >= target:
             continue
+        tail = "the cgroup counts threads, and a Go program dies when it cannot start one"
         if value <= 0:
-            what, why = "means unlimited", "it was set on purpose"
+            what, why = "means unlimited", f"it was set on purpose ({tail})"
             applicability = Applicability.UNSAFE
         elif need is not None and value < need:
-            what, why = f"is below what the database needs ({source})", "connections fail to start"
+            what, why = f"is below what the database needs ({needs})", "new connections fail to start"
             applicability = Applicability.SAFE
         else:
             what = f"is below {profile.described}'s {want}"
-            why = "a lower limit is hardening someone chose; raising it loosens it"
+            why = f"a lower limit is hardening someone chose, and raising it loosens it ({tail})"
             applicability = Applicability.UNSAFE
         yield report(
             container, LOW,
-            f"{setting.described()} {what}; {why} (the cgroup counts threads, and a Go program dies when "
-            f"it cannot start one)",
+            f"{setting.described()} {what}; {why}",
             setting.span, lambda s=setting: container.set_pids_limit(target, s),  # type: ignore[misc]
             f"set {setting.key} to {target}", applicability)

@@ -111,6 +111,23 @@ def repository_name(image: str) -> str:
     return last.split(":", 1)[0].lower()
 
 
+def image_repository(image: str) -> str:
+    """An image reference without tag or digest: ``ghcr.io/acme/web:1.4`` -> ``ghcr.io/acme/web``."""
+    ref = image.split("@", 1)[0]
+    slash, colon = ref.rfind("/"), ref.rfind(":")
+    return ref[:colon] if colon > slash else ref
+
+
+def may_link(image: str, siblings: tuple[tuple[str, str | None, object], ...]) -> bool:
+    """Whether rewriter/detectors/image.py could link ``image`` to a Dockerfile: cheap, so that a
+    file of official images (``nginx:1.27``) never loads it. See ``image.link_image``."""
+    if not image or "$" in image:
+        return False
+    repo = image_repository(image)
+    return "/" in repo or any(spec is not None and other is not None and image_repository(other) == repo
+                              for _, other, spec in siblings)
+
+
 # Image repositories (last path component) -> detector module. Checked by a dictionary lookup,
 # then by prefix for families with many names (``cp-kafka-connect``, ``php-fpm``).
 IMAGES: dict[str, str] = {

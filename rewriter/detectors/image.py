@@ -24,7 +24,7 @@ import os
 import re
 
 from rewriter import deps
-from rewriter.detectors import repository_name
+from rewriter.detectors import image_repository, repository_name
 from rewriter.model import BuildSpec
 
 TYPE_CHECKING = False
@@ -80,12 +80,6 @@ def tmp_contents(built: ImageBuild) -> str:
 # -- linking an image: to the Dockerfile that builds it ---------------------------------------------
 
 
-def _repo(image: str) -> str:
-    ref = image.split("@", 1)[0]
-    slash, colon = ref.rfind("/"), ref.rfind(":")
-    return ref[:colon] if colon > slash else ref
-
-
 def link_image(compose_path: str, image: str,
                siblings: tuple[tuple[str, str | None, BuildSpec | None], ...]) -> tuple[ImageBuild, str] | None:
     """The build of ``image`` in this repository and how the repository says so, or None.
@@ -102,11 +96,11 @@ def link_image(compose_path: str, image: str,
         return resolve(path, spec)
 
     for label, other, spec in siblings:
-        if spec is not None and other is not None and _repo(other) == _repo(image):
+        if spec is not None and other is not None and image_repository(other) == image_repository(image):
             built = resolve_build(compose_path, spec)
             if built is not None:
                 return built, f"{label} builds {other}"
-    if "/" not in _repo(image):
+    if "/" not in image_repository(image):
         return None
     base = os.path.dirname(os.path.abspath(compose_path))
     name = repository_name(image)
@@ -118,7 +112,7 @@ def link_image(compose_path: str, image: str,
                 return built, f"{candidate} is named after the image"
         deps.touch(os.path.join(base, candidate))
     for script, context, dockerfile in build_commands(base):
-        if _repo(image) in script[1]:
+        if image_repository(image) in script[1]:
             spec = BuildSpec(context=os.path.relpath(context, base), dockerfile=dockerfile)
             built = resolve_build(compose_path, spec)
             if built is not None:
@@ -182,7 +176,7 @@ def build_commands(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], s
                 if word in ("-t", "--tag", "-f", "--file") and i + 1 < len(words):
                     value = words[i + 1].strip("\"'")
                     if word in ("-t", "--tag"):
-                        tags.append(_repo(value))
+                        tags.append(image_repository(value))
                     else:
                         dockerfile = value
                     i += 2
@@ -190,7 +184,7 @@ def build_commands(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], s
                 if word.startswith(("--tag=", "--file=")):
                     key, _, value = word.partition("=")
                     if key == "--tag":
-                        tags.append(_repo(value))
+                        tags.append(image_repository(value))
                     else:
                         dockerfile = value
                 elif not word.startswith("-"):
