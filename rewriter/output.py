@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from rewriter.engine import Finding
@@ -63,6 +62,8 @@ def as_json(findings: Sequence[Finding], sources: dict[str, SourceFile]) -> str:
             "end_location": {"row": f.end_line, "column": f.end_column},
             "fix": fix,
         })
+    import json  # only for --output-format json: a format-on-save that prints findings does not pay it
+
     return json.dumps(items, indent=2) + "\n"
 
 
