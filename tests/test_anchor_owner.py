@@ -14,7 +14,9 @@ from rewriter.profiles import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.yamlview import parse_yaml
 
-PROD = Options(profile=resolve_profile("prod", {}))
+# With --unsafe-fixes: the built-in memory limit and raising an explicit pids limit are suggestions,
+# and these tests are about where every fix goes, not about which ones are safe.
+PROD = Options(profile=resolve_profile("prod", {}), unsafe_fixes=True)
 SETTINGS = {"tmpfs", "ulimits", "mem_limit", "memswap_limit", "pids_limit"}
 
 

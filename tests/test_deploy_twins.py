@@ -22,6 +22,8 @@ from rewriter.yamlview import parse_yaml
 from fixture_runner import cases, fixed_bytes
 
 PROD = Options(profile=resolve_profile("prod", {}))
+# The built-in memory limit is a suggestion: the placement tests apply it with --unsafe-fixes.
+UNSAFE = PROD.replace(unsafe_fixes=True)
 CASES = [c for c in cases("compose", "go") if c.kind == "compose"]
 TWINS = (("mem_limit", "limits", "memory"), ("cpus", "limits", "cpus"), ("pids_limit", "limits", "pids"),
          ("mem_reservation", "reservations", "memory"))
@@ -72,7 +74,7 @@ def test_the_checker_agrees_with_compose() -> None:
 def test_new_limits_go_into_an_existing_limits_block(limits: str) -> None:
     block = f"        limits: {limits}\n" if limits == "{}" else f"        limits:\n          {limits}\n"
     text = "services:\n  api:\n    image: a\n    deploy:\n      resources:\n" + block
-    out = fixed(text)
+    out = fixed(text, UNSAFE)
     assert compose_refusals(out) == []
     assert "pids_limit" not in out and "mem_limit" not in out
     model = parse_yaml(SourceFile.from_text("c.yaml", out)).model()
@@ -81,7 +83,7 @@ def test_new_limits_go_into_an_existing_limits_block(limits: str) -> None:
 
 
 def test_without_a_limits_block_the_service_keys_are_used() -> None:
-    out = fixed("services:\n  api:\n    image: a\n    deploy:\n      replicas: 2\n      resources: {}\n")
+    out = fixed("services:\n  api:\n    image: a\n    deploy:\n      replicas: 2\n      resources: {}\n", UNSAFE)
     assert "    mem_limit: 512m\n" in out and "    pids_limit: 512\n" in out
     assert compose_refusals(out) == []
 
