@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from rewriter.project import ImageBuild
 
 TMP = "/tmp"
-_TMP_PATH = re.compile(r"(?<![\w.$/-])/tmp(?:/[^\s;&|'\"`)>]*)?")
-_RM = re.compile(r"\brm\s+(?:-[a-zA-Z]+\s+)*([^;&|]*)")
-_BUILD = re.compile(r"\bdocker\s+(?:buildx\s+)?build\b")
+# Compiled on first use: most builds have no RUN, and few repositories have build scripts.
+_TMP_PATH = functools.cache(lambda: re.compile(r"(?<![\w.$/-])/tmp(?:/[^\s;&|'\"`)>]*)?"))
+_RM = functools.cache(lambda: re.compile(r"\brm\s+(?:-[a-zA-Z]+\s+)*([^;&|]*)"))
+_BUILD = functools.cache(lambda: re.compile(r"\bdocker\s+(?:buildx\s+)?build\b"))
 
 
 def _under_tmp(path: str) -> bool:
@@ -45,9 +46,9 @@ def _under_tmp(path: str) -> bool:
 def _run_leaves_files(text: str) -> str:
     """The first /tmp path a RUN writes and does not remove again; '' when none stays."""
     removed: list[str] = []
-    for m in _RM.finditer(text):
+    for m in _RM().finditer(text):
         removed.extend(word.strip("\"'").rstrip("/") for word in m.group(1).split())
-    for m in _TMP_PATH.finditer(text):
+    for m in _TMP_PATH().finditer(text):
         path = m.group(0).rstrip("/")
         if path == TMP:
             continue  # "cd /tmp" or "-w /tmp": the directory itself is always there
@@ -163,7 +164,7 @@ def build_commands(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], s
         if "build" not in text:
             continue
         for line in text.replace("\\\n", " ").splitlines():
-            m = _BUILD.search(line)
+            m = _BUILD().search(line)
             if m is None:
                 continue
             words = line[m.end():].split("&&")[0].split(";")[0].split()
