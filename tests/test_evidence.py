@@ -92,6 +92,9 @@ def test_other_workloads() -> None:
     php = facts("php:8.3-fpm", {"PHP_MEMORY_LIMIT": "512M", "PHP_UPLOAD_MAX_FILESIZE": "100M", "POST_MAX_SIZE": "120M"})
     assert php.heap == ByteSize(512 * M) and php.heap_is_floor and php.upload == ByteSize(120 * M)
     assert facts("php:8.3", {"PHP_MEMORY_LIMIT": "-1"}).heap is None
+    nextcloud = facts("nextcloud:apache")  # the image documents 512M for both when unset
+    assert nextcloud.upload == ByteSize(512 * M) and "nextcloud image" in nextcloud.upload_source
+    assert facts("nextcloud:apache", {"PHP_UPLOAD_LIMIT": "16G"}).upload == ByteSize(16 * 1024 * M)
     pg = facts("postgres:16")
     assert (pg.kind, pg.connections, pg.connections_source) == ("postgres", 100, "PostgreSQL's default max_connections")
     assert facts("postgres:16", command="postgres -c max_connections=250").connections == 250
@@ -195,6 +198,14 @@ def test_a_limit_the_user_chose_is_safe_except_for_heavy_images_without_evidence
     assert app is SAFE and "mem_limit '1408m'" in message and "'768m' would leave no room for it" in message
     # a larger user value is kept
     assert "mem_limit '2g'" in decision(findings(Path("compose.yaml"), _team("2g"), SERVICES), "api", "DF301")[1]
+
+
+def test_a_user_profile_named_like_a_builtin_owns_the_keys_it_sets() -> None:
+    config = parse_config("/repo/dockfix.toml", '[profiles.prod]\nmem-limit = "1g"\n')
+    assert config is not None
+    profile = config.resolve_profile("prod")
+    assert profile.chose("mem-limit") and not profile.chose("pids-limit")
+    assert decision(findings(Path("compose.yaml"), Options(profile=profile), SERVICES), "web", "DF301")[0] is SAFE
 
 
 def test_a_profile_that_extends_without_setting_the_key_keeps_the_default_a_suggestion() -> None:
