@@ -98,6 +98,8 @@ def test_other_workloads() -> None:
     pg = facts("postgres:16")
     assert (pg.kind, pg.connections, pg.connections_source) == ("postgres", 100, "PostgreSQL's default max_connections")
     assert facts("postgres:16", command="postgres -c max_connections=250").connections == 250
+    assert facts("postgres:16", command="postgres -c shared_buffers=1GB").heap == ByteSize(1024 * M)
+    assert facts("postgres:16", command="postgres -c shared_buffers=16384").heap == ByteSize(128 * M)  # 8kB pages
     assert facts("bitnami/postgresql:16", {"POSTGRESQL_MAX_CONNECTIONS": "300"}).connections == 300
     assert facts("mariadb:11", command="--max_connections=80").connections == 80
     assert facts("mongo:7", command="mongod --wiredTigerCacheSizeGB 1.5").heap == ByteSize(1536 * M)

@@ -6,7 +6,7 @@ limit is a guess (a suggestion). The settings read:
 - PostgreSQL starts one process per connection, so a pids limit must leave room for
   ``max_connections`` (``-c max_connections=N`` in the command, ``POSTGRESQL_MAX_CONNECTIONS``
   or ``POSTGRES_MAX_CONNECTIONS``; default 100, PostgreSQL docs) plus the background workers.
-  ``shared_buffers`` (``-c shared_buffers=1GB``) lives inside the limit; the PostgreSQL docs
+  ``shared_buffers`` (``-c shared_buffers=1GB``; a bare number counts 8kB pages) lives inside the limit; the PostgreSQL docs
   find more than 40 % of the memory unlikely to help, so a limit derived from it is
   ``shared_buffers / 0.4`` and only a floor.
 - MySQL and MariaDB run a thread per connection (``--max-connections``/``--max_connections``;
@@ -67,10 +67,13 @@ def _count(found: tuple[str, str] | None, default: int, source: str) -> tuple[in
     return default, source
 
 
-def _sized(command: str, names: str) -> tuple[ByteSize | None, str]:
-    """A memory size set in the command (``-c shared_buffers=1GB``) and where, or (None, '')."""
+def _sized(command: str, names: str, unit: int = 1) -> tuple[ByteSize | None, str]:
+    """A memory size set in the command (``-c shared_buffers=1GB``) and where, or (None, '');
+    a bare number counts in ``unit`` bytes (PostgreSQL's shared_buffers: 8kB pages)."""
     found = _setting(command, names)
     size = _size(found[0]) if found is not None else None
+    if size is not None and found is not None and found[0].isdigit():
+        size = ByteSize(size.bytes * unit)
     return (size, found[1]) if found is not None and size is not None else (None, "")
 
 
@@ -84,7 +87,7 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
             if found is None and variable is not None and variable[0].strip().isdigit():
                 found = (variable[0].strip(), f"{name}={variable[0].strip()} in {variable[1]}")
         connections, source = _count(found, 100, "PostgreSQL's default max_connections")
-        heap, heap_source = _sized(command, "shared_buffers|shared-buffers")
+        heap, heap_source = _sized(command, "shared_buffers|shared-buffers", 8192)
         return WorkloadFacts(
             kind=kind, evidence=evidence, heavy=DATABASE, heap=heap, heap_source=heap_source, heap_ratio=0.4,
             heap_is_floor=True, ratio_source="PostgreSQL docs: shared_buffers above 40 % of the memory "
