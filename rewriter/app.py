@@ -291,6 +291,10 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
                     remaining.extend(outcome.fixed)
                     fixed_count -= len(outcome.fixed)
     to_print = remaining if command != "diff" else []
+    if quiet and stdin_mode and command == "apply" and args.output_format in ("concise", "full"):
+        # the same for the findings that remain (suggestions do, for most files): an editor shows
+        # them from `check` or the language server, not from its formatter's stderr
+        to_print = []
     if to_print:
         from rewriter import output
 

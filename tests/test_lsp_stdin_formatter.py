@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 COMPOSE = b"services:\n  api:\n    image: a\n"
+# with a memory limit of its own nothing remains (without one, the built-in limit is a suggestion)
+LIMITED = b"services:\n  api:\n    image: a\n    mem_limit: 256m\n"
 BROKEN = b'services:\n  api:\n    ports: [\n      "80:80"\n    image: x\n'
 
 
@@ -43,7 +45,8 @@ def apply(tmp_path: Path, data: bytes, *extra: str, tty: bool = False) -> tuple[
 
 def test_summary_stays_out_of_captured_stderr(tmp_path: Path) -> None:
     code, out, err = apply(tmp_path, COMPOSE)
-    assert code == 0 and out != COMPOSE and b"tmpfs:" in out
+    # the suggested memory limit remains (exit 1), but neither it nor the summary reaches the file
+    assert code == 1 and out != COMPOSE and b"tmpfs:" in out
     assert err == b""
     # what Neovim's systemlist() gets when it merges the two streams: the file and nothing else
     merged = subprocess.run(f"'{sys.executable}' -m rewriter apply - --stdin-filename compose.yaml 2>&1",
@@ -53,11 +56,14 @@ def test_summary_stays_out_of_captured_stderr(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
 def test_summary_on_a_terminal_unless_quiet(tmp_path: Path) -> None:
-    code, out, err = apply(tmp_path, COMPOSE, tty=True)
+    code, out, err = apply(tmp_path, LIMITED, tty=True)
     assert code == 0 and b"tmpfs:" in out
-    assert err.startswith(b"Fixed 5 findings in 1 file; 0 remaining.")
+    assert err.startswith(b"Fixed 4 findings in 1 file; 0 remaining.")
     for flag in ("-q", "--quiet"):
-        assert apply(tmp_path, COMPOSE, flag, tty=True)[2] == b""
+        assert apply(tmp_path, LIMITED, flag, tty=True)[2] == b""
+    # on a terminal the findings that remain are listed too
+    code, _, err = apply(tmp_path, COMPOSE, tty=True)
+    assert code == 1 and b"DF301" in err and err.rstrip().endswith(b"2 remaining.")
 
 
 def test_skipped_stdin_file_says_nothing_when_captured(tmp_path: Path) -> None:
