@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
 from collections.abc import Callable
 
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
 from rewriter.errors import ConfigError, DockfixError
-from rewriter.profiles import Config, ConfigFinder
-from rewriter.runner import Done, Failed, Job, Result, Skipped, run_all, write_atomic
+from rewriter.profiles import Config, ConfigFinder, check_profile_name
+from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
 from rewriter.source import SourceFile
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
@@ -42,6 +41,10 @@ class OptionsFor:
     def _build(self, config: Config) -> Options:
         args = self.args
         name = args.profile or os.environ.get("DOCKFIX_PROFILE") or config.profile
+        if args.profile:
+            check_profile_name(args.profile, "<command line>")
+        elif os.environ.get("DOCKFIX_PROFILE"):
+            check_profile_name(name, "<environment: DOCKFIX_PROFILE>")
         try:
             profile = config.resolve_profile(name)
         except ConfigError as err:
@@ -149,14 +152,12 @@ class Caches:
         """A cached result, the job with its bytes read (a miss), or None when unreadable."""
         if job.kind == "unknown":
             return None
+        from rewriter import safefs
+
         try:
-            if not stat.S_ISREG(os.stat(job.path).st_mode):
-                return None  # a FIFO or device would block; the runner reports it
-            with open(job.path, "rb") as fh:
-                data = fh.read(MAX_CACHED_BYTES + 1)
+            # a link, a FIFO or a device is refused unread; the runner reports it
+            data = safefs.read_bytes(job.path, job_root(job), MAX_CACHED_BYTES)
         except OSError:
-            return None
-        if len(data) > MAX_CACHED_BYTES:
             return None
         findings = self._cache(job.options).get(job.path, data)
         if findings is not None and not (job.fix and any(
@@ -281,7 +282,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
                 changed += new_text is not None
             elif new_text is not None:
                 try:
-                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes())
+                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes(), job_root(result.job))
                     result.written = True
                     changed += 1
                 except DockfixError as err:

@@ -116,7 +116,7 @@ def _add_file_options(common: argparse.ArgumentParser) -> None:
                         help="do not honour '# dockfix: ignore[...]' comments")
     common.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false")
     common.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    common.add_argument("--no-cache", action="store_true", help="do not read or write .dockfix_cache/")
+    common.add_argument("--no-cache", action="store_true", help="do not read or write the cache (in ~/.cache/dockfix/)")
     common.add_argument("--write-to", choices=("file", "override"), default="file",
                         help="'override': put the settings into <stem>.<profile>.<ext> beside each "
                              "Compose file (compose.prod.yaml) instead of editing it")

@@ -22,6 +22,7 @@ DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
 NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml", ".yaml", ".json")
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
+MAX_IGNORE_BYTES = 1024 * 1024  # a .gitignore is read whole; a bigger one is not a real one
 
 
 class Target(Record):
@@ -55,9 +56,11 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
 def _shell_script(path: str, explicit: bool) -> bool:
     """An extension-less file is a shell script when it has a sh/bash shebang; one named
     explicitly also when it has no shebang at all."""
+    from rewriter import safefs
+
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(128)
+        # a FIFO, a device or a link (to /dev/stdin, say) is refused before it is opened
+        head = safefs.read_head(path, 128)
     except OSError:
         return False
     if not head.startswith(b"#!"):
@@ -83,10 +86,11 @@ class _Ignores:
     def load(self, directory: str) -> None:
         for name in (".gitignore", os.path.join(".git", "info", "exclude")):
             path = os.path.join(directory, name)
-            if os.path.isfile(path):
+            if os.path.lexists(path):
+                from rewriter import safefs
+
                 try:
-                    with open(path, encoding="utf-8", errors="replace") as fh:
-                        lines = fh.read().splitlines()
+                    lines = safefs.read_bytes(path, limit=MAX_IGNORE_BYTES).decode("utf-8", "replace").splitlines()
                 except OSError:
                     continue
                 import pathspec
@@ -137,9 +141,11 @@ def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str |
         dirnames[:] = keep
         for name in sorted(filenames):
             full = os.path.join(directory, name)
+            if os.path.islink(full):
+                continue  # before kind_of, which reads extension-less files: never through a link
             kind = kind_of(full, file_type=None) if not file_type else (
                 file_type if kind_of(full) else None)
-            if kind is None or os.path.islink(full):
+            if kind is None:
                 continue
             if respect_gitignore and ignores.ignored(full, False):
                 continue

@@ -41,7 +41,7 @@ class Done:
         self.data = data  # the bytes as read
         self.outcome = outcome
         self.written = written  # set once the fixed text is on disk
-        self.from_cache = from_cache  # the outcome was read from .dockfix_cache, not computed
+        self.from_cache = from_cache  # the outcome was read from the cache, not computed
 
 
 class Failed(Record):
@@ -68,15 +68,13 @@ def read_input(job: Job) -> bytes:
     if given is not None:
         data = given
     else:
+        from rewriter import safefs
+
         try:
-            st = os.stat(job.path)
-            if not stat.S_ISREG(st.st_mode):
-                raise ParseError("not a regular file", path=job.path)
-            if st.st_size > MAX_FILE_BYTES:
-                raise ParseError(f"file is too large ({st.st_size} bytes; the limit is {MAX_FILE_BYTES})",
-                                 path=job.path, line=1, column=1)
-            with open(job.path, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
+            data = safefs.read_bytes(job.path, job_root(job), MAX_FILE_BYTES)
+        except safefs.Refused as err:
+            raise ParseError(err.strerror or "refused", path=job.path, line=1 if isinstance(err, safefs.TooLarge) else 0,
+                             column=1 if isinstance(err, safefs.TooLarge) else 0) from None
         except FileNotFoundError:
             if job.companion is not None:
                 return b""  # an override file that does not exist yet is created
@@ -85,9 +83,19 @@ def read_input(job: Job) -> bytes:
             raise ParseError("is a directory", path=job.path) from None
         except PermissionError:
             raise ParseError("permission denied", path=job.path) from None
+        except OSError as err:
+            raise ParseError(f"cannot read: {err.strerror}", path=job.path) from None
     if len(data) > MAX_FILE_BYTES:
         raise ParseError(f"input is too large (over {MAX_FILE_BYTES} bytes)", path=job.path, line=1, column=1)
     return data
+
+
+def job_root(job: Job) -> str:
+    """The repository root a job's file must lie in: its own, or for an override file (whose
+    name comes from the profile) the root of the base Compose file it belongs to."""
+    from rewriter.safefs import root_of_file
+
+    return root_of_file(job.companion if job.companion is not None else job.path)
 
 
 def run_job(job: Job) -> Result:
@@ -142,20 +150,30 @@ def run_all(jobs: Sequence[Job], workers: int,
     return out
 
 
-def write_atomic(path: str, original: bytes, new: bytes) -> None:
-    """Replace ``path`` with ``new`` atomically, keeping its mode; refuse if it changed on disk.
+def write_atomic(path: str, original: bytes, new: bytes, root: str | None = None) -> None:
+    """Replace ``path`` with ``new`` atomically, keeping its owner and mode (setuid and setgid
+    bits included); refuse if it changed on disk, and refuse any target outside the repository
+    root, behind a symbolic link or that is not a regular file (:mod:`rewriter.safefs`).
 
     ``original == b""`` for a file that did not exist: it is created (and must still not exist).
+    ``root`` is the repository root (default: the file's own, see :func:`rewriter.safefs.root_for`).
     """
+    from rewriter import safefs
+
+    try:
+        safefs.check_write_target(path, root)
+    except safefs.Refused as err:
+        raise WriteError(f"{err.strerror}; not written", path=path) from None
+    except OSError as err:
+        raise WriteError(f"cannot write: {err.strerror}", path=path) from None
     if not original and not os.path.lexists(path):
         _create_new(path, new)
         return
-    if os.path.islink(path):
-        raise WriteError("is a symbolic link; dockfix never writes through links", path=path)
     try:
-        st = os.stat(path)
-        with open(path, "rb") as fh:
-            current = fh.read()
+        current = safefs.read_bytes(path, root, max(len(original), MAX_FILE_BYTES))
+        st = os.lstat(path)
+    except safefs.Refused as err:
+        raise WriteError(f"{err.strerror}; not written", path=path) from None
     except OSError as err:
         raise WriteError(f"cannot re-read before writing: {err.strerror}", path=path) from None
     if current != original:
@@ -166,12 +184,14 @@ def write_atomic(path: str, original: bytes, new: bytes) -> None:
         raise WriteError("file is read-only; not overwritten", path=path)
     tmp = temp_copy(path, new)
     try:
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        # chown first: changing the owner clears the setuid and setgid bits, so the mode
+        # (those bits included) is set after it
         try:
             os.chown(tmp, st.st_uid, st.st_gid)
         except OSError:
             pass
-        os.replace(tmp, path)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, path)  # rename replaces a link put there meanwhile; it never writes through one
     except OSError as err:
         try:
             os.unlink(tmp)
