@@ -171,6 +171,12 @@ class Cache:
             loaded = json.loads(blob)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond the recursion limit
             return cache
+        import gc
+
+        # JSON arrays are lists, which (unlike marshal's tuples) the cyclic collector keeps
+        # tracking: without this, every collection walks the whole cache again (a warm run of
+        # 850 files took 25 % longer)
+        gc.freeze()
         if type(loaded) is list and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == kind_options \
                 and type(loaded[2]) is dict and all(_well_formed(k, v) for k, v in loaded[2].items()):
             cache.entries = loaded[2]
@@ -212,9 +218,13 @@ class Cache:
 
 
 def _unchanged(recorded: dict[str, list[int] | None]) -> bool:
+    """Whether every file a result depended on has the size and mtime it had (or is still absent)."""
     for path, sig in recorded.items():
         now = signature(path)
-        if (None if now is None else list(now)) != sig:
+        if now is None or sig is None:
+            if (now is None) != (sig is None):
+                return False
+        elif now[0] != sig[0] or now[1] != sig[1]:
             return False
     return True
 

@@ -38,6 +38,7 @@ _O_DIR = _O_READ | getattr(os, "O_DIRECTORY", 0)
 _AT = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd and _O_NOFOLLOW != 0
 
 _roots: dict[str, str] = {}
+_checkouts: dict[str, str | None] = {}
 
 
 class Refused(OSError):
@@ -63,9 +64,32 @@ def root_for(directory: str) -> str:
     directory = os.path.abspath(directory)
     found = _roots.get(directory)
     if found is None:
-        found = (_closest(directory, (CHECKOUT_MARKER,)) or _closest(directory, CONFIG_MARKERS)
-                 or _cwd_or(directory))
+        found = _checkout_of(directory) or _closest(directory, CONFIG_MARKERS) or _cwd_or(directory)
         _roots[directory] = found
+    return found
+
+
+def _checkout_of(directory: str) -> str | None:
+    """The closest directory at or above ``directory`` holding ``.git``, or None. Every directory
+    passed on the way up is remembered with the answer, so a walk of 850 directories below one
+    checkout looks into each directory once, not into every ancestor of each."""
+    passed = []
+    current = directory
+    while True:
+        if current in _checkouts:
+            found = _checkouts[current]
+            break
+        if os.path.lexists(os.path.join(current, CHECKOUT_MARKER)):
+            found = _checkouts[current] = current
+            break
+        passed.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            found = None
+            break
+        current = parent
+    for below in passed:
+        _checkouts[below] = found
     return found
 
 
@@ -106,9 +130,8 @@ def describe(path: str, root: str) -> str:
 
 
 def _parts(path: str, root: str) -> list[str]:
-    path = os.path.abspath(path)
-    root = os.path.abspath(root)
-    if not inside(path, root) or path == root:
+    """The names below ``root`` that lead to ``path`` (both absolute and normalised)."""
+    if path == root or not path.startswith(root if root.endswith(os.sep) else root + os.sep):
         raise Refused(f"is outside the repository ({root})", path)
     return path[len(root):].lstrip(os.sep).split(os.sep)
 
@@ -143,20 +166,16 @@ def _open_dirs(path: str, parts: list[str], root: str) -> int:
     try:
         for part in parts[:-1]:
             try:
-                st = os.stat(part, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                raise FileNotFoundError(errno.ENOENT, "no such file", path) from None
-            if not stat.S_ISDIR(st.st_mode):
-                if stat.S_ISLNK(st.st_mode):
-                    raise _refuse_kind(st.st_mode, path, part)
-                raise NotADirectoryError(errno.ENOTDIR, f"'{part}' in its path is not a directory", path)
-            try:
                 new = os.open(part, _O_DIR | _O_NOFOLLOW, dir_fd=fd)
             except OSError as err:
-                if err.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise Refused(f"'{part}' in its path is a symbolic link; dockfix never reads or writes through links",
-                                  path) from None
-                raise
+                if err.errno == errno.ENOENT:
+                    raise FileNotFoundError(errno.ENOENT, "no such file", path) from None
+                if err.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    raise _refuse_kind(st.st_mode, path, part) from None
+                raise NotADirectoryError(errno.ENOTDIR, f"'{part}' in its path is not a directory", path) from None
             os.close(fd)
             fd = new
     except BaseException:
@@ -172,7 +191,7 @@ def open_regular(path: str, root: str | None = None) -> tuple[int, os.stat_resul
     ordinary OSError (FileNotFoundError, PermissionError...).
     """
     path = os.path.abspath(path)
-    root = os.path.abspath(root) if root is not None else root_of_file(path)
+    root = os.path.abspath(root) if root is not None else root_for(os.path.dirname(path))
     parts = _parts(path, root)
     if not _AT:
         return _open_regular_walk(path, parts, root)
@@ -279,7 +298,7 @@ def check_write_target(path: str, root: str | None = None) -> None:
     """Refuse a write to ``path`` unless it is inside ``root``, reached through real directories
     only, and is not itself a link or anything but a regular file (or does not exist yet)."""
     path = os.path.abspath(path)
-    root = os.path.abspath(root) if root is not None else root_of_file(path)
+    root = os.path.abspath(root) if root is not None else root_for(os.path.dirname(path))
     parts = _parts(path, root)
     current = root
     for part in parts[:-1]:

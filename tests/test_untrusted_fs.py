@@ -472,3 +472,46 @@ def test_apply_through_a_linked_directory_changes_nothing_outside(world: World) 
     code, _, err = world.run("apply", "sub/compose.yaml")
     assert code == 2 and "'sub' in its path is a symbolic link" in err
     world.nothing_outside_changed()
+
+
+def test_pr_bot_checks_the_profile_name_before_it_names_a_branch(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from rewriter import bot
+    from rewriter.errors import ConfigError
+
+    monkeypatch.delenv("DOCKFIX_PROFILE", raising=False)
+    for name in ("--upload-pack=touch pwned", "../x", "a/b"):
+        with pytest.raises(ConfigError, match="invalid profile name"):
+            bot._profile_name(argparse.Namespace(profile=name, config=None), str(tmp_path))
+    (tmp_path / "dockfix.toml").write_text('profile = "a/b"\n')
+    with pytest.raises(ConfigError, match=r"invalid profile name 'a/b'"):
+        bot._profile_name(argparse.Namespace(profile=None, config=None), str(tmp_path))
+
+
+def test_repository_root_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root as SECURITY.md states it: the closest checkout, else the closest config file,
+    else the working directory when the file is below it, else the file's own directory."""
+    from rewriter import safefs
+
+    monkeypatch.setattr(safefs, "_roots", {})
+    monkeypatch.setattr(safefs, "_checkouts", {})
+    (tmp_path / "co" / "sub" / "pkg").mkdir(parents=True)
+    (tmp_path / "co" / ".git").mkdir()
+    (tmp_path / "co" / "sub" / "pkg" / "pyproject.toml").write_text("")
+    (tmp_path / "plain" / "cfg" / "deep").mkdir(parents=True)
+    (tmp_path / "plain" / "cfg" / "dockfix.toml").write_text("")
+    (tmp_path / "plain" / "bare" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "plain" / "bare")
+    assert safefs.root_for(str(tmp_path / "co" / "sub" / "pkg")) == str(tmp_path / "co")  # .git wins
+    assert safefs.root_for(str(tmp_path / "plain" / "cfg" / "deep")) == str(tmp_path / "plain" / "cfg")
+    assert safefs.root_for(str(tmp_path / "plain" / "bare" / "deep")) == str(tmp_path / "plain" / "bare")
+    elsewhere = tmp_path / "else" / "where"
+    elsewhere.mkdir(parents=True)
+    assert safefs.root_for(str(elsewhere)) == str(elsewhere)
+    with pytest.raises(safefs.Refused, match="outside the repository"):
+        safefs.read_bytes(str(tmp_path / "co" / ".." / "plain" / "cfg" / "dockfix.toml"), str(tmp_path / "co"))
+    with pytest.raises(safefs.TooLarge):
+        (tmp_path / "co" / "big.yaml").write_bytes(b"x" * 101)
+        safefs.read_bytes(str(tmp_path / "co" / "big.yaml"), limit=100)
