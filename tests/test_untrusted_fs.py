@@ -515,3 +515,32 @@ def test_repository_root_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(safefs.TooLarge):
         (tmp_path / "co" / "big.yaml").write_bytes(b"x" * 101)
         safefs.read_bytes(str(tmp_path / "co" / "big.yaml"), limit=100)
+
+
+@pytest.mark.parametrize("at", [True, False], ids=["openat", "lstat-walk"])
+def test_safefs_refuses_links_fifos_and_outside_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     at: bool) -> None:
+    """Both ways of opening (``openat`` one directory at a time, and the lstat walk used where
+    ``openat`` is missing) refuse the same things."""
+    from rewriter import safefs
+
+    monkeypatch.setattr(safefs, "_AT", at and safefs._AT)
+    repo = tmp_path / "repo"
+    (repo / "d").mkdir(parents=True)
+    (repo / "d" / "ok.yaml").write_text("ok\n")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "x.yaml").write_text(SECRET)
+    (repo / "linkdir").symlink_to("../outside")
+    (repo / "link.yaml").symlink_to("d/ok.yaml")
+    os.mkfifo(repo / "fifo")
+    root = str(repo)
+    assert safefs.read_bytes(str(repo / "d" / "ok.yaml"), root) == b"ok\n"
+    for path, why in ((repo / "linkdir" / "x.yaml", "'linkdir' in its path is a symbolic link"),
+                      (repo / "link.yaml", "is a symbolic link"),
+                      (repo / "fifo", "is a FIFO, not a regular file"),
+                      (repo / "d", "is a directory"),
+                      (repo / ".." / "outside" / "x.yaml", "is outside the repository")):
+        with pytest.raises(safefs.Refused, match=why):
+            safefs.read_bytes(str(path), root)
+    with pytest.raises(FileNotFoundError):
+        safefs.read_bytes(str(repo / "d" / "missing.yaml"), root)
