@@ -25,7 +25,7 @@ from conftest import FIXTURES, ROOT
 
 BASIC = (FIXTURES / "compose" / "basic" / "input.yaml").read_bytes()
 SECRET = "gho_s3cr3tT0k3nFromTheHomeDirectory"
-TIMEOUT = 20  # seconds: a run takes about one (a few on a busy machine); only a hang gets near this
+TIMEOUT = 30  # seconds: a run takes about one (a few on a busy machine); only a hang gets near this
 MEMORY = 3 << 30  # address space: far above a normal run, far below "read /dev/zero until it dies"
 
 
