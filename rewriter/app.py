@@ -146,6 +146,12 @@ class Caches:
         if found is None:
             found = Cache.open(self.root, key)
             self._by_options[key] = found
+            import gc
+
+            # JSON arrays are lists, which (unlike tuples) the cyclic collector keeps tracking:
+            # move what is loaded out of its way, or every collection walks the whole cache again
+            # (the CLI owns the collector's settings, see cli.main; a run is short-lived)
+            gc.freeze()
         return found
 
     def lookup(self, job: Job) -> Done | Job | None:
