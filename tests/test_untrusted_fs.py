@@ -200,7 +200,7 @@ def test_language_server_formatting_does_not_read_its_own_stdin(world: World) ->
     buffer being formatted must not make it read (and block on) its own input."""
     text = _extends("/dev/stdin")
     code = ("import sys\nfrom rewriter.lsp import Settings, fixed_text\n"
-            f"sys.stdout.write(fixed_text({text!r}, {str(world.repo / 'compose.yaml')!r}, Settings()))\n")
+            f"sys.stdout.write(fixed_text({text!r}, {str(world.repo / 'compose.yaml')!r}, 'compose', Settings()))\n")
     status, out, err = world.run(argv=("-c", code))
     assert status == 0, err
     assert out == text  # nothing to fix: what it inherits is unknown
