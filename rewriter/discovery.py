@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 from rewriter.record import Record
 
-COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
+# ``compose.yaml``, ``docker-compose.yml``, ``compose.prod.yaml`` and the dash variants real
+# projects use (``docker-compose-dev.yml``, ``compose-monitoring.yaml``)
+COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose([.-][^/]*)?\.ya?ml$")
 # The rest are compiled on first use: format-on-save of a Compose file never needs them.
 YAML_RE = functools.cache(lambda: re.compile(r"\.ya?ml$"))
 WORKFLOW_RE = functools.cache(lambda: re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$"))

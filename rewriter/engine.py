@@ -53,17 +53,19 @@ class Finding(Record):
 
 
 class Options(Record):
-    __slots__ = ("profile", "select", "ignore", "unsafe_fixes", "inline_ignores", "services")
+    __slots__ = ("profile", "select", "ignore", "unsafe_fixes", "inline_ignores", "services", "compose_files")
 
     def __init__(self, profile: Profile, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
                  unsafe_fixes: bool = False, inline_ignores: bool = True,
-                 services: tuple[ServiceConfig, ...] = ()) -> None:
+                 services: tuple[ServiceConfig, ...] = (),
+                 compose_files: tuple[tuple[str, ...], ...] = ()) -> None:
         self.profile = profile
         self.select = select
         self.ignore = ignore
         self.unsafe_fixes = unsafe_fixes
         self.inline_ignores = inline_ignores
         self.services = services  # [tool.dockfix.services.NAME]
+        self.compose_files = compose_files  # [tool.dockfix] compose-files: -f chains, absolute paths
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -108,7 +110,7 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
 
     from rewriter import surfaces
 
-    loaded = surfaces.load(kind, src, companion)
+    loaded = surfaces.load(kind, src, companion, options.compose_files if kind == "compose" else None)
     containers, model = loaded.containers, loaded.make_model
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes)
@@ -120,12 +122,17 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
 def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,
                 options: Options) -> list[Report]:
     """Every selected check on every subject (containers, or Dockerfile images)."""
+    from transforms.project import context_for, keeps
+
     reports: list[Report] = []
     for subject in subjects:
+        # a one-off job's profile asks for no limits; a project's service reports each rule
+        # family in the file where it takes effect
+        own = context_for(subject, ctx)
         for check, rules in checks:
             if not any(options.wants(rule.code) for rule in rules):
                 continue
-            reports.extend(rep for rep in check(subject, ctx) if options.wants(rep.code))
+            reports.extend(rep for rep in check(subject, own) if options.wants(rep.code) and keeps(subject, rep.code))
     return reports
 
 

@@ -38,15 +38,25 @@ class Loaded:
 _last: list[tuple[tuple[str, ...], Loaded]] = []
 
 
-def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loaded:
-    """``companion`` is the base Compose file when ``kind`` is ``compose-override``."""
+def load(kind: str, src: SourceFile, companion: SourceFile | None = None,
+         project: tuple[tuple[str, ...], ...] | None = None) -> Loaded:
+    """``companion`` is the base Compose file when ``kind`` is ``compose-override``. ``project``
+    (the ``-f`` chains the config declares) reads a Compose file's services through the other
+    files of its project (:mod:`rewriter.compose_project`); None reads the file alone, as the
+    oracle does."""
     key = (kind, os.environ.get("DOCKFIX_YAML_BACKEND", ""), src.path, src.text,
            companion.path if companion else "", companion.text if companion else "")
     if _last and _last[0][0] == key:
-        return _last[0][1]
-    loaded = _load(kind, src, companion)
-    _last[:] = [(key, loaded)]
-    return loaded
+        loaded = _last[0][1]
+    else:
+        loaded = _load(kind, src, companion)
+        _last[:] = [(key, loaded)]
+    if project is None or kind != "compose":
+        return loaded
+    from rewriter.compose_project import with_project
+
+    containers = with_project(src.path, src.text, list(loaded.containers), project)
+    return Loaded(loaded.make_model, containers, loaded.images, loaded.scopes)  # type: ignore[arg-type]
 
 
 def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:

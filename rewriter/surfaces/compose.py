@@ -491,6 +491,76 @@ class ComposeService:
         deploy = self.setting(("deploy", "resources", "limits", "cpus"))
         return deploy if deploy is not None else self.setting(("cpus",))
 
+    def one_off(self) -> tuple[str, bool]:
+        """Why this service is a one-off job ('' when it serves); never a bare tool run."""
+        return job_reason(self, self.doc), False
+
+
+JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen", "bootstrap", "seed",
+                  "provision", "createbuckets", "create-buckets", "certs", "certgen")
+TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
+
+
+def job_reason(service: object, doc: YamlDocument | None) -> str:
+    """Why a Compose service runs to completion instead of serving, or ''.
+
+    Signals, from the strongest: another service waits for it with ``condition:
+    service_completed_successfully``; its command is ``true``/``exit 0``; ``restart: "no"``; a
+    non-default ``profiles:`` group; a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``).
+    ``restart: always``/``unless-stopped`` says it serves, whatever its name."""
+    setting = getattr(service, "setting")
+    name = str(getattr(service, "name"))
+    if doc is not None and name in completed_dependants(doc):
+        return f"another service waits for it with 'condition: service_completed_successfully'"
+    command = setting(("command",))
+    if command is not None and isinstance(command.value, str) and command.value.strip() in TRUE_COMMANDS:
+        return f"its command is '{command.value.strip()}'"
+    restart = setting(("restart",))
+    policy = str(restart.value).strip().lower() if restart is not None else ""
+    if restart is not None and (restart.value is False or policy == "no"):
+        return "restart: \"no\""
+    if policy in ("always", "unless-stopped"):
+        return ""
+    found = getattr(service, "_lookup", None)
+    profiles = found(("profiles",)) if callable(found) else None
+    if profiles is not None and is_sequence(profiles[0]) and profiles[0].value:
+        groups = ", ".join(str(item.value) for item in profiles[0].value if is_scalar(item))
+        return f"it runs only with 'profiles: [{groups}]'"
+    lowered = name.lower()
+    words = lowered.replace("_", "-").split("-")
+    for word in JOB_NAME_WORDS:
+        if word in words or lowered == word or lowered.endswith("-" + word):
+            return f"its name '{name}' says so"
+    return ""
+
+
+_dependants_memo: list[tuple[YamlDocument, set[str]]] = []
+
+
+def completed_dependants(doc: YamlDocument) -> set[str]:
+    """Services that another service of ``doc`` waits for until they exit successfully."""
+    if _dependants_memo and _dependants_memo[0][0] is doc:
+        return _dependants_memo[0][1]
+    out: set[str] = set()
+    root = doc.root
+    if "service_completed_successfully" in doc.text and root is not None and is_mapping(root):
+        services = resolved_entries(root).get(SERVICES)
+        if services is not None and is_mapping(services.value):
+            for entry in resolved_entries(services.value).values():
+                if not is_mapping(entry.value):
+                    continue
+                depends = resolved_entries(entry.value).get("depends_on")
+                if depends is None or not is_mapping(depends.value):
+                    continue
+                for target, spec in resolved_entries(depends.value).items():
+                    if is_mapping(spec.value):
+                        condition = resolved_entries(spec.value).get("condition")
+                        if condition is not None and is_scalar(condition.value) and \
+                                condition.value.value == "service_completed_successfully":
+                            out.add(target)
+    _dependants_memo[:] = [(doc, out)]
+    return out
+
 
 def _pair_end(text: str, key: Node, value: Node, content_end: object) -> int:
     if is_scalar(value) and value.value == "" and value.style is None:

@@ -256,6 +256,11 @@ class OverlayService:
     def cpu_limit(self) -> Setting | None:
         return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
 
+    def one_off(self) -> tuple[str, bool]:
+        from rewriter.surfaces.compose import job_reason
+
+        return job_reason(self, self.over.doc if self.over is not None else None), False
+
 
 class UnresolvedExtends:
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is

@@ -1,0 +1,475 @@
+"""The Compose project a file belongs to: which files Compose merges with it, and ``.env``.
+
+Compose does not run a file, it runs a *project*: ``compose.yaml`` merged with
+``compose.override.yaml`` (loaded by default), the files ``COMPOSE_FILE`` names, the ``-f`` chain a
+user types. A setting in a later file wins, so a value written into one file without looking at the
+others can be overridden (the fix does nothing) or can override (the fix lowers what the base
+said). This module finds the chains a file is part of; :mod:`rewriter.compose_merge` reads a service
+through them.
+
+Chains, in this order (the first four are how Compose itself is told; the last two are how a
+repository says it):
+
+1. ``[tool.dockfix] compose-files = [["compose.yaml", "compose.full.yaml"]]``, paths relative to the
+   config file;
+2. ``COMPOSE_FILE`` (split on ``COMPOSE_PATH_SEPARATOR``, default ``:``) in the ``.env`` beside the
+   file;
+3. the default pair: the first of ``compose.yaml``, ``compose.yml``, ``docker-compose.yaml``,
+   ``docker-compose.yml`` plus its ``*.override.y(a)ml``;
+4. a header comment naming the chain, ``# docker compose -f compose.yaml -f compose.full.yaml up``;
+5. an overlay by name: ``compose.<x>.yaml``, ``compose-<x>.yaml`` (and the ``docker-compose``
+   forms) whose services all have neither ``image`` nor ``build`` (Compose would refuse the file
+   alone) is merged onto the base file of its family.
+
+Interpolation: ``${VAR}``, ``$VAR``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?msg}``,
+``${VAR?msg}``, ``${VAR:+alt}``, ``${VAR+alt}`` and ``$$`` are read as compose-go reads them, with
+the variables of the project's ``.env`` only. Compose lets the process environment win over
+``.env``; dockfix deliberately does not read it, so the same repository gives the same findings
+and the same pull request on every machine and CI runner. ``env_file:`` is not an interpolation
+source (it sets the container's environment), and Compose does not read it for ``${}`` either.
+
+Everything here is a few ``stat``/``read`` calls on small files beside the one being checked, so
+format-on-save (``dockfix apply -``) stays cheap; YAML is parsed only for sibling files whose names
+say they may be overlays.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+
+from rewriter import deps
+
+BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_FAMILY = functools.cache(lambda: re.compile(
+    r"^(?P<stem>docker-compose|compose)(?P<sep>[.-])(?P<variant>[^/]+?)\.(?P<ext>ya?ml)$"))
+_HEADER_CHAIN = functools.cache(lambda: re.compile(
+    r"docker[ -]compose((?:\s+(?:-f|--file)(?:\s+|=)\S+)+)"))
+_HEADER_FILE = functools.cache(lambda: re.compile(r"(?:-f|--file)(?:\s+|=)(\S+)"))
+_VAR = functools.cache(lambda: re.compile(r"[A-Za-z_][A-Za-z0-9_]*"))
+MAX_HEADER_LINES = 30  # the comment block a file opens with
+
+
+# -- .env ---------------------------------------------------------------------------------------
+
+
+def _dotenv_cached(path: str, mtime: int, size: int) -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return parse_dotenv(fh.read())
+    except OSError:
+        return {}
+
+
+_dotenv_memo: dict[tuple[str, int, int], dict[str, str]] = {}
+
+
+def dotenv(directory: str) -> dict[str, str]:
+    """The variables of ``directory/.env`` ({} when there is none)."""
+    path = os.path.join(directory, ".env")
+    deps.touch(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    key = (path, st.st_mtime_ns, st.st_size)
+    found = _dotenv_memo.get(key)
+    if found is None:
+        found = _dotenv_cached(*key)
+        _dotenv_memo.clear()  # one project at a time: keep the memo small
+        _dotenv_memo[key] = found
+    return found
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines the way Compose's dotenv reads them: ``export`` and comments allowed,
+    single quotes literal, double quotes with ``\\n`` escapes, `` #`` starting a comment after an
+    unquoted value; earlier variables are substituted into later unquoted or double-quoted ones."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[7:].lstrip()
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not _VAR().fullmatch(name):
+            continue
+        value = value.strip()
+        if value[:1] == "'" and value.count("'") >= 2:
+            out[name] = value[1:value.index("'", 1)]
+            continue
+        if value[:1] == '"' and value.count('"') >= 2:
+            body = value[1:value.rindex('"')]
+            body = body.replace("\\n", "\n").replace('\\"', '"')
+        else:
+            cut = value.find(" #")
+            body = (value[:cut] if cut != -1 else value).strip()
+        if "$" in body:
+            body = interpolate(body, out).value or ""
+        out[name] = body
+    return out
+
+
+# -- interpolation ------------------------------------------------------------------------------
+
+
+class Interpolated:
+    """A value after interpolation: ``value`` (None when it cannot be known), what it came from."""
+
+    __slots__ = ("value", "raw", "variables", "note")
+
+    def __init__(self, value: str | None, raw: str, variables: tuple[str, ...], note: str) -> None:
+        self.value = value
+        self.raw = raw
+        self.variables = variables
+        self.note = note  # e.g. "API_MEM is not set in .env: its default"
+
+
+def has_variables(text: str) -> bool:
+    """Whether Compose substitutes anything in ``text`` (``$$`` is a literal dollar)."""
+    if "$" not in text:
+        return False
+    return bool(re.search(r"\$(\{|[A-Za-z_])", text.replace("$$", "")))
+
+
+def interpolate(text: str, env: dict[str, str]) -> Interpolated:
+    """Substitute ``text`` as compose-go's template package does, from ``env`` only."""
+    used: list[str] = []
+    notes: list[str] = []
+    unknown = [False]
+
+    def lookup(name: str) -> str | None:
+        used.append(name)
+        return env.get(name)
+
+    def expand(s: str, i: int, stop: str) -> tuple[str, int]:
+        out: list[str] = []
+        while i < len(s):
+            c = s[i]
+            if stop and c == stop:
+                return "".join(out), i
+            if c != "$":
+                out.append(c)
+                i += 1
+                continue
+            nxt = s[i + 1:i + 2]
+            if nxt == "$":
+                out.append("$")
+                i += 2
+                continue
+            if nxt == "{":
+                value, i = braced(s, i + 2)
+                out.append(value)
+                continue
+            m = _VAR().match(s, i + 1)
+            if m is None:
+                out.append("$")
+                i += 1
+                continue
+            found = lookup(m.group(0))
+            if found is None:
+                notes.append(f"{m.group(0)} is not set in .env")
+                unknown[0] = True
+            out.append(found or "")
+            i = m.end()
+        return "".join(out), i
+
+    def braced(s: str, i: int) -> tuple[str, int]:
+        m = _VAR().match(s, i)
+        if m is None:
+            unknown[0] = True
+            end = s.find("}", i)
+            return "", (len(s) if end == -1 else end + 1)
+        name = m.group(0)
+        j = m.end()
+        op = ""
+        for candidate in (":-", ":?", ":+", "-", "?", "+"):
+            if s.startswith(candidate, j):
+                op = candidate
+                j += len(candidate)
+                break
+        arg = ""
+        if op:
+            arg, j = expand(s, j, "}")
+        if j >= len(s) or s[j] != "}":
+            unknown[0] = True
+            return "", len(s)
+        value = lookup(name)
+        empty = value is None or (op.startswith(":") and value == "")
+        if op in (":-", "-"):
+            if value is None or (op == ":-" and value == ""):
+                notes.append(f"{name} is not set in .env: its default '{arg}'")
+                return arg, j + 1
+            notes.append(f"{name}={value} in .env")
+            return value, j + 1
+        if op in (":?", "?"):
+            if value is None or (op == ":?" and value == ""):
+                notes.append(f"{name} is required and not set in .env")
+                unknown[0] = True
+                return "", j + 1
+            notes.append(f"{name}={value} in .env")
+            return value, j + 1
+        if op in (":+", "+"):
+            if empty if op == ":+" else value is None:
+                return "", j + 1
+            return arg, j + 1
+        if value is None:
+            notes.append(f"{name} is not set in .env")
+            unknown[0] = True
+            return "", j + 1
+        notes.append(f"{name}={value} in .env")
+        return value, j + 1
+
+    value, _ = expand(text, 0, "")
+    note = "; ".join(dict.fromkeys(notes))
+    return Interpolated(None if unknown[0] else value, text, tuple(dict.fromkeys(used)), note)
+
+
+# -- chains -------------------------------------------------------------------------------------
+
+
+def _exists(path: str) -> bool:
+    deps.touch(path)
+    return os.path.isfile(path)
+
+
+_current: list[str] = [""]  # the file being checked: it exists, and is no dependency of itself
+
+
+def default_base(directory: str, stem: str | None = None) -> str | None:
+    """The file ``docker compose`` picks in ``directory`` (of one family when ``stem`` is given)."""
+    for name in BASE_NAMES:
+        if stem is not None and not name.startswith(stem + "."):
+            continue
+        path = os.path.join(directory, name)
+        if path == _current[0] or _exists(path):
+            return path
+    return None
+
+
+def _override_of(base: str) -> str | None:
+    directory, name = os.path.split(base)
+    stem = name.rsplit(".", 1)[0]
+    for ext in ("yml", "yaml") if name.endswith(".yml") else ("yaml", "yml"):
+        path = os.path.join(directory, f"{stem}.override.{ext}")
+        if path == _current[0] or _exists(path):
+            return path
+    return None
+
+
+def _compose_file_chain(directory: str, env: dict[str, str]) -> tuple[str, ...] | None:
+    value = env.get("COMPOSE_FILE")
+    if not value:
+        return None
+    separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+    files = [os.path.normpath(os.path.join(directory, p.strip())) for p in value.split(separator) if p.strip()]
+    return tuple(files) if len(files) > 1 else None
+
+
+def header_chain(text: str, directory: str) -> tuple[str, ...] | None:
+    """A ``docker compose -f a -f b`` in the comments a file opens with, as paths."""
+    if "-f" not in text and "--file" not in text:
+        return None
+    lines = []
+    for line in text.splitlines()[:MAX_HEADER_LINES]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        lines.append(stripped.lstrip("#"))
+    m = _HEADER_CHAIN().search(" ".join(lines))
+    if m is None:
+        return None
+    files = [os.path.normpath(os.path.join(directory, f.strip("'\"`")))
+             for f in _HEADER_FILE().findall(m.group(1))]
+    return tuple(files) if len(files) > 1 else None
+
+
+def _read(path: str) -> str | None:
+    deps.touch(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(1024 * 1024 + 1)
+    except OSError:
+        return None
+    if len(data) > 1024 * 1024:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def is_partial_overlay(text: str) -> bool:
+    """Whether a Compose file only makes sense merged onto another: it has services and none of
+    them has ``image``, ``build`` or ``extends`` (Compose refuses such a file on its own)."""
+    from rewriter.errors import DockfixError
+    from rewriter.source import SourceFile
+    from rewriter.surfaces import compose
+
+    try:
+        loaded = compose.load(SourceFile.from_text("overlay.yaml", text))
+    except (DockfixError, RecursionError):
+        return False
+    if not loaded.services:
+        return False
+    return not any(s.has("image") or s.has("build") or s.has("extends") for s in loaded.services)
+
+
+def chains_for(path: str, text: str, declared: tuple[tuple[str, ...], ...] = ()) -> list[tuple[str, ...]]:
+    """Every chain of files (absolute, in merge order) that ``path`` is part of; [] when it is
+    used alone. ``text`` is the file's own content (standard input has no file to read)."""
+    path = os.path.abspath(path)
+    _current[0] = path
+    directory = os.path.dirname(path)
+    chains: list[tuple[str, ...]] = [c for c in declared if path in c]
+    env = dotenv(directory)
+    from_env = _compose_file_chain(directory, env)
+    if from_env is not None and path in from_env:
+        chains.append(from_env)
+    base = default_base(directory)
+    if base is not None:
+        override = _override_of(base)
+        if override is not None and path in (base, override):
+            chains.append((base, override))
+    own = header_chain(text, directory)
+    if own is not None and path in own:
+        chains.append(own)
+    name = os.path.basename(path)
+    family = _FAMILY().match(name)
+    if family is not None and family.group("variant") != "override":
+        family_base = default_base(directory, family.group("stem")) or base
+        if family_base is not None and family_base != path and is_partial_overlay(text):
+            chains.append((family_base, path))
+    elif name in BASE_NAMES:
+        chains.extend(_overlays_of(path, directory))
+    unique: list[tuple[str, ...]] = []
+    for chain in chains:
+        if chain not in unique and all(p == path or _exists(p) for p in chain):
+            unique.append(chain)
+    return unique
+
+
+def _overlays_of(base: str, directory: str) -> list[tuple[str, ...]]:
+    """Chains in which siblings name ``base`` as theirs: by a header comment or by being a
+    partial overlay of its family."""
+    out: list[tuple[str, ...]] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return out
+    for name in names:
+        m = _FAMILY().match(name)
+        if m is None or m.group("variant") == "override":
+            continue
+        sibling = os.path.join(directory, name)
+        text = _read(sibling)
+        if text is None:
+            continue
+        hinted = header_chain(text, directory)
+        if hinted is not None and base in hinted and sibling in hinted:
+            out.append(hinted)
+            continue
+        family_base = default_base(directory, m.group("stem")) or default_base(directory)
+        if family_base == base and is_partial_overlay(text):
+            out.append((base, sibling))
+    return out
+
+
+def layers_of(path: str, chains: list[tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """The files merged before ``path`` and after it, over all its chains, each once, in order.
+
+    With alternative overlays (``compose.yaml`` + ``compose.dev.yaml`` or + ``compose.prod.yaml``)
+    the base sees them all: a fix to the base must hold under every overlay that may follow it."""
+    path = os.path.abspath(path)
+    before: list[str] = []
+    after: list[str] = []
+    for chain in chains:
+        at = chain.index(path)
+        before.extend(p for p in chain[:at] if p not in before and p != path)
+        after.extend(p for p in chain[at + 1:] if p not in after and p != path)
+    return [p for p in before if p not in after], after
+
+
+# -- the services of one file, seen through the project -----------------------------------------
+
+
+def _label(path: str, directory: str) -> str:
+    return os.path.relpath(path, directory).replace(os.sep, "/")
+
+
+def _load_other(path: str) -> object:
+    """Another file of the project, parsed (with its ``extends`` resolved); an error message
+    when it cannot be read."""
+    from rewriter.errors import DockfixError
+    from rewriter.source import SourceFile
+    from rewriter.surfaces import compose
+    from rewriter.surfaces.compose_override import with_extends
+
+    text = _read(path)
+    if text is None:
+        return f"{os.path.basename(path)} cannot be read"
+    try:
+        loaded = compose.load(SourceFile.from_text(path, text))
+    except (DockfixError, RecursionError) as err:
+        return f"{os.path.basename(path)} cannot be parsed ({getattr(err, 'message', err)})"
+    return {getattr(s, "name"): s for s in with_extends(loaded)}
+
+
+def _partial(service: object) -> bool:
+    has = getattr(service, "has")
+    return not (has("image") or has("build") or has("extends"))
+
+
+def with_project(path: str, text: str, containers: list[object],
+                 declared: tuple[tuple[str, ...], ...] = ()) -> list[object]:
+    """``containers`` (the services of the Compose file at ``path``) each seen through the other
+    files of its project, or unchanged when the file is used alone."""
+    from rewriter.compose_merge import ProjectService, relabeller, same
+
+    if path in ("", "-") or not containers:
+        return containers
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    chains = chains_for(path, text, declared)
+    name = os.path.basename(path)
+    if not chains:
+        family = _FAMILY().match(name)
+        if family is None:
+            return containers
+        if all(_partial(c) for c in containers):
+            why = (f"it has neither 'image' nor 'build', so {name} is an overlay; dockfix found no base "
+                   f"file for it (name the files in [tool.dockfix] compose-files)")
+            return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]  # type: ignore[list-item]
+        return containers
+    before, after = layers_of(path, chains)
+    others = {p: _load_other(p) for p in before + after}
+    broken = [v for v in others.values() if isinstance(v, str)]
+    out: list[object] = []
+    for container in containers:
+        layers: list[tuple[object, object]] = []
+        labels: list[str] = []
+        span = getattr(container, "span")
+        for p in before:
+            found = others[p]
+            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+                labels.append(_label(p, directory))
+        here = len(layers)
+        layers.append((container, same))
+        labels.append(name)
+        for p in after:
+            found = others[p]
+            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+                labels.append(_label(p, directory))
+        orphan = ""
+        if broken:
+            orphan = f"the project's {broken[0]}, so what the service merges is unknown"
+        elif here == 0 and before and _partial(container):
+            orphan = (f"it has neither 'image' nor 'build' and no earlier file of its project "
+                      f"({', '.join(_label(p, directory) for p in before)}) defines it")
+        if len(layers) == 1 and not orphan:
+            out.append(container)
+            continue
+        out.append(ProjectService(layers, here, labels, orphan))  # type: ignore[arg-type]
+    return out
