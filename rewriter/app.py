@@ -10,7 +10,7 @@ from collections.abc import Callable
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
 from rewriter.errors import ConfigError, DockfixError
-from rewriter.profiles import Config, ConfigFinder, check_profile_name
+from rewriter.profiles import Config, ConfigFinder, Profile, check_profile_name
 from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
 from rewriter.source import SourceFile
 
@@ -28,29 +28,53 @@ class OptionsFor:
         self.args = args
         # Parsed configs are cached for the command line only (not the server or the bot).
         self.finder = ConfigFinder(args.config, args.isolated, cache=not getattr(args, "no_cache", True))
-        self._cache: dict[str, Options] = {}
+        self._cache: dict[tuple[str, str], Options] = {}
 
-    def __call__(self, path: str) -> Options:
+    def __call__(self, path: str, kind: str | None = None) -> Options:
+        """The options for the file at ``path``; a development, test or CI file gets the ``dev``
+        profile whatever the run asks for (:mod:`rewriter.roles`)."""
         config = self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-"))
-        cached = self._cache.get(config.path)
+        role, why = self._role(path, kind, config)
+        key = (config.path, why if role == "dev" else "")
+        cached = self._cache.get(key)
         if cached is None:
-            cached = self._build(config)
-            self._cache[config.path] = cached
+            cached = self._build(config, why if role == "dev" else "")
+            self._cache[key] = cached
         return cached
 
-    def _build(self, config: Config) -> Options:
+    def skipped(self, path: str, kind: str | None = None) -> str:
+        """Why the file is not checked at all ('' when it is): a ``none`` role in the config."""
+        role, why = self._role(path, kind, self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-")))
+        return f"role none ({why})" if role == "none" else ""
+
+    @staticmethod
+    def _role(path: str, kind: str | None, config: Config) -> tuple[str, str]:
+        if path == "-":
+            return "prod", ""
+        from rewriter.roles import role_of
+
+        return role_of(path, kind if kind is not None else (kind_of(path) or ""), config.path, config.roles)
+
+    def _build(self, config: Config, dev_because: str = "") -> Options:
         args = self.args
         name = args.profile or os.environ.get("DOCKFIX_PROFILE") or config.profile
         if args.profile:
             check_profile_name(args.profile, "<command line>")
         elif os.environ.get("DOCKFIX_PROFILE"):
             check_profile_name(name, "<environment: DOCKFIX_PROFILE>")
+        if dev_because and name != "dev":
+            profile = config.resolve_profile("dev")
+            return self._options(config, profile.replace(role=f"instead of {name}, for {dev_because}"))
         try:
             profile = config.resolve_profile(name)
         except ConfigError as err:
             if not err.path:
                 err.path = config.path or "<command line>"
             raise
+        return self._options(config, profile)
+
+    def _options(self, config: Config, profile: Profile) -> Options:
+        args = self.args
         from transforms import RULES
 
         for code in (args.select or ()) + (args.ignore or ()):
@@ -63,6 +87,7 @@ class OptionsFor:
             unsafe_fixes=args.unsafe_fixes if args.unsafe_fixes is not None else config.unsafe_fixes,
             inline_ignores=args.inline_ignores,
             services=config.services,
+            compose_files=config.compose_files,
         )
 
 
@@ -81,14 +106,19 @@ def run(args: argparse.Namespace) -> int:
         # Compose file (a Kubernetes manifest, values.yaml) is left alone unless --file-type says
         kind = kind_of(name, file_type=args.file_type) or "unknown"
         data = sys.stdin.buffer.read()
-        jobs.append(Job(name, kind, options_for(name), fix, stdin=data))
+        jobs.append(Job(name, kind, options_for(name, kind), fix, stdin=data, skip=options_for.skipped(name, kind)))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
         targets = list(discover([p for p in paths if p not in missing],
                                 respect_gitignore=args.respect_gitignore, file_type=args.file_type))
         composes = {os.path.realpath(t.path) for t in targets if t.kind == "compose"}
         for target in targets:
-            options = options_for(target.path)
+            why = options_for.skipped(target.path, target.kind)
+            if why:
+                if _explicit(args, target.path):
+                    jobs.append(Job(target.path, target.kind, options_for(target.path, target.kind), fix, skip=why))
+                continue
+            options = options_for(target.path, target.kind)
             if args.write_to == "override" and target.kind == "compose":
                 # Compose files only: the other kinds have no override file and are fixed in place
                 job = _override_job(target.path, options, fix, composes)
@@ -156,7 +186,7 @@ class Caches:
 
     def lookup(self, job: Job) -> Done | Job | None:
         """A cached result, the job with its bytes read (a miss), or None when unreadable."""
-        if job.kind == "unknown":
+        if job.kind == "unknown" or job.skip:
             return None
         from rewriter import safefs
 

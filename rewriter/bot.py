@@ -146,7 +146,8 @@ def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: 
                               config=config, isolated=False)
     options_for = OptionsFor(args)
     targets = [os.path.join(root, p) for p in paths] if paths else [root]
-    jobs = [Job(t.path, t.kind, options_for(t.path), True) for t in discover(targets)]
+    jobs = [Job(t.path, t.kind, options_for(t.path, t.kind), True) for t in discover(targets)
+            if not options_for.skipped(t.path, t.kind)]
     run = FixRun()
     for result in run_all(jobs, 1):
         rel = os.path.relpath(result.job.path, root).replace(os.sep, "/")

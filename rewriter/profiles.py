@@ -51,7 +51,8 @@ BUILTIN_PROFILES: dict[str, dict[str, object]] = {
 PROFILE_KEYS = {"extends", "tmpfs-size", "tmpfs-mode", "nofile", "mem-limit", "swap", "pids-limit",
                 "gomemlimit-ratio", "config-mounts"}
 TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "profiles", "services",
-            "exclude", "extend-exclude", "respect-gitignore"}
+            "exclude", "extend-exclude", "respect-gitignore", "compose-files", "roles"}
+ROLES = ("prod", "dev", "none")  # a deployed file (the run's profile), the dev profile, not checked
 MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
 # A profile name becomes part of a file name (``compose.<profile>.yaml``), so it is a plain name:
 # "/../../home/u/.config/gh/hosts" once made dockfix read and append to a file outside the repository.
@@ -93,12 +94,12 @@ SERVICE_KEYS = {"go", "go-version"}
 class Profile(Record):
     __slots__ = (
         "name", "origin", "tmpfs_size", "tmpfs_mode", "nofile", "mem_limit", "swap_off", "pids_limit",
-        "gomemlimit_ratio", "config_mounts",
+        "gomemlimit_ratio", "config_mounts", "role",
     )
 
     def __init__(self, name: str, origin: str, tmpfs_size: ByteSize | None, tmpfs_mode: int,
                  nofile: int | None, mem_limit: ByteSize | None, swap_off: bool, pids_limit: int | None,
-                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = ()) -> None:
+                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = (), role: str = "") -> None:
         self.name = name
         self.origin = origin  # "built-in" or the config file path
         self.tmpfs_size = tmpfs_size
@@ -109,26 +110,30 @@ class Profile(Record):
         self.pids_limit = pids_limit
         self.gomemlimit_ratio = gomemlimit_ratio
         self.config_mounts = config_mounts
+        self.role = role  # why a file got this profile, e.g. "instead of prod, for a test or CI file under 'tests/'"
 
     @property
     def described(self) -> str:
+        role = f" {self.role}" if self.role else ""
         if self.origin == "built-in":
-            return f"profile {self.name}"
+            return f"profile {self.name}{role}"
         from rewriter.source import display_path
 
-        return f"profile {self.name} from {display_path(self.origin)}"
+        return f"profile {self.name} from {display_path(self.origin)}{role}"
 
 
 class Config(Record):
     __slots__ = (
         "path", "profile", "select", "ignore", "unsafe_fixes", "profiles", "exclude", "respect_gitignore",
-        "services",
+        "services", "compose_files", "roles",
     )
 
     def __init__(self, path: str, profile: str = DEFAULT_PROFILE, select: tuple[str, ...] = (),
                  ignore: tuple[str, ...] = (), unsafe_fixes: bool = False,
                  profiles: dict[str, dict[str, object]] | None = None, exclude: tuple[str, ...] = (),
-                 respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = ()) -> None:
+                 respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = (),
+                 compose_files: tuple[tuple[str, ...], ...] = (),
+                 roles: tuple[tuple[str, str], ...] = ()) -> None:
         self.path = path  # "" when no file was found
         self.profile = profile
         self.select = select
@@ -138,6 +143,8 @@ class Config(Record):
         self.exclude = exclude
         self.respect_gitignore = respect_gitignore
         self.services = services
+        self.compose_files = compose_files  # -f chains, absolute paths
+        self.roles = roles  # (glob relative to the config's directory, role), first match wins
 
     def resolve_profile(self, name: str | None = None) -> Profile:
         return resolve_profile(name or self.profile, self.profiles, self.path)
@@ -323,6 +330,34 @@ def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
     return tuple(out)
 
 
+def _compose_files(value: object, text: str, path: str) -> tuple[tuple[str, ...], ...]:
+    """``compose-files = [["compose.yaml", "compose.full.yaml"]]``: each list is one ``-f`` chain
+    in merge order, paths relative to the config file."""
+    line = _line_of(text, "compose-files")
+    if not isinstance(value, list) or not all(
+            isinstance(chain, list) and len(chain) >= 2 and all(isinstance(f, str) and f for f in chain)
+            for chain in value):
+        raise ConfigError("'compose-files' must be a list of chains, each a list of two or more Compose "
+                          "files in merge order, e.g. [[\"compose.yaml\", \"compose.prod.yaml\"]]",
+                          path=path, line=line, column=1)
+    directory = os.path.dirname(os.path.abspath(path))
+    return tuple(tuple(os.path.normpath(os.path.join(directory, f)) for f in chain) for chain in value)
+
+
+def _roles(value: object, text: str, path: str) -> tuple[tuple[str, str], ...]:
+    """``roles = {"deploy/*.yml" = "prod", "docker/test/*" = "none"}``."""
+    if not isinstance(value, dict):
+        raise ConfigError("'roles' must be a table of globs to roles (prod, dev or none)", path=path,
+                          line=_line_of(text, "roles"), column=1)
+    out = []
+    for glob, role in value.items():
+        if role not in ROLES:
+            raise ConfigError(f"roles: '{glob}' must be one of {', '.join(ROLES)}, got {role!r}", path=path,
+                              line=_line_of(text, "roles"), column=1)
+        out.append((str(glob), str(role)))
+    return tuple(out)
+
+
 def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
     """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``.
 
@@ -366,6 +401,8 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
         exclude=_codes(table.get("exclude", []), "exclude", path) + _codes(table.get("extend-exclude", []), "extend-exclude", path),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
         services=_services(table.get("services", {}), text, path),
+        compose_files=_compose_files(table.get("compose-files", []), text, path),
+        roles=_roles(table.get("roles", {}), text, path),
     )
     # validate every profile now, so a broken one fails even when another is in use
     for name in config.profiles:

@@ -19,10 +19,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024  # Compose files and Dockerfiles are small; re
 
 
 class Job(Record):
-    __slots__ = ("path", "kind", "options", "fix", "stdin", "data", "companion")
+    __slots__ = ("path", "kind", "options", "fix", "stdin", "data", "companion", "skip")
 
     def __init__(self, path: str, kind: str, options: Options, fix: bool, stdin: bytes | None = None,
-                 data: bytes | None = None, companion: str | None = None) -> None:
+                 data: bytes | None = None, companion: str | None = None, skip: str = "") -> None:
         self.path = path
         self.kind = kind
         self.options = options
@@ -30,6 +30,7 @@ class Job(Record):
         self.stdin = stdin  # the content, when read from standard input
         self.data = data  # the content, when already read (for the cache)
         self.companion = companion  # the base Compose file of an override file
+        self.skip = skip  # why the file is not checked (a "none" role in the config)
 
 
 class Done:
@@ -100,6 +101,8 @@ def job_root(job: Job) -> str:
 
 def run_job(job: Job) -> Result:
     """The per-file boundary: never raises."""
+    if job.skip:
+        return Skipped(job, job.skip)
     if job.kind == "unknown":
         return Skipped(job, "not a file kind dockfix knows by its name (use --file-type, or "
                             "--stdin-filename for standard input)")

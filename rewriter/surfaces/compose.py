@@ -157,9 +157,51 @@ class ComposeService:
         value = scalar_value(node) if is_scalar(node) else None
         if is_scalar(node) and value is None:
             return None
+        value, origin = self._interpolated(value, origin)
         span = Span(node.start_mark.index, self.patcher.content_end(node))
         name = display or ".".join(str(k) for k in keys)
         return Setting(name, value, span, keys, origin)
+
+    # -- interpolation (rewriter.compose_project): values read as Compose reads them -------------
+    def _interpolated(self, value: object, origin: str = "") -> tuple[object, str]:
+        """``value`` after ``${VAR:-default}`` substitution from the project's ``.env``, and its
+        origin saying so; unchanged when it has no variables. A value that cannot be known (a
+        variable without a default that .env does not set) stays as written."""
+        if not isinstance(value, str) or "$" not in value:
+            return value, origin
+        from rewriter.compose_project import has_variables, interpolate
+
+        if not has_variables(value):
+            return value.replace("$$", "$"), origin
+        result = interpolate(value, self._dotenv())
+        said = f"interpolated from '{value}': {result.note}" if result.note else f"interpolated from '{value}'"
+        origin = f"{origin}, {said}" if origin else said
+        if result.value is None:
+            return value, origin
+        text = result.value
+        if text.lstrip("-").isdigit():
+            return int(text), origin
+        return text, origin
+
+    def _dotenv(self) -> dict[str, str]:
+        import os
+
+        from rewriter.compose_project import dotenv
+
+        path = self.doc.src.path
+        return dotenv(os.path.dirname(os.path.abspath(path))) if path not in ("", "-") else {}
+
+    def _refuse_interpolated(self, node: Node | None) -> None:
+        """An operator sets an interpolated value through its variable: never replace it by a
+        literal."""
+        if node is None:
+            return
+        from rewriter.compose_project import has_variables
+
+        for scalar in _scalars(node):
+            if isinstance(scalar.value, str) and has_variables(scalar.value):
+                raise Refusal(f"'{scalar.value}' is interpolated, so whoever deploys sets it through its "
+                              f"variable; change the default or the variable instead of a literal here")
 
     def has(self, key: str) -> bool:
         return key in resolved_entries(self.node)
@@ -194,6 +236,8 @@ class ComposeService:
                    fallback=fallback)
 
     def _set(self, keys: tuple[str | int, ...], value: object) -> Fix:
+        found = self._lookup(keys)
+        self._refuse_interpolated(found[0] if found is not None else None)
         return self._fix(self.patcher.set(self.base, self.node, keys, value), str(keys[0]))
 
     # -- tmpfs -----------------------------------------------------------------------------------
@@ -207,7 +251,8 @@ class ComposeService:
                 if not is_scalar(item) or not isinstance(scalar_value(item), str):
                     continue
                 text = str(item.value)
-                path, _, opts = text.partition(":")
+                shown, _ = self._interpolated(text)
+                path, _, opts = str(shown).partition(":")
                 keys: tuple[str | int, ...] = ("tmpfs",) if is_scalar(node) else ("tmpfs", index)
                 span = Span(item.start_mark.index, item.end_mark.index)
                 mounts.append(TmpfsMount(path, parse_tmpfs_options(opts),
@@ -310,12 +355,14 @@ class ComposeService:
         span = Span(node.start_mark.index, self.patcher.content_end(node))
         setting = Setting(f"ulimits.{name}", None, span, ("ulimits", name), origin)
         if is_scalar(node):
-            value = _as_int(scalar_value(node))
+            value = _as_int(self._interpolated(scalar_value(node))[0])
             return Ulimit(name, value, value, setting, "single")
         if is_mapping(node):
             entries = resolved_entries(node)
-            soft = _as_int(scalar_value(entries["soft"].value)) if "soft" in entries and is_scalar(entries["soft"].value) else None
-            hard = _as_int(scalar_value(entries["hard"].value)) if "hard" in entries and is_scalar(entries["hard"].value) else None
+            soft = _as_int(self._interpolated(scalar_value(entries["soft"].value))[0]) \
+                if "soft" in entries and is_scalar(entries["soft"].value) else None
+            hard = _as_int(self._interpolated(scalar_value(entries["hard"].value))[0]) \
+                if "hard" in entries and is_scalar(entries["hard"].value) else None
             return Ulimit(name, soft, hard, setting, "pair")
         return Ulimit(name, None, None, setting, "pair")
 
@@ -338,6 +385,15 @@ class ComposeService:
         return self.setting(("memswap_limit",))
 
     def set_memswap_limit(self, value: object) -> Fix:
+        """Swap equal to the memory limit; when the limit is interpolated, the same expression, so
+        that the two follow the variable together (a literal would fall below a raised limit, and
+        Docker refuses a memswap_limit below mem_limit)."""
+        for limit in reversed(self.memory_limits()):
+            found = self._lookup(limit.keys)
+            if limit.value == value and found is not None and is_scalar(found[0]) and \
+                    isinstance(found[0].value, str) and "$" in found[0].value:
+                value = found[0].value
+            break
         return self._set(("memswap_limit",), value)
 
     # -- pids ------------------------------------------------------------------------------------
@@ -408,16 +464,18 @@ class ComposeService:
                     continue
                 name, sep, text = str(item.value).partition("=")
                 span = Span(item.start_mark.index, item.end_mark.index)
-                out.setdefault(name, Setting(f"environment {name}", text if sep else None, span,
-                                             ("environment", index), origin))
+                shown, said = self._interpolated(text, origin) if sep else (None, origin)
+                out.setdefault(name, Setting(f"environment {name}", None if shown is None else str(shown), span,
+                                             ("environment", index), said))
             return out
         for name, entry in resolved_entries(node).items():
             value = scalar_value(entry.value) if is_scalar(entry.value) else None
             span = Span(entry.value.start_mark.index, self.patcher.content_end(entry.value))
             if value is None:
                 span = Span(entry.key_node.start_mark.index, entry.key_node.end_mark.index)
-            out[name] = Setting(f"environment {name}", None if value is None else _env_text(value),
-                                span, ("environment", name), origin or ("inherited" if entry.inherited else ""))
+            shown, said = self._interpolated(value, origin or ("inherited" if entry.inherited else ""))
+            out[name] = Setting(f"environment {name}", None if shown is None else _env_text(shown),
+                                span, ("environment", name), said)
         return out
 
     def set_env(self, name: str, value: str) -> Fix:
@@ -429,6 +487,7 @@ class ComposeService:
             if current is not None:
                 index = current.keys[1]
                 assert isinstance(index, int)
+                self._refuse_interpolated(found[0].value[index])
                 plan = self.patcher.replace_item(self.base, self.node, ("environment",), index, item)
             else:
                 plan = self.patcher.append(self.base, self.node, ("environment",), item)
@@ -560,6 +619,17 @@ def completed_dependants(doc: YamlDocument) -> set[str]:
                             out.add(target)
     _dependants_memo[:] = [(doc, out)]
     return out
+
+
+def _scalars(node: Node) -> list[Node]:
+    """Every scalar in ``node`` (itself when it is one)."""
+    if is_scalar(node):
+        return [node]
+    if is_sequence(node):
+        return [s for item in node.value for s in _scalars(item)]
+    if is_mapping(node):
+        return [s for _, value in node.value for s in _scalars(value)]
+    return []
 
 
 def _pair_end(text: str, key: Node, value: Node, content_end: object) -> int:

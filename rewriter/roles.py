@@ -1,0 +1,87 @@
+"""What a Compose file is for: deployed, or development, test and CI.
+
+A production profile is for what gets deployed. ``compose.dev.yaml``, a devcontainer's Compose file
+or the stack an end-to-end test starts are not: a 512m limit or a pids limit there breaks a
+developer's build or a test run and protects nothing. Such files get the ``dev`` profile (a bounded
+/tmp and ``nofile``, no limits) whatever profile the run asks for, and every message says which
+role was assumed and why.
+
+By name (the file, or a directory on its path below the project root):
+
+- dev: ``*.dev.*``, ``*-dev.*``, ``*_dev.*``, ``*.local.*``, ``*-local.*``, ``*.debug.*``; ``.devcontainer/``
+- test and CI: ``*.test.*``, ``*-test.*``, ``*.tests.*``, ``*.e2e.*``, ``*.ci.*``, ``*-ci.*``;
+  ``test/``, ``tests/``, ``e2e/``, ``ci/``, ``.github/``, ``.gitlab/``, ``testdata/``
+
+``[tool.dockfix] roles = {"deploy/*.yml" = "prod", "docker/test/*" = "none"}`` decides first
+(globs relative to the config file; a glob without ``/`` matches the file name): ``prod`` is a
+deployed file (the run's profile), ``dev`` the dev profile, ``none`` not checked at all.
+Only Compose files are classified by name; ``roles`` globs apply to every kind of file. Scripts
+have their own rule: a one-shot ``docker run`` in a build or test script is a tool run (DF902).
+"""
+
+from __future__ import annotations
+
+import os
+
+DEV_WORDS = ("dev", "develop", "development", "local", "debug")
+TEST_WORDS = ("test", "tests", "e2e", "ci", "integration", "testing")
+DEV_DIRS = (".devcontainer",)
+TEST_DIRS = ("test", "tests", "e2e", "ci", ".github", ".gitlab", "testdata", "integration-tests")
+
+_roots: dict[str, str] = {}
+
+
+def project_root(directory: str) -> str:
+    """The closest directory above ``directory`` with a ``.git`` (or ``directory`` itself)."""
+    found = _roots.get(directory)
+    if found is not None:
+        return found
+    current = directory
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            current = directory
+            break
+        current = parent
+    _roots[directory] = current
+    return current
+
+
+def _matches(glob: str, rel: str) -> bool:
+    import fnmatch
+
+    if "/" not in glob:
+        return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], glob)
+    return fnmatch.fnmatchcase(rel, glob.lstrip("./").lstrip("/"))
+
+
+def role_of(path: str, kind: str, config_path: str, globs: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """(role, why) for the file at ``path``: ``("prod", "")`` for a deployed file."""
+    absolute = os.path.abspath(path)
+    if globs:
+        base = os.path.dirname(os.path.abspath(config_path)) if config_path else os.getcwd()
+        rel = os.path.relpath(absolute, base).replace(os.sep, "/")
+        for glob, role in globs:
+            if _matches(glob, rel):
+                return role, f"the config's roles '{glob}'"
+    if kind != "compose":
+        return "prod", ""
+    name = os.path.basename(absolute)
+    words = name.lower().replace("_", ".").replace("-", ".").split(".")[1:-1]
+    for word in words:
+        if word in DEV_WORDS:
+            return "dev", f"a development file by its name '{name}'"
+        if word in TEST_WORDS:
+            return "dev", f"a test or CI file by its name '{name}'"
+    root = project_root(os.path.dirname(absolute))
+    rel_dir = os.path.relpath(os.path.dirname(absolute), root).replace(os.sep, "/")
+    if rel_dir.startswith(".."):
+        return "prod", ""
+    for part in rel_dir.split("/"):
+        if part in DEV_DIRS:
+            return "dev", f"a development container's file under '{part}/'"
+        if part.lower() in TEST_DIRS:
+            return "dev", f"a test or CI file under '{part}/'"
+    return "prod", ""
