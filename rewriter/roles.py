@@ -85,3 +85,36 @@ def role_of(path: str, kind: str, config_path: str, globs: tuple[tuple[str, str]
         if part.lower() in TEST_DIRS:
             return "dev", f"a test or CI file under '{part}/'"
     return "prod", ""
+
+
+TOOL_WORDS = ("build", "lint", "linter", "test", "tests", "check", "ci", "release", "publish", "package",
+              "e2e", "fmt", "format", "bench", "smoke", "verify", "integration", "coverage", "docs")
+DEPLOY_WORDS = ("deploy", "deployment", "start", "serve", "server", "up", "prod", "production", "launch",
+                "entrypoint", "service")
+
+
+def script_role(path: str) -> tuple[str, str]:
+    """("tool", why) for a build, lint, test, CI or release script (Makefiles and CI workflows
+    included), ("deploy", why) for a deploy or start script, ("", "") when the name says neither.
+
+    In a tool script a ``docker run`` that is not detached runs a tool to completion (a linter, a
+    test suite, ``app --version``): it is no deployment and needs no runtime limits."""
+    absolute = os.path.abspath(path)
+    name = os.path.basename(absolute)
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    words = stem.lower().replace("_", "-").replace(".", "-").split("-")
+    for word in words:
+        if word in DEPLOY_WORDS:
+            return "deploy", f"the deploy script '{name}'"
+    if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
+        return "tool", f"the Makefile '{name}'"
+    rel = os.path.relpath(absolute, project_root(os.path.dirname(absolute))).replace(os.sep, "/")
+    if "/.github/workflows/" in "/" + rel or name == ".gitlab-ci.yml":
+        return "tool", f"the CI workflow '{name}'"
+    for word in words:
+        if word in TOOL_WORDS:
+            return "tool", f"the {word} script '{name}'"
+    for part in rel.split("/")[:-1]:
+        if part.lower() in TEST_DIRS:
+            return "tool", f"a script under '{part}/'"
+    return "", ""

@@ -14,17 +14,21 @@ DF901 overlay-without-base
     then unknown.
 
 DF902 one-off-job
-    A container that runs to completion rather than serving: a Compose service with
-    ``restart: "no"`` whose name says it is a job (``setup``, ``migrate``, ``init``, ``*-init``,
-    ``keygen``, ...), one another service waits for with
-    ``condition: service_completed_successfully``, one in a non-default ``profiles:`` group, or
-    whose command is ``true``/``/bin/true``/``exit 0``; in a script, a ``docker run`` that is not
-    detached (``-d``) and has no ``--restart``, with ``--rm`` or in a build, lint, test, CI or
-    release script. A job's peak memory is unknown and a limit that kills it half-way leaves the
-    project half set up, so no memory or pids limit is added (DF301, DF401 and DF402 are not
-    reported for it); an existing limit is still checked. A Compose job keeps its bounded /tmp and
-    ``nofile`` (cheap, and it runs as part of the deployed stack); a one-shot ``docker run`` in a
-    build or test script gets nothing at all: it is a tool run, not a deployment.
+    A Compose service that runs to completion rather than serving, by the strongest signal it
+    gives: another service waits for it with ``condition: service_completed_successfully``; its
+    command is ``true``/``/bin/true``/``exit 0``; ``restart: "no"`` (quoted or not); a non-default
+    ``profiles:`` group; a job's name (``setup``, ``migrate``, ``init``, ``*-init``, ``keygen``,
+    ``seed``, ``bootstrap``). ``restart: always``/``unless-stopped`` says it serves, whatever its
+    name. A job's peak memory is unknown and a limit that kills it half-way leaves the project half
+    set up, so its profile asks for no memory or pids limit (no DF301, DF401 or DF402); a limit
+    already written is still checked (DF302, DF303). It keeps its bounded /tmp and ``nofile``
+    (cheap, and it runs as part of the deployed stack), and this note says why it got no limits.
+
+    A ``docker run`` that is neither detached (``-d``) nor restarted (``--restart``), in a build,
+    lint, test or release script (by its name or a ``test/``-like directory), a Makefile or a CI
+    workflow, runs a tool (a linter over the checkout, ``app --version``, a binfmt installer): it
+    deploys nothing, so it gets no runtime setting at all, and no note. A deploy or start script
+    (``deploy.sh``, ``start-api.sh``) and any other script keep every rule.
 """
 
 from __future__ import annotations
@@ -83,9 +87,8 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     if not why:
         return
     if tool_run:
-        what = "no runtime setting is added: a tool run in a build or test script is not a deployment"
-    else:
-        what = ("no memory or pids limit is added: a job's peak is unknown, and a limit that kills it "
-                "half-way leaves the project half set up; set one yourself if you know it")
+        return  # a tool run in a build or test script: nothing to say, as for a file with nothing to fix
+    what = ("no memory or pids limit is added: a job's peak is unknown, and a limit that kills it "
+            "half-way leaves the project half set up; set one yourself if you know it")
     yield Report(ONE_OFF.code, f"{container.label}: a one-off job ({why}); {what}",
                  container.span, ONE_OFF.severity, None, container.scope)

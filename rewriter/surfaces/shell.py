@@ -573,6 +573,28 @@ class DockerCommand:
         self.label = f"'{head}' at line {line}"
         self.span = Span(cmd.head[0].start, cmd.head[-1].end)
 
+    def one_off(self) -> tuple[str, bool]:
+        """Why this command runs a tool to completion rather than a service ('' when it may
+        serve): a ``docker run`` that is neither detached (``-d``) nor restarted (``--restart``),
+        in a build, lint, test, CI or release script (:func:`rewriter.roles.script_role`)."""
+        cmd = self.cmd
+        if cmd.problem or cmd.head[-1].literal != "run":
+            return "", False  # flags unknown, or ``docker create``: started later, maybe for good
+        detach = self._last("--detach")
+        if detach is not None and detach.value_text.lower() not in ("false", "0"):
+            return "", False
+        restart = self._last("--restart")
+        if restart is not None and restart.value_text not in ("", "no"):
+            return "", False
+        from rewriter.roles import script_role
+
+        role, why = script_role(self.file.src.path)
+        if role == "" and file_flavour(self.file.src.path) == "workflow":
+            role, why = "tool", "a CI workflow"
+        if role != "tool":
+            return "", False
+        return f"not detached and without --restart, in {why}", True
+
     # -- helpers -------------------------------------------------------------------------------
     def _check(self) -> Command:
         if self.cmd.problem:
