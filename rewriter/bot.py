@@ -39,9 +39,11 @@ from typing import TYPE_CHECKING
 
 from rewriter import __version__
 from rewriter.bot_options import DEFAULT_AUTHOR
+from rewriter.edits import Applicability
 from rewriter.errors import ConfigError, DockfixError
 
 if TYPE_CHECKING:
+    from rewriter.engine import Finding
     from rewriter.github import GitHub, PullRequest
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -127,12 +129,23 @@ class Fixed:
     message: str  # the finding
 
 
+@dataclass(frozen=True)
+class Open:
+    """A finding dockfix did not write: a human decides."""
+    path: str
+    line: int
+    code: str
+    status: str  # why it is not in the diff: a suggestion, no safe value, refused, a note
+    message: str
+
+
 @dataclass
 class FixRun:
     fixed: list[Fixed] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     remaining: int = 0
     failed: list[str] = field(default_factory=list)
+    open: list[Open] = field(default_factory=list)
 
 
 def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: bool | None,
@@ -158,6 +171,7 @@ def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: 
             continue
         outcome = result.outcome
         run.remaining += len(outcome.findings)
+        run.open.extend(Open(rel, f.line, f.code, _status(f), f.message) for f in outcome.findings)
         if outcome.new_text is None:
             continue
         write_atomic(result.job.path, result.data, outcome.src.with_text(outcome.new_text).to_bytes())
@@ -165,7 +179,19 @@ def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: 
         for f in outcome.fixed:
             run.fixed.append(Fixed(rel, f.line, f.code, f.fix.message if f.fix else "", f.message))
     run.fixed.sort(key=lambda f: (f.path, f.line, f.code))
+    run.open.sort(key=lambda f: (f.path, f.line, f.code))
     return run
+
+
+def _status(finding: Finding) -> str:
+    """Why a finding is left to a human, in the words of the pull request's table."""
+    if finding.refused:
+        return "fix refused"
+    if finding.fix is not None and finding.fix.applicability == Applicability.UNSAFE:
+        return "suggestion (`--unsafe-fixes`)"
+    if finding.severity.value == "info":
+        return "note"
+    return "no safe value"
 
 
 # -- the pull request text -------------------------------------------------------------------------
@@ -200,7 +226,7 @@ def pr_title(profile: str) -> str:
     return f"dockfix: runtime configuration fixes (profile {profile})"
 
 
-def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
+def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequence[Open] = ()) -> str:
     files = sorted({f.path for f in fixed})
     lines = [
         meta_marker(profile, fixed),
@@ -210,17 +236,8 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
         "| File | Line | Rule | Fix | Finding |",
         "|---|---|---|---|---|",
     ]
-    rows = [f"| `{_cell(f.path)}` | {f.line} | {f.code} | {_cell(f.fix)} | {_cell(f.message)} |" for f in fixed]
-    shown = 0
-    size = sum(len(x) + 1 for x in lines)
-    for row in rows:
-        if size + len(row) > MAX_BODY - 2000:
-            break
-        lines.append(row)
-        size += len(row) + 1
-        shown += 1
-    if shown < len(rows):
-        lines.append(f"| … | | | | {len(rows) - shown} more, not listed |")
+    _rows(lines, [f"| `{_cell(f.path)}` | {f.line} | {f.code} | {_cell(f.fix)} | {_cell(f.message)} |"
+                  for f in fixed], MAX_BODY - 2000, "more, not listed")
     lines += [
         "",
         "### How to suppress a fix",
@@ -234,11 +251,33 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
         "Closing this pull request without merging keeps this exact set of fixes from being proposed again. "
         "The branch is rebuilt on every run: do not push to it (dockfix leaves a branch it did not write alone).",
     ]
-    if remaining:
+    if open_:
+        # what dockfix could not decide: suggestions from a built-in default, explicit values it
+        # only reports, overlays and jobs; listed for a human, never written
+        lines += ["", "### Findings for a human", "",
+                  "dockfix did not change these: each needs a value or a decision only the project can give.",
+                  "", "| File | Line | Rule | Status | Finding |", "|---|---|---|---|---|"]
+        _rows(lines, [f"| `{_cell(o.path)}` | {o.line} | {o.code} | {o.status} | {_cell(o.message)} |"
+                      for o in open_], MAX_BODY - 1000, f"more: run `dockfix check --profile {profile}`")
+    elif remaining:
         lines += ["", f"{remaining} finding{'s' if remaining != 1 else ''} could not be fixed automatically: "
                       f"run `dockfix check --profile {profile}` to see {'them' if remaining != 1 else 'it'}."]
     lines += ["", "---", f"<sub>dockfix {__version__} · `dockfix pr --profile {profile}`</sub>", ""]
     return "\n".join(lines)
+
+
+def _rows(lines: list[str], rows: list[str], budget: int, more: str) -> None:
+    """Append table ``rows`` while the body stays within ``budget`` characters; say how many more."""
+    size = sum(len(x) + 1 for x in lines)
+    shown = 0
+    for row in rows:
+        if size + len(row) > budget:
+            break
+        lines.append(row)
+        size += len(row) + 1
+        shown += 1
+    if shown < len(rows):
+        lines.append(f"| … | | | | {len(rows) - shown} {more} |")
 
 
 def commit_message(profile: str, fixed: Sequence[Fixed]) -> str:
@@ -366,7 +405,7 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
     if new_sha is None:
         return _nothing_to_fix(args, git, plan, branch_sha, open_pr, github, dry)
 
-    title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining)
+    title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining, run.open)
     if dry:
         print(f"branch: {plan.branch} (one commit on {plan.base} {base_sha[:12]})\n")
         sys.stdout.write(diff)
