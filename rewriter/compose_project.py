@@ -231,6 +231,12 @@ def interpolate(text: str, env: dict[str, str]) -> Interpolated:
 # -- chains -------------------------------------------------------------------------------------
 
 
+def _maybe_family(name: str) -> bool:
+    """A cheap test before the regex: format-on-save of a lone compose.yaml compiles none."""
+    return name.startswith(("compose", "docker-compose")) and name.endswith((".yml", ".yaml")) \
+        and name not in BASE_NAMES
+
+
 def _exists(path: str) -> bool:
     deps.touch(path)
     return os.path.isfile(path)
@@ -335,18 +341,57 @@ def chains_for(path: str, text: str, declared: tuple[tuple[str, ...], ...] = ())
     if own is not None and path in own:
         chains.append(own)
     name = os.path.basename(path)
-    family = _FAMILY().match(name)
+    family = _FAMILY().match(name) if _maybe_family(name) else None
     if family is not None and family.group("variant") != "override":
         family_base = default_base(directory, family.group("stem")) or base
         if family_base is not None and family_base != path and is_partial_overlay(text):
             chains.append((family_base, path))
     elif name in BASE_NAMES:
         chains.extend(_overlays_of(path, directory))
+    for includer in _includers(path):
+        # an included file's services are overridden by the overlays of the file including it
+        for chain in chains_for(includer, _read(includer) or "", declared):
+            rest = chain[chain.index(includer) + 1:]
+            if rest:
+                chains.append((path,) + rest)
+        _current[0] = path
     unique: list[tuple[str, ...]] = []
     for chain in chains:
         if chain not in unique and all(p == path or _exists(p) for p in chain):
             unique.append(chain)
     return unique
+
+
+MAX_INCLUDE_LEVELS = 2  # an including file sits beside the included one, or one or two levels up
+
+
+def _includers(path: str) -> list[str]:
+    """The base Compose files, in this directory or up to two above it, whose ``include:`` names
+    ``path``."""
+    from rewriter.errors import DockfixError
+    from rewriter.source import SourceFile
+    from rewriter.surfaces import compose
+
+    out: list[str] = []
+    directory = os.path.dirname(path)
+    for _ in range(MAX_INCLUDE_LEVELS + 1):
+        base = default_base(directory)
+        if base is not None and base != path:
+            text = _read(base)
+            if text is not None and "include" in text:
+                try:
+                    doc = compose.load(SourceFile.from_text(base, text)).doc
+                except (DockfixError, RecursionError):
+                    doc = None
+                if doc is not None and path in includes(doc, directory):
+                    out.append(base)
+        if os.path.exists(os.path.join(directory, ".git")):
+            break
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return out
 
 
 def _overlays_of(base: str, directory: str) -> list[tuple[str, ...]]:
@@ -358,7 +403,7 @@ def _overlays_of(base: str, directory: str) -> list[tuple[str, ...]]:
     except OSError:
         return out
     for name in names:
-        m = _FAMILY().match(name)
+        m = _FAMILY().match(name) if _maybe_family(name) else None
         if m is None or m.group("variant") == "override":
             continue
         sibling = os.path.join(directory, name)
@@ -397,9 +442,12 @@ def _label(path: str, directory: str) -> str:
     return os.path.relpath(path, directory).replace(os.sep, "/")
 
 
-def _load_other(path: str) -> object:
-    """Another file of the project, parsed (with its ``extends`` resolved); an error message
-    when it cannot be read."""
+MAX_INCLUDE_DEPTH = 4
+
+
+def _load_other(path: str, depth: int = 0) -> object:
+    """Another file of the project, parsed (with its ``extends`` resolved, and the services of the
+    files its top-level ``include:`` brings in); an error message when it cannot be read."""
     from rewriter.errors import DockfixError
     from rewriter.source import SourceFile
     from rewriter.surfaces import compose
@@ -412,7 +460,37 @@ def _load_other(path: str) -> object:
         loaded = compose.load(SourceFile.from_text(path, text))
     except (DockfixError, RecursionError) as err:
         return f"{os.path.basename(path)} cannot be parsed ({getattr(err, 'message', err)})"
-    return {getattr(s, "name"): s for s in with_extends(loaded)}
+    services = {getattr(s, "name"): s for s in with_extends(loaded)}
+    if depth < MAX_INCLUDE_DEPTH and "include" in text:
+        for included in includes(loaded.doc, os.path.dirname(path)):
+            found = _load_other(included, depth + 1)
+            if isinstance(found, dict):
+                for name, service in found.items():
+                    services.setdefault(name, service)
+    return services
+
+
+def includes(doc: object, directory: str) -> list[str]:
+    """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
+    string or a list), as absolute paths."""
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries
+
+    root = getattr(doc, "root", None)
+    if root is None or not is_mapping(root):
+        return []
+    entry = resolved_entries(root).get("include")
+    if entry is None or not is_sequence(entry.value):
+        return []
+    out: list[str] = []
+    for item in entry.value.value:
+        paths = [item] if is_scalar(item) else []
+        if is_mapping(item):
+            path = resolved_entries(item).get("path")
+            if path is not None:
+                paths = [path.value] if is_scalar(path.value) else (
+                    list(path.value.value) if is_sequence(path.value) else [])
+        out.extend(os.path.normpath(os.path.join(directory, str(p.value))) for p in paths if is_scalar(p))
+    return out
 
 
 def _partial(service: object) -> bool:
@@ -424,8 +502,6 @@ def with_project(path: str, text: str, containers: list[object],
                  declared: tuple[tuple[str, ...], ...] = ()) -> list[object]:
     """``containers`` (the services of the Compose file at ``path``) each seen through the other
     files of its project, or unchanged when the file is used alone."""
-    from rewriter.compose_merge import ProjectService, relabeller, same
-
     if path in ("", "-") or not containers:
         return containers
     path = os.path.abspath(path)
@@ -433,14 +509,18 @@ def with_project(path: str, text: str, containers: list[object],
     chains = chains_for(path, text, declared)
     name = os.path.basename(path)
     if not chains:
-        family = _FAMILY().match(name)
+        family = _FAMILY().match(name) if _maybe_family(name) else None
         if family is None:
             return containers
         if all(_partial(c) for c in containers):
+            from rewriter.compose_merge import ProjectService, same
+
             why = (f"it has neither 'image' nor 'build', so {name} is an overlay; dockfix found no base "
                    f"file for it (name the files in [tool.dockfix] compose-files)")
             return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]  # type: ignore[list-item]
         return containers
+    from rewriter.compose_merge import ProjectService, relabeller, same
+
     before, after = layers_of(path, chains)
     others = {p: _load_other(p) for p in before + after}
     broken = [v for v in others.values() if isinstance(v, str)]

@@ -262,11 +262,31 @@ def test_tool_runs_in_build_and_test_scripts_get_nothing(tmp_path: Path, monkeyp
 
 
 def test_cold_path_of_a_lone_compose_file_reads_only_its_directory(tmp_path: Path) -> None:
-    """format-on-save: a Compose file with no siblings costs a few stats, no YAML of other files."""
+    """format-on-save: a Compose file with no siblings costs a few stats (its directory, and the
+    two above it for a file that includes it), no YAML of other files."""
     from rewriter import deps
 
-    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: x\n")
+    project = tmp_path / "a" / "b"
+    project.mkdir(parents=True)
+    (project / "compose.yaml").write_text("services:\n  a:\n    image: x\n")
     with deps.recording() as touched:
-        assert chains_for(str(tmp_path / "compose.yaml"), "services:\n  a:\n    image: x\n") == []
-    assert all(os.path.dirname(p) == str(tmp_path) for p in touched)
-    assert str(tmp_path / "compose.yaml") not in touched
+        assert chains_for(str(project / "compose.yaml"), "services:\n  a:\n    image: x\n") == []
+    allowed = {str(project), str(project.parent), str(tmp_path)}
+    assert touched and all(os.path.dirname(p) in allowed for p in touched), touched
+    assert str(project / "compose.yaml") not in touched and len(touched) <= 16
+
+
+def test_an_included_file_is_read_with_the_overlays_of_its_includer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """compose.yaml includes db/compose.yaml and compose.override.yaml sets db's mem_limit: the
+    included file must not get a 512m memswap_limit below the override's 2g limit."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "db").mkdir()
+    (tmp_path / "compose.yaml").write_text("include:\n  - path: db/compose.yaml\nservices:\n  api:\n    image: x\n")
+    (tmp_path / "db" / "compose.yaml").write_text("services:\n  db:\n    image: example/db\n")
+    (tmp_path / "compose.override.yaml").write_text("services:\n  db:\n    mem_limit: 2g\n")
+    monkeypatch.chdir(tmp_path)
+    out = _check(capsys, ".")
+    assert "compose.override.yaml:2:3: DF302" in out and "mem_limit '2g'" in out
+    assert not any(line.startswith("db/compose.yaml") and "DF30" in line for line in out.splitlines()), out
+    assert "db/compose.yaml:2:3: DF401" in out

@@ -5,7 +5,8 @@ gives the hardened stack. Facts come from the two files merged the way Compose m
 (compose-go ``override/merge.go``): a mapping key in the override wins (``mem_limit``, each
 ``ulimits.*`` entry), ``tmpfs`` and ``volumes`` lists are appended, ``volumes`` unique by target.
 Every change is written into the override file, which is created when it does not exist, so a
-setting the base already satisfies is never repeated.
+setting the base already satisfies is never repeated. The merge rules live in
+:mod:`rewriter.compose_merge`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
+from rewriter import compose_merge as merge
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
@@ -20,6 +22,10 @@ from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
 from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
 from rewriter.yamlview import is_mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rewriter.compose_merge import Layer
 
 YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
@@ -140,9 +146,15 @@ class OverlayService:
     def _over_tmpfs(self) -> list[TmpfsMount]:
         return self.over.tmpfs() if self.over is not None else []
 
+    def _layers(self) -> list[Layer]:
+        """The service in the base (shown here, 'set in compose.yaml') and in the override."""
+        layers: list[Layer] = [(self.base, self._from_base)]
+        if self.over is not None:
+            layers.append((self.over, merge.same))
+        return layers
+
     def tmpfs(self) -> list[TmpfsMount]:
-        base = [t.replace(setting=self._from_base(t.setting)) for t in self.base.tmpfs()]
-        return base + self._over_tmpfs()
+        return merge.tmpfs(self._layers())
 
     def add_tmpfs(self, target: str, options: str) -> Fix:
         return self._write(("tmpfs",), f"{target}:{options}", "append")
@@ -158,11 +170,7 @@ class OverlayService:
         return self.over.mounts() if self.over is not None else []
 
     def mounts(self) -> list[Mount]:
-        over = self._over_mounts()
-        targets = {m.target.rstrip("/") for m in over}
-        base = [m.replace(setting=self._from_base(m.setting)) for m in self.base.mounts()
-                if m.target.rstrip("/") not in targets]
-        return base + over
+        return merge.mounts(self._layers())
 
     def volume_targets(self) -> set[str]:
         return {m.target.rstrip("/") or "/" for m in self.mounts()}
@@ -179,12 +187,7 @@ class OverlayService:
 
     # -- scalar settings: the override's value wins ----------------------------------------------
     def _pick(self, keys: tuple[str, ...]) -> Setting | None:
-        if self.over is not None:
-            found = self.over.setting(keys)
-            if found is not None:
-                return found
-        base = self.base.setting(keys)
-        return self._from_base(base) if base is not None else None
+        return merge.pick(self._layers(), keys)
 
     def setting(self, keys: tuple[str, ...]) -> Setting | None:
         return self._pick(keys)
@@ -193,12 +196,7 @@ class OverlayService:
         return (self.over is not None and self.over.has(key)) or self.base.has(key)
 
     def ulimit(self, name: str) -> Ulimit | None:
-        if self.over is not None:
-            found = self.over.ulimit(name)
-            if found is not None:
-                return found
-        base = self.base.ulimit(name)
-        return base.replace(setting=self._from_base(base.setting)) if base is not None else None
+        return merge.ulimit(self._layers(), name)
 
     def set_ulimit(self, name: str, soft: int, hard: int) -> Fix:
         if self.over is not None and self.over.ulimit(name) is not None:
@@ -206,8 +204,7 @@ class OverlayService:
         return self._write(("ulimits", name), {"soft": soft, "hard": hard})
 
     def memory_limits(self) -> list[Setting]:
-        found = [self._pick(("mem_limit",)), self._pick(("deploy", "resources", "limits", "memory"))]
-        return [s for s in found if s is not None]
+        return merge.memory_limits(self._layers())
 
     def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
         return self._write(tuple(where.keys) if where else self.new_limit_keys("memory"), value)
@@ -219,8 +216,7 @@ class OverlayService:
         return self._write(("memswap_limit",), value)
 
     def pids_limits(self) -> list[Setting]:
-        found = [self._pick(("pids_limit",)), self._pick(("deploy", "resources", "limits", "pids"))]
-        return [s for s in found if s is not None]
+        return merge.pids_limits(self._layers())
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
         return self._write(tuple(where.keys) if where else self.new_limit_keys("pids"), value)
@@ -228,20 +224,13 @@ class OverlayService:
 
     # -- Go-facing settings: environment merges by variable, the override winning -----------------
     def image(self) -> str | None:
-        if self.over is not None and self.over.image() is not None:
-            return self.over.image()
-        return self.base.image()
+        return merge.image(self._layers())
 
     def build(self) -> BuildSpec | None:
-        if self.over is not None and self.over.build() is not None:
-            return self.over.build()
-        return self.base.build()
+        return merge.build(self._layers())
 
     def env(self) -> dict[str, Setting]:
-        merged = {k: self._from_base(v) for k, v in self.base.env().items()}
-        if self.over is not None:
-            merged.update(self.over.env())
-        return merged
+        return merge.env(self._layers())
 
     def set_env(self, name: str, value: str) -> Fix:
         if self.over is not None and self.over.has("environment"):
@@ -254,7 +243,7 @@ class OverlayService:
         raise Refusal(f"'{name}' is set in the base file; an override cannot unset it, so remove it there")
 
     def cpu_limit(self) -> Setting | None:
-        return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
+        return merge.cpu_limit(self._layers())
 
     def one_off(self) -> tuple[str, bool]:
         from rewriter.surfaces.compose import job_reason
