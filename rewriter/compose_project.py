@@ -372,25 +372,20 @@ def _includers(path: str) -> list[str]:
     from rewriter.source import SourceFile
     from rewriter.surfaces import compose
 
+    from rewriter.roles import upward
+
     out: list[str] = []
-    directory = os.path.dirname(path)
-    for _ in range(MAX_INCLUDE_LEVELS + 1):
+    for directory in upward(os.path.dirname(path), MAX_INCLUDE_LEVELS):
         base = default_base(directory)
-        if base is not None and base != path:
-            text = _read(base)
-            if text is not None and "include" in text:
-                try:
-                    doc = compose.load(SourceFile.from_text(base, text)).doc
-                except (DockfixError, RecursionError):
-                    doc = None
-                if doc is not None and path in includes(doc, directory):
-                    out.append(base)
-        if os.path.exists(os.path.join(directory, ".git")):
-            break
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
+        text = _read(base) if base is not None and base != path else None
+        if base is None or text is None or "include" not in text:
+            continue
+        try:
+            doc = compose.load(SourceFile.from_text(base, text)).doc
+        except (DockfixError, RecursionError):
+            continue
+        if path in includes(doc, directory):
+            out.append(base)
     return out
 
 

@@ -31,22 +31,27 @@ TEST_DIRS = ("test", "tests", "e2e", "ci", ".github", ".gitlab", "testdata", "in
 _roots: dict[str, str] = {}
 
 
+def upward(directory: str, levels: int = 64) -> list[str]:
+    """``directory`` and the ones above it, up to the first with a ``.git`` (included) or
+    ``levels`` levels up."""
+    out = [directory]
+    while len(out) <= levels and not os.path.exists(os.path.join(out[-1], ".git")):
+        parent = os.path.dirname(out[-1])
+        if parent == out[-1]:
+            break
+        out.append(parent)
+    return out
+
+
 def project_root(directory: str) -> str:
     """The closest directory above ``directory`` with a ``.git`` (or ``directory`` itself)."""
     found = _roots.get(directory)
-    if found is not None:
-        return found
-    current = directory
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            break
-        parent = os.path.dirname(current)
-        if parent == current:
-            current = directory
-            break
-        current = parent
-    _roots[directory] = current
-    return current
+    if found is None:
+        found = upward(directory)[-1]
+        if not os.path.exists(os.path.join(found, ".git")):
+            found = directory
+        _roots[directory] = found
+    return found
 
 
 def _matches(glob: str, rel: str) -> bool:
