@@ -305,9 +305,23 @@ def _read(path: str) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+_partial_memo: dict[str, bool] = {}
+
+
 def is_partial_overlay(text: str) -> bool:
     """Whether a Compose file only makes sense merged onto another: it has services and none of
-    them has ``image``, ``build`` or ``extends`` (Compose refuses such a file on its own)."""
+    them has ``image``, ``build`` or ``extends`` (Compose refuses such a file on its own).
+    Kept per text: every file of a directory asks about the same siblings, on every pass."""
+    found = _partial_memo.get(text)
+    if found is None:
+        found = _partial_overlay(text)
+        if len(_partial_memo) > 64:
+            _partial_memo.clear()
+        _partial_memo[text] = found
+    return found
+
+
+def _partial_overlay(text: str) -> bool:
     from rewriter.errors import DockfixError
     from rewriter.source import SourceFile
     from rewriter.surfaces import compose
@@ -440,15 +454,32 @@ def _label(path: str, directory: str) -> str:
 MAX_INCLUDE_DEPTH = 4
 
 
+_other_memo: dict[tuple[str, int, str], object] = {}
+
+
 def _load_other(path: str, depth: int = 0) -> object:
     """Another file of the project, parsed (with its ``extends`` resolved, and the services of the
-    files its top-level ``include:`` brings in); an error message when it cannot be read."""
+    files its top-level ``include:`` brings in); an error message when it cannot be read. Kept
+    per content: the fix loop reads the same siblings on every pass, and only reads them."""
+    text = _read(path)
+    key = (path, depth, text or "")
+    found = _other_memo.get(key)
+    if found is None:
+        found = _parse_other(path, text, depth)
+        if text is not None and "include" in text:
+            return found  # what it includes may change on its own
+        if len(_other_memo) > 32:
+            _other_memo.clear()
+        _other_memo[key] = found
+    return found
+
+
+def _parse_other(path: str, text: str | None, depth: int) -> object:
     from rewriter.errors import DockfixError
     from rewriter.source import SourceFile
     from rewriter.surfaces import compose
     from rewriter.surfaces.compose_override import with_extends
 
-    text = _read(path)
     if text is None:
         return f"{os.path.basename(path)} cannot be read"
     try:
