@@ -34,8 +34,13 @@ def _copy(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def _apply(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["apply", "--profile", "prod", "--jobs", "1", "--no-cache", "."])
+# The overlays case is about *where* each fix goes; whether changing the overlay's own explicit
+# memswap_limit is safe or a suggestion is the evidence rules' call, so it runs with suggestions on.
+UNSAFE = {"overlays"}
+
+
+def _apply(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(["apply", "--profile", "prod", "--jobs", "1", "--no-cache", *extra, "."])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -44,9 +49,10 @@ def _apply(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def test_apply_prod_gives_the_expected_project(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     project = _copy(case, tmp_path, monkeypatch)
-    _apply(capsys)
+    extra = ("--unsafe-fixes",) if case in UNSAFE else ()
+    _apply(capsys, *extra)
     assert _tree(project) == _tree(PROJECTS / case / "expected.prod")
-    _apply(capsys)
+    _apply(capsys, *extra)
     assert _tree(project) == _tree(PROJECTS / case / "expected.prod")  # a second run changes nothing
 
 
