@@ -170,8 +170,24 @@ class ProjectService:
         return list(self._labels)
 
     def __getattr__(self, name: str) -> object:
-        # writes, and whatever the merge does not change, go to this file's definition
-        return getattr(self._own, name)
+        """Changes (``set_*``, ``add_*``, ``remove_*``) and private helpers go to this file's
+        definition; any other fact a surface offers is read from the last file that has it (a
+        later file wins, as for ``image`` or ``command``)."""
+        found = getattr(self._own, name)
+        if name.startswith(("_", "set_", "add_", "remove_")) or name in ("extends", "setting_name") \
+                or not callable(found):
+            return found
+        layers = self._layers
+
+        def merged(*args: object, **kwargs: object) -> object:
+            result: object = None
+            for service, relabel in reversed(layers):
+                method = getattr(service, name, None)
+                result = method(*args, **kwargs) if callable(method) else None
+                if result is not None and result != [] and result != {} and result != ():
+                    return _relabelled(result, relabel)
+            return result
+        return merged
 
     def setting_name(self, concern: str) -> str:
         return self._own.setting_name(concern)
@@ -221,6 +237,23 @@ class ProjectService:
         own = self._own
         doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)
         return job_reason(self, doc), False
+
+
+def _relabelled(value: object, relabel: Relabel) -> object:
+    """A fact read from another file, with every setting in it shown here (its span is in that
+    file's text, not this one's)."""
+    if isinstance(value, Setting):
+        return relabel(value)
+    if isinstance(value, list):
+        return [_relabelled(v, relabel) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_relabelled(v, relabel) for v in value)
+    if isinstance(value, dict):
+        return {k: _relabelled(v, relabel) for k, v in value.items()}
+    setting = getattr(value, "setting", None)
+    if isinstance(setting, Setting) and hasattr(value, "replace"):
+        return value.replace(setting=relabel(setting))
+    return value
 
 
 def relabeller(span: Span, origin: str) -> Relabel:

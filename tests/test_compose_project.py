@@ -296,3 +296,29 @@ def test_an_included_file_is_read_with_the_overlays_of_its_includer(
     assert "compose.override.yaml:2:3: DF302" in out and "mem_limit '2g'" in out
     assert not any(line.startswith("db/compose.yaml") and "DF30" in line for line in out.splitlines()), out
     assert "db/compose.yaml:2:3: DF401" in out
+
+
+def test_facts_a_surface_adds_are_read_from_the_last_file_and_shown_here() -> None:
+    """A fact the merge knows nothing about (a detector's ``command()``) follows Compose's
+    later-wins rule, and a setting from another file points at this file's service."""
+    from rewriter.compose_merge import ProjectService, relabeller, same
+    from rewriter.model import Setting, Span
+
+    class Layer:
+        def __init__(self, command: Setting | None) -> None:
+            self.name, self.scope, self.label, self.span = "api", "services.api", "service 'api'", Span(3, 6)
+            self._command = command
+
+        def command(self) -> Setting | None:
+            return self._command
+
+        def set_command(self, value: str) -> str:
+            return f"written here: {value}"
+
+    here = Layer(None)
+    overlay = Layer(Setting("command", "serve --fast", Span(500, 512), ("command",)))
+    service = ProjectService([(here, same), (overlay, relabeller(here.span, "set in compose.prod.yaml"))],  # type: ignore[list-item]
+                             0, ["compose.yaml", "compose.prod.yaml"])
+    found = service.command()  # type: ignore[attr-defined]
+    assert found.value == "serve --fast" and found.span == Span(3, 6) and found.origin == "set in compose.prod.yaml"
+    assert service.set_command("x") == "written here: x"  # type: ignore[attr-defined]

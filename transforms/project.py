@@ -63,8 +63,11 @@ def context_for(container: Container, ctx: Context) -> Context:
     profile = ctx.profile.replace(mem_limit=None, pids_limit=None)
     if tool_run:
         profile = profile.replace(tmpfs_size=None, nofile=None, config_mounts=())
-    return Context(profile=profile, path=ctx.path, kind=ctx.kind, services=ctx.services, wants=ctx.wants,
-                   unsafe_fixes=ctx.unsafe_fixes)
+    own = object.__new__(Context)
+    for slot in Context.__slots__:  # everything else as the file's context has it
+        setattr(own, slot, getattr(ctx, slot))
+    own.profile = profile
+    return own
 
 
 def keeps(container: Container, code: str) -> bool:
