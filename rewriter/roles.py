@@ -44,12 +44,14 @@ def upward(directory: str, levels: int = 64) -> list[str]:
 
 
 def project_root(directory: str) -> str:
-    """The closest directory above ``directory`` with a ``.git`` (or ``directory`` itself)."""
+    """The closest directory above ``directory`` with a ``.git``; else the working directory when
+    ``directory`` is below it; else ``directory`` itself."""
     found = _roots.get(directory)
     if found is None:
         found = upward(directory)[-1]
         if not os.path.exists(os.path.join(found, ".git")):
-            found = directory
+            cwd = os.getcwd()
+            found = cwd if directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep) else directory
         _roots[directory] = found
     return found
 

@@ -357,7 +357,8 @@ def test_the_body_lists_what_a_human_must_decide(repo: Repo, fake: FakeGitHub, h
     assert "### Findings for a human" in body
     assert "| `ops/compose.yaml` | 5 | DF302 | no safe value | service 'worker': memswap_limit '2g' " \
            "(interpolated from '${WORKER_SWAP:-2g}'" in body
-    assert "| `ops/compose.yaml` | 13 | DF902 | note | service 'migrate': a one-off job (restart: \"no\")" in body
+    assert "| `ops/compose.yaml` | 13 | DF902 | note | service 'migrate': a one-off job " \
+           "(restart: \"no\", and it publishes no ports)" in body
     # every fixed row says where its value came from; the overlay was not given the base's settings
     rows = [line for line in body.splitlines() if line.startswith("| `") and "| DF" in line]
     fixed = rows[:rows.index(next(r for r in rows if "no safe value" in r or "| note |" in r))]

@@ -224,10 +224,12 @@ def test_one_off_jobs_are_named_with_their_reason(tmp_path: Path, monkeypatch: p
     _copy("jobs", tmp_path, monkeypatch)
     out = _check(capsys, ".")
     for name, why in [("migrate", "another service waits for it with 'condition: service_completed_successfully'"),
-                      ("keygen", "its command is '/bin/true'"), ("createbuckets", 'restart: "no"'),
+                      ("keygen", "its command is '/bin/true'"), ("createbuckets", 'restart: "no", and it publishes no ports'),
                       ("seed", "it runs only with 'profiles: [tools]'"), ("kafka-init", "its name 'kafka-init' says so")]:
         assert f"DF902 service '{name}': a one-off job ({why}); no memory or pids limit is added" in out, name
-    assert "'web': a one-off" not in out and "'db': a one-off" not in out
+    # restart "no" on a service that publishes ports, a metrics profile, restart always: they serve
+    for name in ("web", "db", "api", "grafana"):
+        assert f"'{name}': a one-off" not in out, name
 
 
 # -- class 9: layout ------------------------------------------------------------------------------

@@ -16,13 +16,16 @@ DF901 overlay-without-base
 DF902 one-off-job
     A Compose service that runs to completion rather than serving, by the strongest signal it
     gives: another service waits for it with ``condition: service_completed_successfully``; its
-    command is ``true``/``/bin/true``/``exit 0``; ``restart: "no"`` (quoted or not); a non-default
-    ``profiles:`` group; a job's name (``setup``, ``migrate``, ``init``, ``*-init``, ``keygen``,
-    ``seed``, ``bootstrap``). ``restart: always``/``unless-stopped`` says it serves, whatever its
-    name. A job's peak memory is unknown and a limit that kills it half-way leaves the project half
-    set up, so its profile asks for no memory or pids limit (no DF301, DF401 or DF402); a limit
-    already written is still checked (DF302, DF303). It keeps its bounded /tmp and ``nofile``
-    (cheap, and it runs as part of the deployed stack), and this note says why it got no limits.
+    command is ``true``/``/bin/true``/``exit 0``. ``restart: always``/``unless-stopped`` or
+    published ``ports``/``expose`` say it serves, whatever else it says. Then ``restart: "no"``
+    (quoted or not), a ``profiles:`` group named for jobs (``tools``, ``setup``, ``migrate``,
+    ``jobs``, ``cli``, ...) and a job's name (``setup``, ``migrate``, ``init``, ``*-init``,
+    ``keygen``, ``seed``, ``bootstrap``). On real stacks ``restart: "no"`` is also spelled out on
+    web servers and ``profiles: [metrics]`` holds Prometheus and Grafana: those serve. A job's peak
+    memory is unknown and a limit that kills it half-way leaves the project half set up, so its
+    profile asks for no memory or pids limit (no DF301, DF401 or DF402); a limit already written
+    is still checked (DF302, DF303). It keeps its bounded /tmp and ``nofile`` (cheap, and it runs
+    as part of the deployed stack), and this note says why it got no limits.
 
     A ``docker run`` that is neither detached (``-d``) nor restarted (``--restart``), in a build,
     lint, test or release script (by its name or a ``test/``-like directory), a Makefile or a CI

@@ -560,35 +560,45 @@ JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen
 TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
 
 
+JOB_PROFILES = ("tools", "tool", "setup", "init", "migrate", "migration", "migrations", "jobs", "job", "cli",
+                "seed", "bootstrap", "admin", "maintenance", "backup", "manual", "once", "oneshot")
+
+
 def job_reason(service: object, doc: YamlDocument | None) -> str:
     """Why a Compose service runs to completion instead of serving, or ''.
 
     Signals, from the strongest: another service waits for it with ``condition:
-    service_completed_successfully``; its command is ``true``/``exit 0``; ``restart: "no"``; a
-    non-default ``profiles:`` group; a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``).
-    ``restart: always``/``unless-stopped`` says it serves, whatever its name."""
+    service_completed_successfully``; its command is ``true``/``exit 0``. ``restart:
+    always``/``unless-stopped`` or published ``ports``/``expose`` say it serves, whatever else it
+    says. Then ``restart: "no"``, a ``profiles:`` group named for jobs (``tools``, ``setup``,
+    ``migrate``, ...) and a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``). Measured on
+    real stacks: ``restart: "no"`` is also written on web servers (Compose's default, spelled out),
+    and ``profiles: [metrics]`` holds Prometheus and Grafana, so neither counts for a service that
+    publishes ports, and only job-named profile groups count."""
     setting = getattr(service, "setting")
     name = str(getattr(service, "name"))
     if doc is not None and name in completed_dependants(doc):
-        return f"another service waits for it with 'condition: service_completed_successfully'"
+        return "another service waits for it with 'condition: service_completed_successfully'"
     command = setting(("command",))
     if command is not None and isinstance(command.value, str) and command.value.strip() in TRUE_COMMANDS:
         return f"its command is '{command.value.strip()}'"
     restart = setting(("restart",))
     policy = str(restart.value).strip().lower() if restart is not None else ""
-    if restart is not None and (restart.value is False or policy == "no"):
-        return "restart: \"no\""
-    if policy in ("always", "unless-stopped"):
+    has = getattr(service, "has")
+    if policy in ("always", "unless-stopped") or has("ports") or has("expose"):
         return ""
+    if restart is not None and (restart.value is False or policy == "no"):
+        return "restart: \"no\", and it publishes no ports"
     found = getattr(service, "_lookup", None)
     profiles = found(("profiles",)) if callable(found) else None
-    if profiles is not None and is_sequence(profiles[0]) and profiles[0].value:
-        groups = ", ".join(str(item.value) for item in profiles[0].value if is_scalar(item))
-        return f"it runs only with 'profiles: [{groups}]'"
+    if profiles is not None and is_sequence(profiles[0]):
+        groups = [str(item.value) for item in profiles[0].value if is_scalar(item)]
+        if any(g.lower() in JOB_PROFILES for g in groups):
+            return f"it runs only with 'profiles: [{', '.join(groups)}]'"
     lowered = name.lower()
     words = lowered.replace("_", "-").split("-")
     for word in JOB_NAME_WORDS:
-        if word in words or lowered == word or lowered.endswith("-" + word):
+        if word in words or lowered == word:
             return f"its name '{name}' says so"
     return ""
 
