@@ -347,15 +347,19 @@ def chains_for(path: str, text: str, declared: tuple[tuple[str, ...], ...] = ())
     if from_env is not None and path in from_env:
         chains.append(from_env)
     base = default_base(directory)
-    if base is not None:
-        override = _override_of(base)
-        if override is not None and path in (base, override):
-            chains.append((base, override))
+    name = os.path.basename(path)
+    if name in BASE_NAMES:
+        override = _override_of(path)
+        if override is not None:
+            chains.append((path, override))
     own = header_chain(text, directory)
     if own is not None and path in own:
         chains.append(own)
-    name = os.path.basename(path)
     family = _FAMILY().match(name) if _maybe_family(name) else None
+    if family is not None and family.group("variant") == "override":
+        own_base = default_base(directory, family.group("stem"))
+        if own_base is not None:
+            chains.append((own_base, path))  # each base file with its own *.override.*
     if family is not None and family.group("variant") != "override":
         family_base = default_base(directory, family.group("stem")) or base
         if family_base is not None and family_base != path and is_partial_overlay(text):

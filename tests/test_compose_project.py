@@ -324,3 +324,13 @@ def test_facts_a_surface_adds_are_read_from_the_last_file_and_shown_here() -> No
     found = service.command()  # type: ignore[attr-defined]
     assert found.value == "serve --fast" and found.span == Span(3, 6) and found.origin == "set in compose.prod.yaml"
     assert service.set_command("x") == "written here: x"  # type: ignore[attr-defined]
+
+
+def test_each_base_file_pairs_with_its_own_override(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: x\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  b:\n    image: x\n")
+    (tmp_path / "docker-compose.override.yml").write_text("services:\n  b:\n    memswap_limit: 2g\n")
+    legacy, override = str(tmp_path / "docker-compose.yml"), str(tmp_path / "docker-compose.override.yml")
+    assert chains_for(legacy, (tmp_path / "docker-compose.yml").read_text()) == [(legacy, override)]
+    assert chains_for(override, (tmp_path / "docker-compose.override.yml").read_text()) == [(legacy, override)]
+    assert chains_for(str(tmp_path / "compose.yaml"), "services:\n  a:\n    image: x\n") == []
