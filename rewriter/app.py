@@ -35,6 +35,10 @@ class OptionsFor:
         profile whatever the run asks for (:mod:`rewriter.roles`)."""
         config = self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-"))
         role, why = self._role(path, kind, config)
+        if getattr(self.args, "write_to", None) == "override":
+            # an override file is the profile's, named after it, and used only when asked for
+            # (-f x.yaml -f x.prod.yaml): it gets the profile asked for, whatever the file's role
+            role = "prod"
         key = (config.path, why if role == "dev" else "")
         cached = self._cache.get(key)
         if cached is None:

@@ -19,6 +19,7 @@ TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at eve
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from rewriter.edits import Fix
     from rewriter.model import BuildSpec, Container
 
     Relabel = Callable[[Setting], Setting]
@@ -190,7 +191,43 @@ class ProjectService:
         return merged
 
     def setting_name(self, concern: str) -> str:
+        from rewriter.surfaces.compose import TWIN_OF
+
+        if concern in TWIN_OF:
+            return ".".join(self.new_limit_keys(concern))
         return self._own.setting_name(concern)
+
+    # -- deploy limits and their service-level twins, on the merged service ----------------------
+    def has_block(self, keys: tuple[str, ...]) -> bool:
+        return any(service.has_block(keys) for service, _ in self._layers)  # type: ignore[attr-defined]
+
+    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
+        """Where a missing limit goes: beside a ``deploy.resources.limits`` block any file of the
+        project has (Compose refuses a service-level limit against the block's missing twin)."""
+        from rewriter.surfaces.compose import TWIN_OF
+
+        own, twin = TWIN_OF[concern]
+        return twin if self.has_block(twin[:-1]) else (own,)
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        from rewriter.surfaces.compose import TWINS
+
+        out: list[tuple[Setting, str, Setting | None]] = []
+        for own, twin in TWINS:
+            setting = self.setting((own,))
+            if setting is not None and self.has_block(twin[:-1]):
+                out.append((setting, ".".join(twin), self.setting(twin)))
+        return out
+
+    def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
+        return self._own.set_memory_limit(value, where or self._at(self.new_limit_keys("memory")))
+
+    def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
+        return self._own.set_pids_limit(value, where or self._at(self.new_limit_keys("pids")))
+
+    def _at(self, keys: tuple[str, ...]) -> Setting:
+        """A place to write at ``keys`` in this file (nothing is there yet)."""
+        return Setting(".".join(keys), None, self.span, keys)
 
     def setting(self, keys: tuple[str, ...]) -> Setting | None:
         return pick(self._layers, keys)
