@@ -204,20 +204,14 @@ class ProjectService:
     def new_limit_keys(self, concern: str) -> tuple[str, ...]:
         """Where a missing limit goes: beside a ``deploy.resources.limits`` block any file of the
         project has (Compose refuses a service-level limit against the block's missing twin)."""
-        from rewriter.surfaces.compose import TWIN_OF
+        from rewriter.surfaces.compose import ComposeService
 
-        own, twin = TWIN_OF[concern]
-        return twin if self.has_block(twin[:-1]) else (own,)
+        return ComposeService.new_limit_keys(self, concern)  # type: ignore[arg-type]
 
     def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
-        from rewriter.surfaces.compose import TWINS
+        from rewriter.surfaces.compose import ComposeService
 
-        out: list[tuple[Setting, str, Setting | None]] = []
-        for own, twin in TWINS:
-            setting = self.setting((own,))
-            if setting is not None and self.has_block(twin[:-1]):
-                out.append((setting, ".".join(twin), self.setting(twin)))
-        return out
+        return ComposeService.limit_twins(self)  # type: ignore[arg-type]
 
     def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
         return self._own.set_memory_limit(value, where or self._at(self.new_limit_keys("memory")))

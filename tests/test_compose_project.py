@@ -334,3 +334,18 @@ def test_each_base_file_pairs_with_its_own_override(tmp_path: Path) -> None:
     assert chains_for(legacy, (tmp_path / "docker-compose.yml").read_text()) == [(legacy, override)]
     assert chains_for(override, (tmp_path / "docker-compose.override.yml").read_text()) == [(legacy, override)]
     assert chains_for(str(tmp_path / "compose.yaml"), "services:\n  a:\n    image: x\n") == []
+
+
+def test_a_new_limit_goes_beside_a_deploy_block_another_file_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """compose.override.yaml gives the service a deploy limits block: the base's new pids limit goes
+    into that block's key, because Compose refuses a pids_limit beside a block without pids."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    image: x\n")
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  api:\n    deploy:\n      resources:\n        limits:\n          memory: 1g\n")
+    monkeypatch.chdir(tmp_path)
+    main(["apply", "--profile", "prod", "--no-cache", "--select", "DF4", "."])
+    capsys.readouterr()
+    base = (tmp_path / "compose.yaml").read_text()
+    assert "pids_limit" not in base and "      resources:\n        limits:\n          pids: 512\n" in base, base
