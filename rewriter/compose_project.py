@@ -55,11 +55,10 @@ MAX_HEADER_LINES = 30  # the comment block a file opens with
 
 
 def _dotenv_cached(path: str, mtime: int, size: int) -> dict[str, str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return parse_dotenv(fh.read())
-    except OSError:
-        return {}
+    from rewriter import safefs
+
+    text = _read(path, safefs.root_of_file(path))
+    return parse_dotenv(text) if text is not None else {}
 
 
 _dotenv_memo: dict[tuple[str, int, int], dict[str, str]] = {}
@@ -237,9 +236,21 @@ def _maybe_family(name: str) -> bool:
         and name not in BASE_NAMES
 
 
+def _root() -> str:
+    """The repository root of the file being checked: every file of its project is read inside
+    it, the way :mod:`rewriter.safefs` reads every path a repository names."""
+    from rewriter import safefs
+
+    return safefs.root_of_file(_current[0] or os.getcwd())
+
+
 def _exists(path: str) -> bool:
     deps.touch(path)
-    return os.path.isfile(path)
+    if not os.path.lexists(path):
+        return False
+    from rewriter import safefs
+
+    return safefs.is_regular(path, _root())
 
 
 _current: list[str] = [""]  # the file being checked: it exists, and is no dependency of itself
@@ -293,14 +304,19 @@ def header_chain(text: str, directory: str) -> tuple[str, ...] | None:
     return tuple(files) if len(files) > 1 else None
 
 
-def _read(path: str) -> str | None:
+MAX_PROJECT_FILE_BYTES = 1024 * 1024  # a Compose file or .env beside the one being checked
+
+
+def _read(path: str, root: str | None = None) -> str | None:
+    """A file of the project, or None when it cannot be read: missing, too large, outside the
+    repository, behind a symbolic link, or not a regular file (a FIFO named by COMPOSE_FILE
+    would block for ever)."""
+    from rewriter import safefs
+
     deps.touch(path)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(1024 * 1024 + 1)
+        data = safefs.read_bytes(path, root or _root(), MAX_PROJECT_FILE_BYTES)
     except OSError:
-        return None
-    if len(data) > 1024 * 1024:
         return None
     return data.decode("utf-8", errors="replace")
 

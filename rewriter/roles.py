@@ -28,9 +28,6 @@ TEST_WORDS = ("test", "tests", "e2e", "ci", "integration", "testing")
 DEV_DIRS = (".devcontainer",)
 TEST_DIRS = ("test", "tests", "e2e", "ci", ".github", ".gitlab", "testdata", "integration-tests")
 
-_roots: dict[str, str] = {}
-
-
 def upward(directory: str, levels: int = 64) -> list[str]:
     """``directory`` and the ones above it, up to the first with a ``.git`` (included) or
     ``levels`` levels up."""
@@ -44,16 +41,11 @@ def upward(directory: str, levels: int = 64) -> list[str]:
 
 
 def project_root(directory: str) -> str:
-    """The closest directory above ``directory`` with a ``.git``; else the working directory when
-    ``directory`` is below it; else ``directory`` itself."""
-    found = _roots.get(directory)
-    if found is None:
-        found = upward(directory)[-1]
-        if not os.path.exists(os.path.join(found, ".git")):
-            cwd = os.getcwd()
-            found = cwd if directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep) else directory
-        _roots[directory] = found
-    return found
+    """The repository root (:func:`rewriter.safefs.root_for`: the closest ``.git``, else the
+    closest config file, else the working directory when ``directory`` is below it)."""
+    from rewriter import safefs
+
+    return safefs.root_for(directory)
 
 
 def _matches(glob: str, rel: str) -> bool:

@@ -349,3 +349,21 @@ def test_a_new_limit_goes_beside_a_deploy_block_another_file_has(tmp_path: Path,
     capsys.readouterr()
     base = (tmp_path / "compose.yaml").read_text()
     assert "pids_limit" not in base and "      resources:\n        limits:\n          pids: 512\n" in base, base
+
+
+def test_project_files_are_read_only_inside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """COMPOSE_FILE naming a FIFO, an overlay that is a link out of the repository: neither is read
+    (a FIFO would block for ever), and the run goes on."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".git").mkdir()
+    (repo / "compose.yaml").write_text("services:\n  api:\n    image: x\n")
+    os.mkfifo(repo / "pipe.yaml")
+    (repo / ".env").write_text("COMPOSE_FILE=compose.yaml:pipe.yaml\n")
+    (tmp_path / "outside.yaml").write_text("services:\n  api:\n    mem_limit: 8g\n")
+    (repo / "compose.override.yaml").symlink_to(tmp_path / "outside.yaml")
+    monkeypatch.chdir(repo)
+    assert chains_for(str(repo / "compose.yaml"), "services:\n  api:\n    image: x\n") == []
+    out = _check(capsys, "compose.yaml")
+    assert "compose.yaml:2:3: DF301" in out  # the outside file's 8g was not read
