@@ -95,6 +95,10 @@ def _stacks() -> list[Stack]:
             if f"{surface}/{case.name}" in DEV_CASES:
                 found.append(Stack(case, "dev", ("input.yaml",)))
     found.append(Stack(FIXTURES / "examples" / "shop", "prod", ("compose.yaml",)))
+    found.append(Stack(FIXTURES / "projects" / "go-stack" / "input", "prod", ("compose.yaml",)))
+    found.append(Stack(FIXTURES / "projects" / "go-stack" / "input", "prod-unsafe", ("compose.yaml",)))
+    # the Dockerfile's removed settings go into the service that builds it
+    found.append(Stack(FIXTURES / "dockerfile" / "compose-linked", "prod-unsafe", ("compose.yaml",)))
     for case in sorted(p for p in (FIXTURES / "override").iterdir() if p.is_dir()):
         found.append(Stack(case, "override", ("compose.yaml", "compose.prod.yaml")))
     return found
@@ -151,7 +155,7 @@ RUN_SH = b'#!/bin/sh\n# the shell reads nofile before the Go runtime raises the 
 
 def _probe_rootfs(busybox: Path, goprobe: Path) -> bytes:
     """The probe image as a tar: /bin/busybox with a symlink per applet (what `busybox --install -s`
-    makes), /probe/goprobe, /probe/run.sh and a 1777 /tmp. `docker import` turns it into an image
+    makes), /probe/goprobe and /probe/run.sh. `docker import` turns it into an image
     FROM scratch without a builder (no BuildKit on a 20.10 engine, no RUN container, no registry)."""
     applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
     out = io.BytesIO()
@@ -166,9 +170,10 @@ def _probe_rootfs(busybox: Path, goprobe: Path) -> bytes:
             info.size, info.mode = len(data), 0o755
             tar.addfile(info, io.BytesIO(data))
 
+        # no /tmp: runc before 1.1.8 chmods a tmpfs to the mode of the image's directory under it,
+        # whatever `mode=` says (opencontainers/runc#3911); without one the file's mode is what applies
         for name in ("bin", "probe", "etc", "proc", "sys", "dev"):
             directory(name)
-        directory("tmp", 0o1777)
         regular("bin/busybox", busybox.read_bytes())
         for applet in applets:
             if applet != "busybox":
@@ -382,7 +387,9 @@ def _apply(stack: Stack, work: Path) -> str | None:
     if stack.mode == "override":
         argv = ["apply", "--write-to", "override", "--profile", "prod", str(work)]
     else:
-        argv = ["apply", "--profile", "dev" if stack.mode == "dev" else "prod", str(work / stack.files[0])]
+        # a fixture's input.yaml is named on the command line; a project is walked as a whole
+        target = work / stack.files[0] if stack.files[0] == "input.yaml" else work
+        argv = ["apply", "--profile", "dev" if stack.mode == "dev" else "prod", str(target)]
         if stack.mode == "prod-unsafe":
             argv.insert(1, "--unsafe-fixes")
     code = main([*argv, "--jobs", "1", "--quiet"])
@@ -528,7 +535,7 @@ def outcomes(engine: Engine) -> dict[str, Outcome]:
         original = engine.work / f"original-{index}"
         work = engine.work / f"stack-{index}"
         shutil.copytree(stack.source, original)
-        shutil.copytree(stack.source, work)
+        shutil.copytree(stack.source, work, ignore=shutil.ignore_patterns("expected.*"))
         error = _apply(stack, work)
         if error:
             results[stack.id] = Outcome(error=error)
