@@ -455,7 +455,11 @@ PROBED_FLAGS = {"--tmpfs", "--ulimit", "--memory", "--memory-swap", "--pids-limi
 
 
 def _run_script(engine: Engine, case: Path, work: Path) -> Outcome:
-    """Each `docker run`/`podman run` of the rewritten script, its flags given to the probe."""
+    """Each `docker run`/`podman run` of the rewritten script, its flags given to the probe.
+
+    dockfix's own shell parser finds the commands and their flags (the words are what the shell
+    passes); a command whose limit flags only the shell knows at run time (`$VAR`) is not run.
+    The expected values are the engine's reading of the flags (`docker inspect`)."""
     from rewriter.source import SourceFile
     from rewriter.surfaces import shell
 
@@ -465,7 +469,7 @@ def _run_script(engine: Engine, case: Path, work: Path) -> Outcome:
     for command in parsed.commands:
         if command.problem or [word.text for word in command.head][-1:] != ["run"]:
             continue
-        where = f"line {script.read_text()[:command.start].count(chr(10)) + 1}"
+        where = f"line {parsed.src.text[:command.start].count(chr(10)) + 1}"
         argv: list[str] = []
         capped = False
         for flag in command.flags:
@@ -487,7 +491,7 @@ def _run_script(engine: Engine, case: Path, work: Path) -> Outcome:
             run = engine.run(engine.docker, "run", "--name", name, "--network", "none", *argv, engine.image,
                              "/bin/sh", "/probe/run.sh", check=False)
             try:
-                if run.returncode != 0 and "No such container" not in run.stderr and not run.stdout:
+                if run.returncode != 0:
                     outcome.error = f"{where}: docker run {' '.join(argv)} failed:\n{run.stderr}"
                     return outcome
                 host = json.loads(engine.run(engine.docker, "inspect", name).stdout)[0]["HostConfig"]
