@@ -13,7 +13,9 @@ local Go toolchain, and drops what needs a network or a registry (``build:``, po
 ``nofile`` limits (read by the shell before the Go runtime raises the soft one), the environment,
 and what the Go runtime made of ``GOMEMLIMIT`` and ``GOMAXPROCS``. Each is compared with the
 values Compose resolves from dockfix's files (``docker compose config --format json``), not with
-values re-derived here.
+values re-derived here. The same probe runs the limit flags of each ``docker run`` line dockfix
+writes in the shell fixtures, and the keyword arguments of each docker-py/testcontainers call in
+the Python fixtures (through docker-py), compared with what the engine recorded (``docker inspect``).
 
 The ``nofile`` limit: a container cannot get a hard limit above the one the engine's runtime
 has (runc's setrlimit fails with EPERM and the container does not start) unless the engine runs
@@ -28,6 +30,7 @@ skip with the reason; under ``CI=true`` they fail instead, because ``.ci/run`` s
 """
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import importlib.util
 import io
@@ -108,6 +111,9 @@ STACKS = _stacks()
 # `docker run` lines in scripts, Makefiles and workflows (each case's first input.* file)
 SCRIPTS = sorted(case for case in (FIXTURES / "shell").iterdir()
                  if case.is_dir() and any(case.glob("expected.prod.*")))
+# docker-py and testcontainers calls
+SDK_CASES = sorted(case for case in (FIXTURES / "python").iterdir()
+                   if case.is_dir() and (case / "expected.prod.py").exists())
 
 
 # --- the engine and the probe image -------------------------------------------------------------
@@ -490,32 +496,135 @@ def _run_script(engine: Engine, case: Path, work: Path) -> Outcome:
             name = "p" + uuid.uuid4().hex[:10]
             run = engine.run(engine.docker, "run", "--name", name, "--network", "none", *argv, engine.image,
                              "/bin/sh", "/probe/run.sh", check=False)
-            try:
-                if run.returncode != 0:
-                    outcome.error = f"{where}: docker run {' '.join(argv)} failed:\n{run.stderr}"
-                    return outcome
-                host = json.loads(engine.run(engine.docker, "inspect", name).stdout)[0]["HostConfig"]
-                config = json.loads(engine.run(engine.docker, "inspect", "--format", "{{json .Config.Env}}",
-                                               name).stdout)
-            finally:
+            if run.returncode != 0:
                 engine.run(engine.docker, "rm", "-f", name, check=False)
-            # the engine's own reading of the flags, in the shape `compose config` gives
-            service: dict[str, Any] = {
-                "tmpfs": [f"{target}:{options}" if options else target
-                          for target, options in (host.get("Tmpfs") or {}).items()],
-                "mem_limit": host.get("Memory") or None, "memswap_limit": host.get("MemorySwap") or None,
-                "pids_limit": host.get("PidsLimit") or None,
-                "ulimits": {u["Name"]: {"soft": u["Soft"], "hard": u["Hard"]} for u in host.get("Ulimits") or ()},
-                "environment": dict(item.partition("=")[::2] for item in config or ()),
-            }
-            want = _expected(service)
-            want.capped = capped
-            outcome.wanted[where] = want
-            lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
-            outcome.reports.append((where, run.returncode, json.loads(lines[-1]) if lines else None,
-                                    run.stdout + run.stderr))
+                outcome.error = f"{where}: docker run {' '.join(argv)} failed:\n{run.stderr}"
+                return outcome
+            _engine_reading(engine, name, run, where, outcome, capped)
     if not outcome.reports:
         outcome.skip = "no `docker run` with literal flags"
+    return outcome
+
+
+def _engine_reading(engine: Engine, name: str, run: subprocess.CompletedProcess[str] | None, where: str,
+                    outcome: Outcome, capped: bool) -> None:
+    """Record what the engine made of a container's settings (`docker inspect`, in the shape
+    `compose config` gives) and what the probe inside it reported."""
+    try:
+        inspected = json.loads(engine.run(engine.docker, "inspect", name).stdout)[0]
+        host, env = inspected["HostConfig"], inspected["Config"]["Env"]
+        logs = run if run is not None else engine.run(engine.docker, "logs", name)
+        code = int(engine.run(engine.docker, "wait", name).stdout.strip() or 0)
+    finally:
+        engine.run(engine.docker, "rm", "-f", name, check=False)
+    service: dict[str, Any] = {
+        "tmpfs": [f"{target}:{options}" if options else target
+                  for target, options in (host.get("Tmpfs") or {}).items()],
+        "mem_limit": host.get("Memory") or None, "memswap_limit": host.get("MemorySwap") or None,
+        "pids_limit": host.get("PidsLimit") or None,
+        "ulimits": {u["Name"]: {"soft": u["Soft"], "hard": u["Hard"]} for u in host.get("Ulimits") or ()},
+        "environment": dict(item.partition("=")[::2] for item in env or ()),
+    }
+    want = _expected(service)
+    want.capped = capped
+    outcome.wanted[where] = want
+    lines = [line for line in logs.stdout.splitlines() if line.startswith("{")]
+    outcome.reports.append((where, code, json.loads(lines[-1]) if lines else None, logs.stdout + logs.stderr))
+
+
+# The docker-py keyword arguments that carry what dockfix writes (docker/models/containers.py)
+SDK_KWARGS = {"tmpfs", "ulimits", "mem_limit", "memswap_limit", "pids_limit", "environment", "nano_cpus",
+              "mem_reservation", "working_dir", "read_only"}
+
+
+def _sdk_calls(tree: ast.Module) -> Iterator[tuple[int, dict[str, ast.expr], dict[str, str], dict[str, str]]]:
+    """Each `containers.run`/`.create` call and each testcontainers `DockerContainer(...)` chain:
+    (line, keyword arguments, tmpfs from `.with_tmpfs_mount`, environment from `.with_env`)."""
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("run", "create") and isinstance(func, ast.Attribute) and \
+                isinstance(func.value, ast.Attribute) and func.value.attr == "containers":
+            yield node.lineno, {k.arg: k.value for k in node.keywords if k.arg in SDK_KWARGS}, {}, {}
+        elif name == "DockerContainer":
+            kwargs = {k.arg: k.value for k in node.keywords if k.arg in SDK_KWARGS}
+            tmpfs: dict[str, str] = {}
+            env: dict[str, str] = {}
+            chain: ast.AST = node
+            while isinstance(parents.get(chain), ast.Attribute) and isinstance(parents.get(parents[chain]), ast.Call):
+                attribute = parents[chain]
+                call = parents[attribute]
+                assert isinstance(attribute, ast.Attribute) and isinstance(call, ast.Call)
+                literals = [arg.value for arg in call.args if isinstance(arg, ast.Constant)]
+                if attribute.attr == "with_tmpfs_mount" and len(literals) == 2:
+                    tmpfs[str(literals[0])] = str(literals[1])  # the option string, verbatim (testcontainers 4.15)
+                elif attribute.attr == "with_env" and len(literals) == 2:
+                    env[str(literals[0])] = str(literals[1])
+                elif attribute.attr == "with_kwargs":  # replaces earlier keyword arguments
+                    kwargs.update({k.arg: k.value for k in call.keywords if k.arg in SDK_KWARGS})
+                chain = call
+            yield node.lineno, kwargs, tmpfs, env
+
+
+def _sdk_literal(node: ast.expr) -> bool:
+    """A value written out in the call: constants, lists, tuples, dicts and `Ulimit(...)`/`Mount(...)`."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Call):
+            func = part.func
+            if not (isinstance(func, ast.Name) and func.id in ("Ulimit", "Mount")
+                    or isinstance(func, ast.Attribute) and ast.unparse(func) in ("docker.types.Ulimit",
+                                                                                 "docker.types.Mount")):
+                return False
+        elif not isinstance(part, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.keyword, ast.Load,
+                                   ast.Attribute, ast.Name, ast.UnaryOp, ast.USub)):
+            return False
+        elif isinstance(part, ast.Name) and part.id not in ("docker", "Ulimit", "Mount"):
+            return False
+    return True
+
+
+def _run_sdk(engine: Engine, work: Path) -> Outcome:
+    """Each docker-py / testcontainers call of the rewritten module, its limit arguments given to
+    docker-py (which checks and converts them: `'512Mi'` raises) for a probe container."""
+    import docker
+
+    path = work / "input.py"
+    outcome = Outcome()
+    client = docker.from_env(environment=engine.env, version="auto")
+    namespace = {"docker": docker, "Ulimit": docker.types.Ulimit, "Mount": docker.types.Mount}
+    try:
+        for line, nodes, tmpfs, env in _sdk_calls(ast.parse(path.read_bytes())):
+            if not all(_sdk_literal(node) for node in nodes.values()):
+                continue  # a value only the program knows at run time: not probed
+            # literals, lists, dicts and docker.types constructors only (checked just above)
+            kwargs = {key: eval(compile(ast.Expression(node), str(path), "eval"), dict(namespace))  # noqa: S307
+                      for key, node in nodes.items()}
+            if tmpfs:
+                kwargs["tmpfs"] = {**(kwargs.get("tmpfs") or {}), **tmpfs}
+            if env:
+                kwargs["environment"] = {**(kwargs.get("environment") or {}), **env}
+            capped = False
+            for ulimit in kwargs.get("ulimits") or ():
+                if ulimit.name == "nofile" and ulimit.hard > engine.nofile_hard:
+                    ulimit.soft, ulimit.hard, capped = min(ulimit.soft, engine.nofile_hard), engine.nofile_hard, True
+            if int(kwargs.get("nano_cpus") or 0) > engine.ncpu * 10**9:
+                kwargs["nano_cpus"] = engine.ncpu * 10**9
+            name = "p" + uuid.uuid4().hex[:10]
+            try:
+                client.containers.run(engine.image, ["/bin/sh", "/probe/run.sh"], name=name, network_mode="none",
+                                      detach=True, **kwargs)
+            except docker.errors.DockerException as err:
+                engine.run(engine.docker, "rm", "-f", name, check=False)
+                outcome.error = f"line {line}: docker-py refused {kwargs}: {err}"
+                return outcome
+            _engine_reading(engine, name, None, f"line {line}", outcome, capped)
+    finally:
+        client.close()
+    if not outcome.reports:
+        outcome.skip = "no call with literal arguments"
     return outcome
 
 
@@ -535,6 +644,15 @@ def outcomes(engine: Engine) -> dict[str, Outcome]:
             results[_script_id(case)] = Outcome(error=error)
         else:
             scripts[_script_id(case)] = work
+    sdk: dict[str, Path] = {}
+    for index, case in enumerate(SDK_CASES):
+        work = engine.work / f"sdk-{index}"
+        shutil.copytree(case, work, ignore=shutil.ignore_patterns("expected.*"))
+        error = _apply_script(work / "input.py")
+        if error:
+            results[_script_id(case)] = Outcome(error=error)
+        else:
+            sdk[_script_id(case)] = work
     for index, stack in enumerate(STACKS):
         original = engine.work / f"original-{index}"
         work = engine.work / f"stack-{index}"
@@ -548,6 +666,7 @@ def outcomes(engine: Engine) -> dict[str, Outcome]:
     with concurrent.futures.ThreadPoolExecutor(PARALLEL_STACKS) as pool:
         futures = {key: pool.submit(_run_stack, engine, *args) for key, args in prepared.items()}
         futures.update({key: pool.submit(_run_script, engine, case, work) for key, work in scripts.items()})
+        futures.update({key: pool.submit(_run_sdk, engine, work) for key, work in sdk.items()})
         for key, future in futures.items():
             try:
                 results[key] = future.result()
@@ -646,6 +765,16 @@ def _assert_applied(outcome: Outcome) -> None:
 def test_docker_run_lines_get_what_dockfix_wrote(outcomes: dict[str, Outcome], case: Path) -> None:
     """The flags dockfix writes into `docker run` lines, read back by the engine (`docker inspect`)
     and from inside the container."""
+    outcome = outcomes[_script_id(case)]
+    if outcome.skip:
+        pytest.skip(outcome.skip)
+    _assert_applied(outcome)
+
+
+@pytest.mark.parametrize("case", SDK_CASES, ids=[_script_id(case) for case in SDK_CASES])
+def test_sdk_calls_get_what_dockfix_wrote(outcomes: dict[str, Outcome], case: Path) -> None:
+    """The keyword arguments dockfix writes into docker-py and testcontainers calls, passed to
+    docker-py as written, read back by the engine and from inside the container."""
     outcome = outcomes[_script_id(case)]
     if outcome.skip:
         pytest.skip(outcome.skip)
