@@ -82,6 +82,10 @@ class Stack:
         return f"{self.source.relative_to(FIXTURES)}:{self.mode}"
 
 
+# Real stacks (docker/awesome-compose, see fixtures/real/SOURCES.md): Java with dotted variable
+# names, Go, databases, a `deploy.resources.limits` block (issue 10 bug 1)
+REAL_STACKS = ("elasticsearch-logstash-kibana", "nginx-golang-mysql", "gitea-postgres", "prometheus-grafana",
+               "nextcloud-redis-mariadb", "minecraft")
 # the dev profile's 256m tmpfs without a memory limit, on a few stacks (the rest is the same code)
 DEV_CASES = {"compose/basic", "compose/tmpfs-forms", "go/dev-no-limit"}
 
@@ -102,6 +106,8 @@ def _stacks() -> list[Stack]:
     found.append(Stack(FIXTURES / "projects" / "go-stack" / "input", "prod-unsafe", ("compose.yaml",)))
     # the Dockerfile's removed settings go into the service that builds it
     found.append(Stack(FIXTURES / "dockerfile" / "compose-linked", "prod-unsafe", ("compose.yaml",)))
+    for name in REAL_STACKS:
+        found.append(Stack(FIXTURES / "real" / "awesome-compose" / name, "prod", ("compose.yaml",)))
     for case in sorted(p for p in (FIXTURES / "override").iterdir() if p.is_dir()):
         found.append(Stack(case, "override", ("compose.yaml", "compose.prod.yaml")))
     return found
@@ -156,7 +162,9 @@ def _compose_binary() -> str | None:
     return None
 
 
-RUN_SH = b'#!/bin/sh\n# the shell reads nofile before the Go runtime raises the soft limit to the hard one\nexec /probe/goprobe "$(ulimit -Sn)" "$(ulimit -Hn)"\n'
+# The shell reads nofile before the Go runtime raises the soft limit to the hard one, and stays
+# (no exec) so that the probe can read the environment the container started with from it.
+RUN_SH = b'#!/bin/sh\n/probe/goprobe "$(ulimit -Sn)" "$(ulimit -Hn)" "$$"\n'
 
 
 def _probe_rootfs(busybox: Path, goprobe: Path) -> bytes:
@@ -352,7 +360,7 @@ def _probe_override(engine: Engine, services: dict[str, dict[str, Any]], wanted:
                   "    healthcheck: !reset null",
                   "    logging: !reset null"]
         for key in ("build", "networks", "ports", "links", "external_links", "depends_on", "expose", "extra_hosts",
-                    "dns", "dns_search", "mac_address", "secrets", "configs", "devices"):
+                    "dns", "dns_search", "mac_address", "secrets", "configs", "devices", "runtime", "platform"):
             if key in service:
                 lines.append(f"    {key}: !reset null")
         want = wanted[name]
@@ -736,6 +744,7 @@ def _mismatches(want: Expected, got: dict[str, Any]) -> list[str]:
 KNOWN_BROKEN = {
     "examples/shop:prod": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block without pids",
     "override/shop:override": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block without pids",
+    "real/awesome-compose/minecraft:prod": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block",
 }
 
 
@@ -872,3 +881,10 @@ def test_the_sizes_and_limits_read_the_way_the_kernel_and_go_read_them() -> None
     assert _go_byte_count("off") is None
     with pytest.raises(AssertionError, match="malformed"):
         _go_byte_count("512Mi")
+
+
+def test_the_probe_sees_variables_whose_names_are_not_shell_names(engine: Engine) -> None:
+    """busybox sh passes on only identifier names; Compose files set `discovery.type` and the like."""
+    code, report, stderr = engine.probe("-e", "discovery.type=single-node", "-e", "PLAIN=1")
+    assert code == 0 and report is not None, stderr
+    assert report["env"]["discovery.type"] == "single-node" and report["env"]["PLAIN"] == "1"

@@ -1,8 +1,9 @@
 // Command probe reports, as one JSON line, what really applies inside the container it runs in:
 // the /tmp mount, the memory, swap and pids limits of its cgroup (v1 or v2), the nofile limits the
-// shell measured before the Go runtime raised the soft one, the environment, and what the Go
-// runtime made of GOMEMLIMIT and GOMAXPROCS. A malformed GOMEMLIMIT never gets here: the runtime
-// throws at start ("malformed GOMEMLIMIT"), which is what the negative control relies on.
+// shell measured before the Go runtime raised the soft one, the environment the container
+// started with, and what the Go runtime made of GOMEMLIMIT and GOMAXPROCS. A malformed GOMEMLIMIT
+// never gets here: the runtime throws at start ("malformed GOMEMLIMIT"), which is what the
+// negative control relies on.
 //
 // Built with Debian's Go (1.19+: debug.SetMemoryLimit) as a static binary (CGO_ENABLED=0), so it
 // runs in an image FROM scratch. Only the standard library.
@@ -72,7 +73,16 @@ func main() {
 			r.Cgroup[path] = strings.TrimSpace(string(b))
 		}
 	}
-	for _, kv := range os.Environ() {
+	// The environment the container started with: that of the shell that started the probe (its
+	// pid is the third argument), because busybox sh passes on only the variables whose names are
+	// shell identifiers (Elasticsearch's "discovery.type" is not).
+	environ := os.Environ()
+	if len(os.Args) > 3 {
+		if b, err := os.ReadFile("/proc/" + os.Args[3] + "/environ"); err == nil {
+			environ = strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		}
+	}
+	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			r.Env[k] = v
 		}
