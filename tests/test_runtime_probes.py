@@ -79,7 +79,8 @@ class Stack:
 
     @property
     def id(self) -> str:
-        return f"{self.source.relative_to(FIXTURES)}:{self.mode}"
+        base = f":{self.files[0]}" if self.mode == "override" else ""
+        return f"{self.source.relative_to(FIXTURES)}:{self.mode}{base}"
 
 
 # Real stacks (docker/awesome-compose, see fixtures/real/SOURCES.md): Java with dotted variable
@@ -109,7 +110,11 @@ def _stacks() -> list[Stack]:
     for name in REAL_STACKS:
         found.append(Stack(FIXTURES / "real" / "awesome-compose" / name, "prod", ("compose.yaml",)))
     for case in sorted(p for p in (FIXTURES / "override").iterdir() if p.is_dir()):
-        found.append(Stack(case, "override", ("compose.yaml", "compose.prod.yaml")))
+        # each expected.<stem>.prod.<ext> names a base <stem>.<ext> and its overlay <stem>.prod.<ext>
+        for expected in sorted(case.glob("expected.*.prod.*")):
+            overlay = expected.name.removeprefix("expected.")
+            stem, _, ext = overlay.rpartition(".prod.")
+            found.append(Stack(case, "override", (f"{stem}.{ext}", overlay)))
     return found
 
 
@@ -295,6 +300,7 @@ class Expected:
     nofile: tuple[int, int] | None = None
     capped: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    gomemlimit_written: bool = True  # False: the file had this GOMEMLIMIT before dockfix ran
 
 
 def _expected(service: dict[str, Any]) -> Expected:
@@ -439,6 +445,13 @@ def _run_stack(engine: Engine, stack: Stack, work: Path, original: Path) -> Outc
     if not services:
         return Outcome(skip="no services")
     outcome = Outcome(wanted={name: _expected(service) for name, service in services.items()})
+    # an explicit GOMEMLIMIT the safe fixes leave alone is the user's decision (reported, changed
+    # only with --unsafe-fixes); whether it fits is checked where dockfix wrote the value
+    before = _config(engine, original, project, stack.files[:1])
+    kept = json.loads(before.stdout).get("services") or {} if before.returncode == 0 else {}
+    for name, want in outcome.wanted.items():
+        old = ((kept.get(name) or {}).get("environment") or {}).get("GOMEMLIMIT")
+        want.gomemlimit_written = old is None or old != want.env.get("GOMEMLIMIT")
     (work / "probe.override.yaml").write_text(_probe_override(engine, services, outcome.wanted))
     flags = [arg for name in (*stack.files, "probe.override.yaml") for arg in ("-f", name)]
     base = [engine.compose, "-p", project, *flags]
@@ -729,7 +742,7 @@ def _mismatches(want: Expected, got: dict[str, Any]) -> list[str]:
         limit_bytes = _go_byte_count(env["GOMEMLIMIT"])
         check("GOMEMLIMIT as the Go runtime reads it", limit_bytes if limit_bytes is not None else (1 << 63) - 1,
               got["gomemlimit"])
-        if limit_bytes is not None and memory is not None:
+        if limit_bytes is not None and memory is not None and want.gomemlimit_written:
             room = memory - (want.tmp_size if isinstance(want.tmp_size, int) else 0)
             if limit_bytes > room:
                 problems.append(f"GOMEMLIMIT {env['GOMEMLIMIT']} ({limit_bytes} bytes) does not fit the container's "
@@ -739,18 +752,7 @@ def _mismatches(want: Expected, got: dict[str, Any]) -> list[str]:
     return problems
 
 
-# Stacks that issue 10's bugs break today (helper "bugs" fixes them). Strict: once the fix lands the
-# test passes, the xfail fails, and the entry must go.
-KNOWN_BROKEN = {
-    "examples/shop:prod": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block without pids",
-    "override/shop:override": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block without pids",
-    "real/awesome-compose/minecraft:prod": "issue 10 bug 1: pids_limit written beside a deploy.resources.limits block",
-}
-
-
-@pytest.mark.parametrize("stack", [
-    pytest.param(stack, id=stack.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BROKEN[stack.id])]
-                 if stack.id in KNOWN_BROKEN else []) for stack in STACKS])
+@pytest.mark.parametrize("stack", STACKS, ids=[stack.id for stack in STACKS])
 def test_containers_get_what_dockfix_wrote(outcomes: dict[str, Outcome], stack: Stack) -> None:
     outcome = outcomes[stack.id]
     if outcome.skip:
@@ -872,6 +874,9 @@ def test_a_gomemlimit_that_leaves_no_room_for_the_tmpfs_is_reported() -> None:
     problems = _mismatches(_expected(service), _report(env={"GOMEMLIMIT": "500MiB"}, gomemlimit=500 * MiB))
     assert problems == ["GOMEMLIMIT 500MiB (524288000 bytes) does not fit the container's memory limit 536870912 "
                         "minus its /tmp tmpfs 67108864"]
+    kept = _expected(service)
+    kept.gomemlimit_written = False  # the user's own value, reported by dockfix and left alone
+    assert _mismatches(kept, _report(env={"GOMEMLIMIT": "500MiB"}, gomemlimit=500 * MiB)) == []
 
 
 def test_the_sizes_and_limits_read_the_way_the_kernel_and_go_read_them() -> None:
