@@ -95,9 +95,9 @@ class _Ignores:
                     lines = safefs.read_bytes(path, limit=MAX_IGNORE_BYTES).decode("utf-8", "replace").splitlines()
                 except OSError:
                     continue
-                import pathspec
+                from rewriter.gitignore import Spec
 
-                self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+                self.specs.append((directory, Spec.from_lines(lines)))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         for base, spec in self.specs:
@@ -113,9 +113,9 @@ def discover(paths: list[str], *, respect_gitignore: bool = True,
     """Yield the files to process: explicit files as given, directories walked."""
     excluded = None
     if exclude:
-        import pathspec
+        from rewriter.gitignore import Spec
 
-        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+        excluded = Spec.from_lines(list(exclude))
     for root in paths:
         if os.path.isdir(root):
             yield from _walk(root, respect_gitignore, excluded, file_type)

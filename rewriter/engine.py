@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_PASSES = 16
+# oracle checks after a failed batch, per pass (see _apply_checked)
+MAX_CHECKS = 64
 
 
 class Finding(Record):
@@ -201,16 +203,28 @@ def to_findings(src: SourceFile, analysis: Analysis, options: Options,
     return out
 
 
+def _wanting(candidates: Sequence[Fix]) -> dict[tuple[Edit, ...], set[str]]:
+    """The scopes wanting each edit set of a fix that reaches other services, gathered in one
+    pass (asking every other fix for each shared one was O(n^2) in the number of fixes)."""
+    wanting: dict[tuple[Edit, ...], set[str]] = {fix.edits: set() for fix in candidates if fix.reach}
+    if wanting:
+        for fix in candidates:
+            scopes = wanting.get(fix.edits)
+            if scopes is not None:
+                scopes.add(fix.scope)
+    return wanting
+
+
 def resolve_shared(findings: Sequence[Finding], options: Options) -> list[Fix]:
     """The fixes to try this pass: a fix that reaches other services is kept only when each of
     them wants the identical edit; otherwise its local-override fallback is used."""
     candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    wanting = _wanting(candidates)
     chosen: list[Fix] = []
     seen_edits: set[tuple[object, ...]] = set()
     for fix in candidates:
         if fix.reach:
-            agreeing = {g.scope for g in candidates if g.edits == fix.edits}
-            if not fix.reach <= agreeing:
+            if not fix.reach <= wanting[fix.edits]:
                 if fix.fallback is None:
                     continue
                 fix = fix.fallback
@@ -323,10 +337,11 @@ def _disagreements(findings: Sequence[Finding], options: Options) -> dict[tuple[
     """Why a fix that edits a shared node (and has no local fallback) was never applied: the
     other services its edit reaches do not want the identical change."""
     candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    wanting = _wanting(candidates)
     out: dict[tuple[object, ...], str] = {}
     for fix in candidates:
         if fix.reach and fix.fallback is None:
-            others = fix.reach - {g.scope for g in candidates if g.edits == fix.edits}
+            others = fix.reach - wanting[fix.edits]
             if others:
                 out[fix.edits] = (f"the edit would also change {', '.join(sorted(others))}, which "
                                   f"{'does' if len(others) == 1 else 'do'} not want the identical change")
@@ -339,23 +354,47 @@ def _fix_in(fix: Fix, done: set[tuple[Edit, ...]]) -> bool:
 
 def _apply_checked(kind: str, src: SourceFile, before: object, chosen: list[Fix],
                    refused: dict[tuple[object, ...], str]) -> tuple[str, list[Fix]]:
-    """Apply ``chosen`` together if the oracle agrees; else one by one, refusing the failures."""
+    """Apply ``chosen`` together if the oracle agrees; else find the failures by halving.
+
+    Each check re-parses the whole file, so trying every fix alone after a failed batch was
+    O(n) parses of an O(n) text: quadratic once one fix of thousands fails. Halving the failing
+    group finds k failures in O(k log n) checks, and at most :data:`MAX_CHECKS` are made per pass
+    (the fixes not reached are refused as not tried, and reported).
+    """
     edits = [e for fix in chosen for e in fix.edits]
     new_text = apply_edits(src.text, edits)
     why = verify(kind, src, before, new_text, chosen)
     if not why:
         return new_text, chosen
-    good: list[Fix] = []
-    for fix in chosen:
-        alone = apply_edits(src.text, fix.edits)
-        reason = verify(kind, src, before, alone, [fix])
-        if reason:
-            refused[fix.edits] = reason
-        else:
-            good.append(fix)
+    groups: list[list[Fix]] = []  # groups that passed, in order
+    checks = 1
+    pending: list[tuple[list[Fix], str]] = [(chosen, why)]  # failing groups, first at the end
+    while pending:
+        group, reason = pending.pop()
+        if len(group) == 1:
+            refused[group[0].edits] = reason
+            continue
+        half = len(group) // 2
+        for part in (group[half:], group[:half]):
+            if checks >= MAX_CHECKS:
+                for fix in part:
+                    refused[fix.edits] = f"not tried: the oracle refused other fixes in this file {MAX_CHECKS} times"
+                continue
+            checks += 1
+            part_reason = verify(kind, src, before, apply_edits(src.text, [e for fix in part for e in fix.edits]),
+                                 part)
+            if part_reason:
+                pending.append((part, part_reason))
+            else:
+                groups.append(part)
+    good = [fix for group in groups for fix in group]
     if not good:
         return src.text, []
+    # the groups in text order of their first fix, as chosen
+    position = {id(fix): n for n, fix in enumerate(chosen)}
+    good.sort(key=lambda fix: position[id(fix)])
     together = apply_edits(src.text, [e for fix in good for e in fix.edits])
-    if len(good) > 1 and verify(kind, src, before, together, good):
-        return apply_edits(src.text, good[0].edits), good[:1]
+    if len(groups) > 1 and verify(kind, src, before, together, good):
+        first = min(groups, key=lambda group: position[id(group[0])])
+        return apply_edits(src.text, [e for fix in first for e in fix.edits]), first
     return together, good
