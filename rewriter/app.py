@@ -12,7 +12,7 @@ from rewriter.engine import Finding, Options
 from rewriter.errors import ConfigError, DockfixError
 from rewriter.profiles import Config, ConfigFinder, Profile, check_profile_name
 from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
-from rewriter.source import SourceFile
+from rewriter.source import SourceFile, printable_path
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -300,7 +300,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
             if result.job.stdin is not None and command == "apply":
                 stdout.write(_stdin_text(result.job))
             if not quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
-                print(f"{result.job.path}: skipped: {result.reason}", file=sys.stderr)
+                print(f"{printable_path(result.job.path)}: skipped: {result.reason}", file=sys.stderr)
             continue
         assert isinstance(result, Done)
         outcome = result.outcome

@@ -41,6 +41,7 @@ from rewriter import __version__
 from rewriter.bot_options import DEFAULT_AUTHOR
 from rewriter.edits import Applicability
 from rewriter.errors import ConfigError, DockfixError
+from rewriter.secrets import MIN_TOKEN_LENGTH
 
 if TYPE_CHECKING:
     from rewriter.engine import Finding
@@ -57,17 +58,17 @@ MAX_BODY = 60000  # GitHub refuses bodies over 65536 characters
 
 class Git:
     def __init__(self, cwd: str, scrub: Sequence[str] = ()) -> None:
+        from rewriter.secrets import Scrubber
+
         self.cwd = cwd
-        self.scrub = [s for s in scrub if s]
+        self.scrub = Scrubber([s for s in scrub if s])
 
     def __call__(self, *args: str, check: bool = True, cwd: str | None = None) -> str:
         env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
         proc = subprocess.run(["git", *args], cwd=cwd or self.cwd, env=env, capture_output=True, text=True,
                               check=False)
         if check and proc.returncode != 0:
-            message = (proc.stderr or proc.stdout).strip()
-            for secret in self.scrub:
-                message = message.replace(secret, "***")
+            message = self.scrub((proc.stderr or proc.stdout).strip())
             raise DockfixError(f"git {args[0]} failed: {message}", path=cwd or self.cwd)
         return proc.stdout if proc.returncode == 0 else ""
 
@@ -218,8 +219,25 @@ def read_meta(body: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+def _code(text: str, *, cell: bool = False) -> str:
+    """Repository text (paths, service names in messages) as a code span in a table cell.
+
+    Inside a code span Markdown is inert: no ``@mention`` notifies anyone, no link, image or HTML
+    renders. The fence is one backtick longer than any run of backticks in the text, so the text
+    cannot close it; in a table ``cell`` a ``|`` is escaped (GFM unescapes it inside code spans too);
+    line breaks become spaces and other control characters escapes.
+    """
+    from rewriter.source import printable
+
+    text = printable(text.replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
+    if cell:
+        text = text.replace("|", "\\|")
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def pr_title(profile: str) -> str:
@@ -231,13 +249,13 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequenc
     lines = [
         meta_marker(profile, fixed),
         f"dockfix applied **{len(fixed)} fix{'es' if len(fixed) != 1 else ''}** in {len(files)} "
-        f"file{'s' if len(files) != 1 else ''} for profile `{profile}`.",
+        f"file{'s' if len(files) != 1 else ''} for profile {_code(profile)}.",
         "",
         "| File | Line | Rule | Fix | Finding |",
         "|---|---|---|---|---|",
     ]
-    _rows(lines, [f"| `{_cell(f.path)}` | {f.line} | {f.code} | {_cell(f.fix)} | {_cell(f.message)} |"
-                  for f in fixed], MAX_BODY - 2000, "more, not listed")
+    _rows(lines, [f"| {_code(f.path, cell=True)} | {f.line} | {f.code} | {_code(f.fix, cell=True)} | "
+                  f"{_code(f.message, cell=True)} |" for f in fixed], MAX_BODY - 2000, "more, not listed")
     lines += [
         "",
         "### How to suppress a fix",
@@ -246,7 +264,7 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequenc
         "(in a Dockerfile, on its own line above the instruction) on the base branch; the next run leaves "
         "that finding out.",
         "- A rule everywhere: `ignore = [\"CODE\"]` in `[tool.dockfix]` (pyproject.toml) or dockfix.toml.",
-        f"- Other values: change profile `{profile}` in the config; `dockfix rule CODE` explains each rule.",
+        f"- Other values: change profile {_code(profile)} in the config; `dockfix rule CODE` explains each rule.",
         "",
         "Closing this pull request without merging keeps this exact set of fixes from being proposed again. "
         "The branch is rebuilt on every run: do not push to it (dockfix leaves a branch it did not write alone).",
@@ -257,12 +275,12 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequenc
         lines += ["", "### Findings for a human", "",
                   "dockfix did not change these: each needs a value or a decision only the project can give.",
                   "", "| File | Line | Rule | Status | Finding |", "|---|---|---|---|---|"]
-        _rows(lines, [f"| `{_cell(o.path)}` | {o.line} | {o.code} | {o.status} | {_cell(o.message)} |"
-                      for o in open_], MAX_BODY - 1000, f"more: run `dockfix check --profile {profile}`")
+        _rows(lines, [f"| {_code(o.path, cell=True)} | {o.line} | {o.code} | {o.status} | {_code(o.message, cell=True)} |"
+                      for o in open_], MAX_BODY - 1000, f"more: run {_code(f'dockfix check --profile {profile}')}")
     elif remaining:
         lines += ["", f"{remaining} finding{'s' if remaining != 1 else ''} could not be fixed automatically: "
-                      f"run `dockfix check --profile {profile}` to see {'them' if remaining != 1 else 'it'}."]
-    lines += ["", "---", f"<sub>dockfix {__version__} · `dockfix pr --profile {profile}`</sub>", ""]
+                      f"run {_code(f'dockfix check --profile {profile}')} to see {'them' if remaining != 1 else 'it'}."]
+    lines += ["", "---", f"<sub>dockfix {__version__} · {_code(f'dockfix pr --profile {profile}')}</sub>", ""]
     return "\n".join(lines)
 
 
@@ -334,12 +352,16 @@ def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:
 
 def main(args: argparse.Namespace) -> int:
     token_env: str = args.token_env
-    token = os.environ.get(token_env, "")
-    git = Git(os.getcwd(), scrub=[token])
+    raw_token = os.environ.get(token_env, "")
+    token = raw_token.strip()  # a secret pasted or read from a file often ends with a newline
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(f"the token in {token_env} is too short to be a GitHub token "
+                          f"(under {MIN_TOKEN_LENGTH} characters)", path="<environment>")
+    git = Git(os.getcwd(), scrub=[raw_token])
     top = git("rev-parse", "--show-toplevel", check=False).strip()
     if not top:
         raise ConfigError("not inside a git checkout", path=os.getcwd())
-    git = Git(top, scrub=[token])
+    git = Git(top, scrub=[raw_token])
     remote: str = args.remote
     url = git("remote", "get-url", remote, check=False).strip()
     if not url:

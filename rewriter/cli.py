@@ -149,7 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     except ConfigError as err:
-        print(f"dockfix: {err.render() if err.path else err.message}", file=sys.stderr)
+        if err.path:
+            print(f"dockfix: {err.render()}", file=sys.stderr)
+        else:
+            from rewriter.source import printable
+
+            print(f"dockfix: {printable(err.message)}", file=sys.stderr)
         return EXIT_ERROR
     except DockfixError as err:
         print(f"dockfix: {err.render()}", file=sys.stderr)

@@ -27,7 +27,8 @@ def unified_diff(path: str, before: str, after: str, context: int = 3, *, new_fi
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     out: list[str] = []
-    for line in _unified(a, b, "/dev/null" if new_file else f"a/{name}", f"b/{name}", context):
+    for line in _unified(a, b, "/dev/null" if new_file else _git_quoted(f"a/{name}"), _git_quoted(f"b/{name}"),
+                         context):
         if line.startswith(("---", "+++")) and not line.endswith("\n"):
             line += "\n"
         if line.endswith("\n"):
@@ -37,6 +38,26 @@ def unified_diff(path: str, before: str, after: str, context: int = 3, *, new_fi
             out.append(NO_NEWLINE)
     # difflib writes "--- a/x\n" headers with a trailing tab-less newline already
     return "".join(out)
+
+
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
+              '"': '\\"', "\\": "\\\\"}
+
+
+def _git_quoted(name: str) -> str:
+    """A header path quoted the way git writes (and ``git apply`` reads) an unusual name: a file
+    named with a newline would otherwise end the header and put its own lines into the diff."""
+    if name.isprintable() and '"' not in name and "\\" not in name:
+        return name
+    out = []
+    for ch in name:
+        if ch in _C_ESCAPES:
+            out.append(_C_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.extend(f"\\{byte:03o}" for byte in ch.encode("utf-8", "surrogateescape"))
+    return '"' + "".join(out) + '"'
 
 
 def _unified(a: list[str], b: list[str], from_name: str, to_name: str, context: int) -> list[str]:

@@ -15,12 +15,12 @@ class DockfixError(Exception):
 
     def render(self) -> str:
         """Return ``path:line:col: message`` (parts that are unknown are left out)."""
-        from rewriter.source import display_path
+        from rewriter.source import printable, printable_path
 
-        where = display_path(self.path) if self.path else "<unknown>"
+        where = printable_path(self.path) if self.path else "<unknown>"
         if self.line:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {self.message}"
+        return f"{where}: {printable(self.message)}"
 
 
 class ConfigError(DockfixError):

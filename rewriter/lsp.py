@@ -400,7 +400,7 @@ def quick_fixes(text: str, path: str, kind: str | None, settings: Settings, uri:
     options = options_for(path, settings)
     try:
         analysis = analyse(kind, src, options)
-    except DockfixError:
+    except (DockfixError, RecursionError):
         return []
     findings = to_findings(src, analysis, options, scan_suppressions(src))
     chosen = resolve_shared(findings, options.replace(unsafe_fixes=True))

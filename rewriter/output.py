@@ -6,21 +6,22 @@ import json
 from collections.abc import Sequence
 
 from rewriter.engine import Finding
-from rewriter.source import SourceFile, display_path
+from rewriter.source import SourceFile, display_path, printable, printable_path
 
 FORMATS = ("concise", "full", "json", "github", "sarif")
 
 
 def _where(f: Finding) -> str:
-    return f"{display_path(f.path)}:{f.line}:{f.column}"
+    return f"{printable_path(f.path)}:{f.line}:{f.column}"
 
 
 def concise(findings: Sequence[Finding]) -> str:
+    """One line per finding; repository text in it is :func:`printable` (as in every human format)."""
     lines = []
     for f in findings:
         mark = " [*]" if f.fixable else ""
-        extra = f" [fix refused: {f.refused}]" if f.refused else ""
-        lines.append(f"{_where(f)}: {f.code}{mark} {f.message}{extra}")
+        extra = f" [fix refused: {printable(f.refused)}]" if f.refused else ""
+        lines.append(f"{_where(f)}: {f.code}{mark} {printable(f.message)}{extra}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -31,10 +32,10 @@ def full(findings: Sequence[Finding], sources: dict[str, SourceFile]) -> str:
         src = sources.get(f.path)
         if src is not None and f.line <= len(src.line_starts()):
             text = src.line_text(f.line)
-            out.append(f"  {f.line:>4} | {text}\n")
-            out.append(f"       | {' ' * (f.column - 1)}^\n")
+            out.append(f"  {f.line:>4} | {printable(text)}\n")
+            out.append(f"       | {' ' * len(printable(text[:f.column - 1]))}^\n")
         if f.fix is not None:
-            out.append(f"  help: {f.fix.message} ({f.fix.applicability.label} fix)\n")
+            out.append(f"  help: {printable(f.fix.message)} ({f.fix.applicability.label} fix)\n")
         out.append("\n")
     return "".join(out)
 

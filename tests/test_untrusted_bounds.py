@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from pytest_httpserver import HTTPServer
 from hypothesis import strategies as st
 
 from rewriter.edits import Edit, Fix, select_compatible
@@ -221,3 +222,182 @@ def test_gitignore_matches_as_git_does(tmp_path: Path) -> None:
     spec = Spec.from_lines(GITIGNORE.splitlines())
     ours = {p for p in PATHS if spec.match_file(p + ("/" if p in dirs else ""))}
     assert ours == by_git
+
+
+# -- item 6: Python that would crash libcst -------------------------------------------------------
+
+DEEP_PYTHON = "import docker\nc = docker.from_env()\nc.containers.run('nginx', x=" + "(" * 1500 + "1" + ")" * 1500 + ")\n"
+GOOD_PYTHON = "import docker\nc = docker.from_env()\nc.containers.run('nginx')\n"
+
+
+def test_deeply_nested_python_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
+    # old code: libcst overflows its stack and the process dies (exit 139; with 8 files or more, a
+    # BrokenProcessPool traceback)
+    (tmp_path / "app.py").write_text(DEEP_PYTHON)
+    for n in range(9):
+        (tmp_path / f"ok{n}.py").write_text(GOOD_PYTHON)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "rewriter", "check", ".", "--no-cache", "--jobs", "2"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "app.py:3:" in result.stderr and "more than 200 nested brackets" in result.stderr
+    assert result.stdout.count("ok0.py:3:1: DF") == 5
+
+
+@pytest.mark.parametrize(("expression", "what"), [
+    ("(" * 201 + "1" + ")" * 201, "more than 200 nested brackets"),
+    ("[" * 3000 + "]" * 3000, "more than 200 nested brackets"),
+    ('f"{' * 300 + "1" + '}"' * 300, "more than 200 nested brackets"),
+    ("-" * 5000 + "1", "a chain of more than 1000 operators"),
+    ("+".join(["1"] * 5000), "a chain of more than 1000 operators"),
+    ("a" + ".b" * 5000, "a chain of more than 1000 operators"),
+])
+def test_python_nesting_precheck(expression: str, what: str, tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(f"import docker\nc = docker.from_env()\nc.containers.run('nginx', x={expression})\n")
+    result = _dockfix(["check", "app.py"], tmp_path, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert re.search(r"app\.py:3:\d+: Python nests too deeply for a safe parse \(" + re.escape(what), result.stderr)
+
+
+def test_python_nesting_precheck_lets_ordinary_code_through() -> None:
+    from rewriter.source import SourceFile
+    from rewriter.surfaces.python_sdk import check_nesting
+
+    ordinary = ("x = [" + "(1, 2), " * 5000 + "]\n" + "y = " + " + ".join(["a.b(c)[d]"] * 200) + "\n"
+                + "z = " + "(" * 190 + "1" + ")" * 190 + "\n" + 'w = f"{{literal}} {a} {b[1]}"\n' + "s = '((((((((('\n" * 30)
+    check_nesting(SourceFile.from_text("ok.py", ordinary))
+
+
+def test_language_server_survives_deep_python(tmp_path: Path) -> None:
+    # old code: the server process dies in libcst (the engine calls segfault)
+    program = (
+        "import sys\n"
+        "from rewriter import lsp\n"
+        "text = sys.stdin.read()\n"
+        "settings = lsp.Settings()\n"
+        "checked = lsp.check_text(text, sys.argv[1], settings)\n"
+        "print(checked.error.render() if checked.error else 'no error')\n"
+        "print(lsp.fixed_text(text, sys.argv[1], settings) == text)\n"
+        "print(lsp.quick_fixes(text, sys.argv[1], settings, 'file:///x', [], 'utf-16'))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", program, str(tmp_path / "app.py")], input=DEEP_PYTHON, cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "app.py:3:" in lines[0] and "nested brackets" in lines[0]
+    assert lines[1:] == ["True", "[]"]
+
+
+# -- item 10: the token never reaches a message ---------------------------------------------------
+
+from test_bot import TOKEN, FakeGitHub, Repo, fake, repo, run_pr  # noqa: E402,F401  (fixtures)
+
+
+def test_token_with_a_trailing_newline_is_stripped(repo: Repo, fake: FakeGitHub,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # old code: "LocalProtocolError: Illegal header value b'Bearer ghs_...\n'" printed the token
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN + "\n")
+    rc, out = run_pr(capsys, "--profile", "prod")  # asserts the token is not in the output
+    assert rc == 0, out
+    assert len(fake.pulls) == 1
+
+
+def test_a_token_too_short_to_be_real_is_refused(repo: Repo, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # old code: a one-character token was used, and masking it replaced that character in every
+    # git message
+    monkeypatch.setenv("GITHUB_TOKEN", "e")
+    rc, out = run_pr(capsys, "--profile", "prod")
+    assert rc == 2 and "too short" in out and "GITHUB_TOKEN" in out
+    assert repo.remote_sha("dockfix/prod") is None
+
+
+def test_every_form_of_the_token_is_masked_and_only_whole() -> None:
+    from rewriter.secrets import Scrubber
+
+    token = "ghs_Secret/Value+1\n"
+    scrub = Scrubber([token])
+    for form in ("ghs_Secret/Value+1", "ghs_Secret/Value+1\\n", "b'Bearer ghs_Secret/Value+1\\n'",
+                 "ghs_Secret%2FValue%2B1%0A", "ghs_Secret%2FValue%2B1", '"ghs_Secret/Value+1\\n"'):
+        assert "Secret" not in scrub(f"error: {form} here"), form
+    assert "Secret" not in scrub(f"Illegal header value {('Bearer ' + token).encode()!r}")
+    assert Scrubber(["abcdefgh"])("xabcdefghx abcdefgh.") == "xabcdefghx ***."
+
+
+def test_httpx_error_text_is_scrubbed(httpserver: HTTPServer) -> None:
+    from rewriter.github import GitHub, GitHubError
+
+    token = "ghs_0123456789abcdef"
+    gh = GitHub(httpserver.url_for("/"), "acme/shop", token + "\n", timeout=5)
+    gh._client.headers["Authorization"] = f"Bearer {token}\n"  # what the old code sent
+    with pytest.raises(GitHubError) as raised:
+        gh.default_branch()
+    gh.close()
+    assert "0123456789abcdef" not in str(raised.value)
+    assert "***" in str(raised.value)
+
+
+# -- items 11 and 12: repository text cannot inject workflow commands or Markdown ----------------
+
+
+def test_control_characters_in_names_are_escaped_in_human_output(tmp_path: Path) -> None:
+    # old code: the service name's newline started a line "::error ...", which a runner obeys
+    (tmp_path / "compose.yaml").write_text(
+        'services:\n  "api\\n::error file=x::pwned\\n::stop-commands::abc\\u001b[31m":\n    image: nginx\n')
+    for fmt in ("concise", "full"):
+        result = _dockfix(["check", "compose.yaml", "--output-format", fmt], tmp_path)
+        assert result.returncode == 1, result.stderr
+        lines = (result.stdout + result.stderr).splitlines()
+        assert not [line for line in lines if line.lstrip().startswith("::")], result.stdout
+        assert "\x1b" not in result.stdout
+        assert "api\\n::error file=x::pwned\\n::stop-commands::abc\\x1b[31m" in result.stdout
+
+
+def test_a_path_cannot_start_a_workflow_command(tmp_path: Path) -> None:
+    bad = tmp_path / "::stop-commands::abc"
+    bad.mkdir()
+    (bad / "compose.yaml").write_text("services:\n  api:\n    image: nginx\n")
+    (bad / "docker-compose.yml").write_text("services: [\n")
+    result = _dockfix(["check", "."], tmp_path)
+    assert result.returncode == 2
+    lines = (result.stdout + result.stderr).splitlines()
+    assert lines and not [line for line in lines if line.lstrip().startswith("::")]
+    assert "./::stop-commands::abc/compose.yaml:2:3: DF101" in result.stdout
+    assert "./::stop-commands::abc/docker-compose.yml:2:1: invalid YAML" in result.stderr
+
+
+def _outside_code(markdown: str) -> str:
+    """The text of ``markdown`` with its code spans removed (fences of equal length pair up)."""
+    return re.sub(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", " ", markdown)
+
+
+def test_pr_body_shows_repository_text_only_in_code_spans() -> None:
+    from rewriter.bot import Fixed, pr_body
+
+    hostile = [
+        Fixed("deploy/@octocat/compose.yaml", 2, "DF101", "add tmpfs ![x](https://evil.example/p.png)",
+              "service '@admin <img src=x onerror=alert(1)> [click](https://evil.example)': no tmpfs"),
+        Fixed("a`b``c|d/compose.yaml", 3, "DF401", "set pids_limit", "service '`@team` | x\nrow': no pids limit"),
+    ]
+    body = pr_body("prod", hostile, 0)
+    rows = [line for line in body.splitlines() if line.startswith("| ") and "DF" in line]
+    assert len(rows) == 2
+    for row in rows:
+        outside = _outside_code(row.replace("\\|", ""))
+        for marker in ("@", "<", "](", "!["):
+            assert marker not in outside, (marker, row)
+    assert "deploy/@octocat/compose.yaml" in rows[0]
+    assert "``` a`b``c\\|d/compose.yaml ```" in rows[1]
+
+
+def test_a_file_name_with_a_newline_cannot_add_lines_to_a_diff(tmp_path: Path) -> None:
+    name = "compose.\n+++ b/evil\nx.yaml"
+    (tmp_path / name).write_text("services:\n  api:\n    image: nginx\n")
+    result = _dockfix(["diff", "."], tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith('--- "a/compose.\\n+++ b/evil\\nx.yaml"\n+++ "b/compose.\\n+++ b/evil\\nx.yaml"\n')
+    check = subprocess.run(["git", "apply", "--check", "-"], cwd=tmp_path, input=result.stdout, capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stderr
