@@ -393,11 +393,11 @@ def test_pr_body_shows_repository_text_only_in_code_spans() -> None:
 
 
 def test_a_file_name_with_a_newline_cannot_add_lines_to_a_diff(tmp_path: Path) -> None:
-    name = "compose.\n+++ b/evil\nx.yaml"
+    name = "compose.\n+++ evil\nx.yaml"
     (tmp_path / name).write_text("services:\n  api:\n    image: nginx\n")
     result = _dockfix(["diff", "."], tmp_path)
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith('--- "a/compose.\\n+++ b/evil\\nx.yaml"\n+++ "b/compose.\\n+++ b/evil\\nx.yaml"\n')
+    assert result.stdout.startswith('--- "a/compose.\\n+++ evil\\nx.yaml"\n+++ "b/compose.\\n+++ evil\\nx.yaml"\n')
     check = subprocess.run(["git", "apply", "--check", "-"], cwd=tmp_path, input=result.stdout, capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stderr
