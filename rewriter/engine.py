@@ -114,11 +114,29 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
 
     loaded = surfaces.load(kind, src, companion, options.compose_files if kind == "compose" else None)
     containers, model = loaded.containers, loaded.make_model
+    _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes)
     reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
                                                                              ctx, options)
+    _within_cap(src, "findings", reports, MAX_FINDINGS)
     return Analysis(model, containers, reports, loaded.scopes)
+
+
+# Per-file caps: what one file may cost is bounded by them, not by the 10 MB input limit (a
+# service with its findings and fixes takes about 15 KB while checked, 25 KB while fixed; 4,000
+# services of a 100 KB file then use about 75 MB to check and 120 MB to fix). A file over a cap
+# is an error that names the cap, like any file dockfix cannot handle: never a silent truncation.
+MAX_CONTAINERS = 5_000
+MAX_FINDINGS = 50_000
+
+
+def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequence[Report], cap: int) -> None:
+    if len(items) > cap:
+        line, column = src.position(items[cap].span.start)
+        raise ParseError(f"too many {what} in one file: {len(items)} (dockfix checks at most {cap} per file, "
+                         f"which bounds the memory and time a file takes)", path=src.path, line=line,
+                         column=column)
 
 
 def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,

@@ -425,8 +425,19 @@ def anchor_of(node: Node, text: str) -> str | None:
 _ANCHOR_RE = functools.cache(lambda: re.compile(r"&([^\s,\[\]{}]+)"))  # documents with anchors only
 
 
+# Composed nodes cost about 0.7 KB each (two marks per node) before dockfix looks at them, and a
+# 9.8 MB Compose file of small services exhausted 6 GB. Lines plus commas bound the node count
+# from above (a node starts a line or follows a flow comma, bar a few per line), and are counted
+# before composing anything.
+MAX_YAML_LINES = 100_000
+
+
 def parse_yaml(src: SourceFile) -> YamlDocument:
     """Compose a single-document YAML file into nodes, or raise ParseError with a location."""
+    size = src.text.count("\n") + src.text.count(",")
+    if size > MAX_YAML_LINES:
+        raise ParseError(f"too large to check: {size} lines and flow items (the limit is {MAX_YAML_LINES} per "
+                         f"file, which bounds the memory a file takes)", path=src.path, line=1, column=1)
     try:
         docs = _compose_all(src)
     except RecursionError:

@@ -129,10 +129,12 @@ def test_linear_image_matchers_agree_with_their_expressions(text: str) -> None:
 
 def test_tee_flag_chains_in_a_dockerfile(tmp_path: Path) -> None:
     # old code: every ``tee`` inside the flags restarted the flag run: 45 KB took 14 s, 90 KB 50 s
-    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN tee -tee -x\\\n" + "-tee -x\\\n" * 6000
-                                         + "-tee -x /sys/fs/cgroup/memory.max\n")
+    # (the search is slow when nothing matches: here the chain ends without a cgroup path)
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN tee -tee -x\\\n" + "-tee -x\\\n" * 12000
+                                         + "-tee -x\nRUN echo 1 > /sys/fs/cgroup/memory.max\n")
     result = _dockfix(["check", "Dockerfile"], tmp_path, timeout=60)
-    assert "Dockerfile:2:5: DF703" in result.stdout, result.stdout + result.stderr
+    assert "Dockerfile:12004:5: DF703" in result.stdout, result.stdout + result.stderr
+    assert result.stdout.count("DF703") == 1
 
 
 def test_long_ulimit_flag_in_a_dockerfile(tmp_path: Path) -> None:
@@ -401,3 +403,50 @@ def test_a_file_name_with_a_newline_cannot_add_lines_to_a_diff(tmp_path: Path) -
     check = subprocess.run(["git", "apply", "--check", "-"], cwd=tmp_path, input=result.stdout, capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stderr
+
+
+# -- item 9: per-file caps bound memory --------------------------------------------------------------
+
+
+def _peak_rss_kb(args: list[str], cwd: Path) -> tuple[int, int, str]:
+    """Exit code, peak RSS (KB) and stderr of ``dockfix ARGS`` in a child process."""
+    program = ("import resource, subprocess, sys\n"
+               "r = subprocess.run([sys.executable, '-m', 'rewriter', *sys.argv[1:]], capture_output=True, text=True)\n"
+               "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+               "sys.stderr.write(r.stderr)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", program, *args, "--jobs", "1", "--no-cache"], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    code, rss = result.stdout.split()
+    return int(code), int(rss), result.stderr
+
+
+def test_a_huge_compose_file_is_refused_before_it_costs_memory(tmp_path: Path) -> None:
+    # old code: 2.1 MB of small services took 2.7 GB, 9.8 MB exhausted 6 GB
+    lines = ["services:"] + [f"  s{i}: {{image: x}}" for i in range(120_000)]
+    (tmp_path / "compose.yaml").write_text("\n".join(lines) + "\n")
+    code, rss, err = _peak_rss_kb(["check", "compose.yaml"], tmp_path)
+    assert code == 2, err
+    assert "compose.yaml:1:1: too large to check: 120001 lines and flow items (the limit is 100000" in err
+    assert rss < 300_000, rss
+
+
+def test_too_many_services_is_an_error_that_names_the_cap(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(_services(5001))
+    result = _dockfix(["check", "compose.yaml"], tmp_path)
+    assert result.returncode == 2
+    assert "compose.yaml:10002:3: too many containers (services, docker run commands, SDK calls) in one file: 5001 " \
+           "(dockfix checks at most 5000 per file" in result.stderr
+    assert "DF101" not in result.stdout  # nothing half-checked is reported
+
+
+def test_too_many_findings_is_an_error_that_names_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter import engine
+    from rewriter.errors import ParseError
+    from rewriter.profiles import resolve_profile
+    from rewriter.source import SourceFile
+
+    monkeypatch.setattr(engine, "MAX_FINDINGS", 9)
+    src = SourceFile.from_text("compose.yaml", _services(2))  # 10 findings
+    with pytest.raises(ParseError, match="too many findings in one file: 10 .dockfix checks at most 9"):
+        engine.process("compose", src, engine.Options(profile=resolve_profile("prod", {})), fix=False)
