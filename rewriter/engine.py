@@ -123,12 +123,13 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     return Analysis(model, containers, reports, loaded.scopes)
 
 
-# Per-file caps: what one file may cost is bounded by them, not by the 10 MB input limit (a
-# service with its findings and fixes takes about 15 KB while checked, 25 KB while fixed; 4,000
-# services of a 100 KB file then use about 75 MB to check and 120 MB to fix). A file over a cap
-# is an error that names the cap, like any file dockfix cannot handle: never a silent truncation.
-MAX_CONTAINERS = 5_000
-MAX_FINDINGS = 50_000
+# Per-file caps: what one file may cost is bounded by them (and by yamlview.MAX_YAML_LINES), not
+# by the 10 MB input limit. A service with its findings and fixes takes about 15 KB while checked
+# and 25 KB while fixed: 16,000 services (a 400 KB file) peak at about 250 MB for ``check`` and
+# 400 MB for ``diff``, so the caps hold one file under about 500 MB. A file over a cap is an
+# error that names the cap, like any file dockfix cannot handle: never a silent truncation.
+MAX_CONTAINERS = 20_000
+MAX_FINDINGS = 200_000
 
 
 def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequence[Report], cap: int) -> None:
