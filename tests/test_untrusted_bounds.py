@@ -450,3 +450,12 @@ def test_too_many_findings_is_an_error_that_names_the_cap(tmp_path: Path, monkey
     src = SourceFile.from_text("compose.yaml", _services(2))  # 10 findings
     with pytest.raises(ParseError, match="too many findings in one file: 10 .dockfix checks at most 9"):
         engine.process("compose", src, engine.Options(profile=resolve_profile("prod", {})), fix=False)
+
+
+def test_a_huge_python_file_is_not_given_to_libcst(tmp_path: Path) -> None:
+    # old code: libcst takes about 40 us per token: 3 MB of list items kept it busy for minutes
+    (tmp_path / "app.py").write_text(GOOD_PYTHON + "DATA = [\n" + "    (1, 2),\n" * 300_000 + "]\n")
+    result = _dockfix(["check", "app.py"], tmp_path, timeout=90)
+    assert result.returncode == 2, result.stderr
+    assert re.search(r"app\.py:\d+:\d+: Python file too large to parse safely \(more than 250000 tokens\)",
+                     result.stderr), result.stderr

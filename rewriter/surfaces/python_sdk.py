@@ -93,6 +93,9 @@ MAX_BRACKETS = 200
 # without any bracket, and libcst's time grows with the cube of that depth (4,000 prefix minuses:
 # 37 s; 1,000: under a second). Counted per bracket level along the open levels, as below.
 MAX_CHAIN = 1000
+# libcst takes about 40 us per token even on flat code (a 240 KB list literal: 10 s), so a file
+# that starts containers is parsed only up to this many tokens (about 1 MB of ordinary code).
+MAX_TOKENS = 250_000
 _CHAIN_KEYWORDS = frozenset({"not", "and", "or", "if", "else", "lambda", "await", "is", "in"})
 _NOT_CHAIN = frozenset({",", ":", ";", "=", "->", "...", ":="})
 
@@ -117,8 +120,11 @@ def check_nesting(src: SourceFile) -> None:
     chain = 0  # operators at the current level of the current statement
     fstrings = 0  # f-string pieces left open in the current statement
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(src.text).readline):
+        for count, tok in enumerate(tokenize.generate_tokens(io.StringIO(src.text).readline)):
             kind, text = tok.type, tok.string
+            if count > MAX_TOKENS:
+                raise ParseError(f"Python file too large to parse safely (more than {MAX_TOKENS} tokens)",
+                                 path=src.path, line=tok.start[0], column=tok.start[1] + 1)
             if kind == tokenize.OP:
                 if text in ("(", "[", "{"):
                     levels.append(chain)
