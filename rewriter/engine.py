@@ -300,6 +300,11 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
             companion: SourceFile | None = None) -> FileOutcome:
     """Check (``fix=False``) or fix one file. Raises DockfixError for input it cannot handle."""
     outcome = FileOutcome(src.path, src)
+    for given in (src, companion):
+        if given is not None and (kind.startswith("compose") or given.path.endswith((".yml", ".yaml"))):
+            from rewriter.yamlview import check_yaml_size
+
+            check_yaml_size(given)
     suppressions = scan_suppressions(src)
     if options.inline_ignores and suppressions.skip_file:
         outcome.skipped = "dockfix: skip-file"

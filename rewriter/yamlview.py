@@ -428,16 +428,21 @@ _ANCHOR_RE = functools.cache(lambda: re.compile(r"&([^\s,\[\]{}]+)"))  # documen
 # Composed nodes cost about 0.7 KB each (two marks per node) before dockfix looks at them, and a
 # 9.8 MB Compose file of small services exhausted 6 GB. Lines plus commas bound the node count
 # from above (a node starts a line or follows a flow comma, bar a few per line), and are counted
-# before composing anything.
+# before composing anything. The cap applies to the files dockfix is given, not to the texts its
+# own fixes make from them (a fixed file is longer, and within a constant factor).
 MAX_YAML_LINES = 100_000
 
 
-def parse_yaml(src: SourceFile) -> YamlDocument:
-    """Compose a single-document YAML file into nodes, or raise ParseError with a location."""
+def check_yaml_size(src: SourceFile) -> None:
+    """Refuse a YAML input over :data:`MAX_YAML_LINES` (ParseError)."""
     size = src.text.count("\n") + src.text.count(",")
     if size > MAX_YAML_LINES:
         raise ParseError(f"too large to check: {size} lines and flow items (the limit is {MAX_YAML_LINES} per "
                          f"file, which bounds the memory a file takes)", path=src.path, line=1, column=1)
+
+
+def parse_yaml(src: SourceFile) -> YamlDocument:
+    """Compose a single-document YAML file into nodes, or raise ParseError with a location."""
     try:
         docs = _compose_all(src)
     except RecursionError:

@@ -411,7 +411,8 @@ def test_a_file_name_with_a_newline_cannot_add_lines_to_a_diff(tmp_path: Path) -
 def _peak_rss_kb(args: list[str], cwd: Path) -> tuple[int, int, str]:
     """Exit code, peak RSS (KB) and stderr of ``dockfix ARGS`` in a child process."""
     program = ("import resource, subprocess, sys\n"
-               "r = subprocess.run([sys.executable, '-m', 'rewriter', *sys.argv[1:]], capture_output=True, text=True)\n"
+               "r = subprocess.run([sys.executable, '-m', 'rewriter', *sys.argv[1:]], capture_output=True, text=True,\n"
+               "                   timeout=240)\n"
                "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
                "sys.stderr.write(r.stderr)\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -459,3 +460,20 @@ def test_a_huge_python_file_is_not_given_to_libcst(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert re.search(r"app\.py:\d+:\d+: Python file too large to parse safely \(more than 250000 tokens\)",
                      result.stderr), result.stderr
+
+
+def test_the_yaml_cap_applies_to_inputs_not_to_fixed_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fixed file is longer than its input: 16,000 services (32,000 lines) become 176,000 lines,
+    # and the oracle's re-parse must not count against the cap
+    from rewriter import engine, yamlview
+    from rewriter.errors import ParseError
+    from rewriter.profiles import resolve_profile
+    from rewriter.source import SourceFile
+
+    monkeypatch.setattr(yamlview, "MAX_YAML_LINES", 6)
+    options = engine.Options(profile=resolve_profile("prod", {}))
+    outcome = engine.process("compose", SourceFile.from_text("compose.yaml", _services(2)), options, fix=True)
+    assert outcome.new_text is not None and outcome.new_text.count("pids_limit: 512") == 2
+    assert not [f for f in outcome.findings if f.refused]
+    with pytest.raises(ParseError, match="too large to check: 7 lines"):
+        engine.process("compose", SourceFile.from_text("compose.yaml", _services(3)), options, fix=False)
