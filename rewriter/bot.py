@@ -275,8 +275,8 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequenc
         lines += ["", "### Findings for a human", "",
                   "dockfix did not change these: each needs a value or a decision only the project can give.",
                   "", "| File | Line | Rule | Status | Finding |", "|---|---|---|---|---|"]
-        _rows(lines, [f"| {_code(o.path, cell=True)} | {o.line} | {o.code} | {o.status} | {_code(o.message, cell=True)} |"
-                      for o in open_], MAX_BODY - 1000, f"more: run {_code(f'dockfix check --profile {profile}')}")
+        _rows(lines, [f"| {_code(o.path, cell=True)} | {o.line} | {o.code} | {o.status} | "
+                      f"{_code(o.message, cell=True)} |" for o in open_], MAX_BODY - 1000, f"more: run {_code(f'dockfix check --profile {profile}')}")
     elif remaining:
         lines += ["", f"{remaining} finding{'s' if remaining != 1 else ''} could not be fixed automatically: "
                       f"run {_code(f'dockfix check --profile {profile}')} to see {'them' if remaining != 1 else 'it'}."]

@@ -355,9 +355,10 @@ def test_the_body_lists_what_a_human_must_decide(repo: Repo, fake: FakeGitHub, h
     assert rc == 0, out
     body = fake.pr(1)["body"]
     assert "### Findings for a human" in body
-    assert "| `ops/compose.yaml` | 5 | DF302 | no safe value | service 'worker': memswap_limit '2g' " \
+    # repository text (paths, messages) is shown in code spans (issue 15: no Markdown from the repository)
+    assert "| `ops/compose.yaml` | 5 | DF302 | no safe value | `service 'worker': memswap_limit '2g' " \
            "(interpolated from '${WORKER_SWAP:-2g}'" in body
-    assert "| `ops/compose.yaml` | 13 | DF902 | note | service 'migrate': a one-off job " \
+    assert "| `ops/compose.yaml` | 13 | DF902 | note | `service 'migrate': a one-off job " \
            "(restart: \"no\", and it publishes no ports)" in body
     # every fixed row says where its value came from; the overlay was not given the base's settings
     rows = [line for line in body.splitlines() if line.startswith("| `") and "| DF" in line]
