@@ -126,10 +126,11 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
 # Per-file caps: what one file may cost is bounded by them (and by yamlview.MAX_YAML_LINES), not
 # by the 10 MB input limit. A service with its findings and fixes takes about 15 KB while checked
 # and 25 KB while fixed: 16,000 services (a 400 KB file) peak at about 250 MB for ``check`` and
-# 400 MB for ``diff``, so the caps hold one file under about 500 MB. A file over a cap is an
-# error that names the cap, like any file dockfix cannot handle: never a silent truncation.
-MAX_CONTAINERS = 20_000
-MAX_FINDINGS = 200_000
+# 400 MB for ``diff``. The caps let the language server check a 4.5 MB buffer of 36,000 services
+# (tests/test_lsp_big.py) and hold one file under about 1 GB. A file over a cap is an error that
+# names the cap, like any file dockfix cannot handle: never a silent truncation.
+MAX_CONTAINERS = 40_000
+MAX_FINDINGS = 250_000
 
 
 def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequence[Report], cap: int) -> None:

@@ -430,7 +430,7 @@ _ANCHOR_RE = functools.cache(lambda: re.compile(r"&([^\s,\[\]{}]+)"))  # documen
 # from above (a node starts a line or follows a flow comma, bar a few per line), and are counted
 # before composing anything. The cap applies to the files dockfix is given, not to the texts its
 # own fixes make from them (a fixed file is longer, and within a constant factor).
-MAX_YAML_LINES = 100_000
+MAX_YAML_LINES = 250_000
 
 
 def check_yaml_size(src: SourceFile) -> None:
