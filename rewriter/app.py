@@ -55,7 +55,7 @@ class OptionsFor:
     def _role(path: str, kind: str | None, config: Config) -> tuple[str, str]:
         if path == "-":
             return "prod", ""
-        from rewriter.roles import role_of
+        from rewriter.roles import role_of  # lazy: start-up
 
         return role_of(path, kind if kind is not None else (kind_of(path) or ""), config.path, config.roles)
 
@@ -79,7 +79,7 @@ class OptionsFor:
 
     def _options(self, config: Config, profile: Profile) -> Options:
         args = self.args
-        from transforms import RULES
+        from transforms import RULES  # lazy: start-up
 
         for code in (args.select or ()) + (args.ignore or ()):
             if not any(r.startswith(code) for r in RULES):
@@ -159,7 +159,7 @@ class Caches:
     """One cache file per distinct set of options in this run."""
 
     def __init__(self) -> None:
-        from rewriter.cache import project_root
+        from rewriter.cache import project_root  # lazy: start-up
 
         self.root = project_root(os.getcwd())
         self._by_options: dict[str, Cache] = {}
@@ -168,7 +168,7 @@ class Caches:
     def _cache(self, options: Options) -> Cache:
         """The cache for these options (results come back from worker processes as copies of
         the options, so they are told apart by value, not identity)."""
-        from rewriter.cache import Cache, options_key
+        from rewriter.cache import Cache, options_key  # lazy: start-up
 
         known = self._keys.get(id(options))
         if known is not None and known[0] is options:
@@ -180,7 +180,7 @@ class Caches:
         if found is None:
             found = Cache.open(self.root, key)
             self._by_options[key] = found
-            import gc
+            import gc  # lazy: start-up
 
             # JSON arrays are lists, which (unlike tuples) the cyclic collector keeps tracking:
             # move what is loaded out of its way, or every collection walks the whole cache again
@@ -192,7 +192,7 @@ class Caches:
         """A cached result, the job with its bytes read (a miss), or None when unreadable."""
         if job.kind == "unknown" or job.skip:
             return None
-        from rewriter import safefs
+        from rewriter import safefs  # lazy: start-up
 
         try:
             # a link, a FIFO or a device is refused unread; the runner reports it
@@ -206,7 +206,7 @@ class Caches:
                 src = SourceFile.from_bytes(job.path, data)
             except DockfixError:
                 return None
-            from rewriter.engine import FileOutcome
+            from rewriter.engine import FileOutcome  # lazy: start-up
 
             return Done(job, data, FileOutcome(job.path, src, findings=list(findings)), from_cache=True)
         return job.replace(data=data)
@@ -259,7 +259,7 @@ def _override_job(path: str, options: Options, fix: bool, composes: set[str]) ->
     beside it. A file that is itself the profile's override of a file beside it is that file's
     job (None when that file is in this run too); a file whose name gives no override name is
     an error, never silently skipped."""
-    from rewriter.surfaces.compose_override import base_name_of, override_name
+    from rewriter.surfaces.compose_override import base_name_of, override_name  # lazy: start-up
 
     folder, name = os.path.split(path)
     profile = options.profile.name
@@ -311,7 +311,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         new_text = outcome.new_text
         if command == "diff" and new_text is not None:
             changed += 1
-            from rewriter.diff import unified_diff
+            from rewriter.diff import unified_diff  # lazy: start-up
 
             stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text(),
                                       new_file=result.job.companion is not None and not result.data
@@ -333,14 +333,14 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
                     fixed_count -= len(outcome.fixed)
     to_print = remaining if command != "diff" else []
     if to_print:
-        from rewriter import output
+        from rewriter import output  # lazy: start-up
 
         rendered = output.render(args.output_format, to_print, sources)
         stream = sys.stderr if (stdin_mode and command == "apply") else stdout
         stream.write(rendered)
     elif args.output_format in ("json", "sarif") and command != "diff":
         # an empty report is still a report: code scanning closes alerts on an empty SARIF run
-        from rewriter import output
+        from rewriter import output  # lazy: start-up
 
         (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
     if not quiet:

@@ -58,7 +58,7 @@ MAX_BODY = 60000  # GitHub refuses bodies over 65536 characters
 
 class Git:
     def __init__(self, cwd: str, scrub: Sequence[str] = ()) -> None:
-        from rewriter.secrets import Scrubber
+        from rewriter.secrets import Scrubber  # lazy: start-up
 
         self.cwd = cwd
         self.scrub = Scrubber([s for s in scrub if s])
@@ -152,9 +152,9 @@ class FixRun:
 def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: bool | None,
                   config: str | None) -> FixRun:
     """Run ``dockfix apply`` on ``root`` (a worktree) and say what it did."""
-    from rewriter.app import OptionsFor
-    from rewriter.discovery import discover
-    from rewriter.runner import Done, Failed, Job, run_all, write_atomic
+    from rewriter.app import OptionsFor  # lazy: start-up
+    from rewriter.discovery import discover  # lazy: start-up
+    from rewriter.runner import Done, Failed, Job, run_all, write_atomic  # lazy: start-up
 
     args = argparse.Namespace(profile=profile, select=None, ignore=None, unsafe_fixes=unsafe, inline_ignores=True,
                               config=config, isolated=False)
@@ -227,7 +227,7 @@ def _code(text: str, *, cell: bool = False) -> str:
     cannot close it; in a table ``cell`` a ``|`` is escaped (GFM unescapes it inside code spans too);
     line breaks become spaces and other control characters escapes.
     """
-    from rewriter.source import printable
+    from rewriter.source import printable  # lazy: start-up
 
     text = printable(text.replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
     if cell:
@@ -336,7 +336,7 @@ def _author(git: Git, flag: str | None) -> tuple[str, str]:
 
 def _profile_name(args: argparse.Namespace, root: str) -> str:
     """The profile, checked to be a plain name before it names a branch (``dockfix/<profile>``)."""
-    from rewriter.profiles import ConfigFinder, check_profile_name
+    from rewriter.profiles import ConfigFinder, check_profile_name  # lazy: start-up
 
     if args.profile:
         return check_profile_name(str(args.profile))
@@ -376,7 +376,7 @@ def main(args: argparse.Namespace) -> int:
                           path="<command line>")
     github: GitHub | None = None
     if token and repo:
-        from rewriter.github import GitHub
+        from rewriter.github import GitHub  # lazy: start-up
 
         github = GitHub(api_url, repo, token)
     try:
@@ -460,7 +460,7 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
     if open_pr is not None:
         _update(args, github, open_pr, title, body, plan.base)
         return EXIT_OK
-    from rewriter.github import AlreadyExists
+    from rewriter.github import AlreadyExists  # lazy: start-up
 
     try:
         pr = github.create_pull(title=title, head=plan.branch, base=plan.base, body=body)

@@ -142,7 +142,7 @@ def _decode_fix(data: object, depth: int = 0) -> Fix | None:
 def project_root(start: str) -> str:
     """The project root the cache is kept for: the repository root of ``start``
     (:func:`rewriter.safefs.root_for`)."""
-    from rewriter.safefs import root_for
+    from rewriter.safefs import root_for  # lazy: start-up
 
     return root_for(start)
 

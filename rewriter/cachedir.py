@@ -21,6 +21,10 @@ from __future__ import annotations
 import os
 import stat
 
+from rewriter import safefs
+from rewriter.errors import WriteError
+from rewriter.fileio import temp_copy
+
 
 def user_cache_root() -> str:
     """``$DOCKFIX_CACHE_DIR``, else ``$XDG_CACHE_HOME/dockfix``, else ``~/.cache/dockfix``."""
@@ -96,8 +100,6 @@ def read_cache_file(path: str, limit: int) -> bytes | None:
     in a directory that is not the user's own."""
     if not _trusted_path(path):
         return None
-    from rewriter import safefs
-
     try:
         return safefs.read_bytes(path, user_cache_root(), limit)
     except OSError:
@@ -107,9 +109,6 @@ def read_cache_file(path: str, limit: int) -> bytes | None:
 def write_cache_file(path: str, data: bytes) -> None:
     """Write the cache file ``path`` (below :func:`user_cache_root`) atomically; a cache that
     cannot be written is only a slower next run."""
-    from rewriter.errors import WriteError
-    from rewriter.runner import temp_copy
-
     try:
         _make_directories(os.path.dirname(path))
         if not _trusted_path(path):

@@ -39,7 +39,20 @@ import functools
 import os
 import re
 
-from rewriter import deps
+from rewriter import deps, safefs
+from rewriter.errors import DockfixError
+from rewriter.interpolation import MAX_PROJECT_FILE_BYTES as MAX_PROJECT_FILE_BYTES
+from rewriter.interpolation import Interpolated as Interpolated
+from rewriter.interpolation import dotenv as dotenv
+from rewriter.interpolation import has_variables as has_variables
+from rewriter.interpolation import interpolate as interpolate
+from rewriter.interpolation import parse_dotenv as parse_dotenv
+from rewriter.interpolation import read_text
+from rewriter.source import SourceFile
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.surfaces import Loaded
 
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _FAMILY = functools.cache(lambda: re.compile(
@@ -47,184 +60,7 @@ _FAMILY = functools.cache(lambda: re.compile(
 _HEADER_CHAIN = functools.cache(lambda: re.compile(
     r"docker[ -]compose((?:\s+(?:-f|--file)(?:\s+|=)\S+)+)"))
 _HEADER_FILE = functools.cache(lambda: re.compile(r"(?:-f|--file)(?:\s+|=)(\S+)"))
-_VAR = functools.cache(lambda: re.compile(r"[A-Za-z_][A-Za-z0-9_]*"))
 MAX_HEADER_LINES = 30  # the comment block a file opens with
-
-
-# -- .env ---------------------------------------------------------------------------------------
-
-
-def _dotenv_cached(path: str, mtime: int, size: int) -> dict[str, str]:
-    from rewriter import safefs
-
-    text = _read(path, safefs.root_of_file(path))
-    return parse_dotenv(text) if text is not None else {}
-
-
-_dotenv_memo: dict[tuple[str, int, int], dict[str, str]] = {}
-
-
-def dotenv(directory: str) -> dict[str, str]:
-    """The variables of ``directory/.env`` ({} when there is none)."""
-    path = os.path.join(directory, ".env")
-    deps.touch(path)
-    try:
-        st = os.stat(path)
-    except OSError:
-        return {}
-    key = (path, st.st_mtime_ns, st.st_size)
-    found = _dotenv_memo.get(key)
-    if found is None:
-        found = _dotenv_cached(*key)
-        _dotenv_memo.clear()  # one project at a time: keep the memo small
-        _dotenv_memo[key] = found
-    return found
-
-
-def parse_dotenv(text: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines the way Compose's dotenv reads them: ``export`` and comments allowed,
-    single quotes literal, double quotes with ``\\n`` escapes, `` #`` starting a comment after an
-    unquoted value; earlier variables are substituted into later unquoted or double-quoted ones."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[7:].lstrip()
-        name, sep, value = line.partition("=")
-        name = name.strip()
-        if not sep or not _VAR().fullmatch(name):
-            continue
-        value = value.strip()
-        if value[:1] == "'" and value.count("'") >= 2:
-            out[name] = value[1:value.index("'", 1)]
-            continue
-        if value[:1] == '"' and value.count('"') >= 2:
-            body = value[1:value.rindex('"')]
-            body = body.replace("\\n", "\n").replace('\\"', '"')
-        else:
-            cut = value.find(" #")
-            body = (value[:cut] if cut != -1 else value).strip()
-        if "$" in body:
-            body = interpolate(body, out).value or ""
-        out[name] = body
-    return out
-
-
-# -- interpolation ------------------------------------------------------------------------------
-
-
-class Interpolated:
-    """A value after interpolation: ``value`` (None when it cannot be known), what it came from."""
-
-    __slots__ = ("value", "raw", "variables", "note")
-
-    def __init__(self, value: str | None, raw: str, variables: tuple[str, ...], note: str) -> None:
-        self.value = value
-        self.raw = raw
-        self.variables = variables
-        self.note = note  # e.g. "API_MEM is not set in .env: its default"
-
-
-def has_variables(text: str) -> bool:
-    """Whether Compose substitutes anything in ``text`` (``$$`` is a literal dollar)."""
-    if "$" not in text:
-        return False
-    return bool(re.search(r"\$(\{|[A-Za-z_])", text.replace("$$", "")))
-
-
-def interpolate(text: str, env: dict[str, str]) -> Interpolated:
-    """Substitute ``text`` as compose-go's template package does, from ``env`` only."""
-    used: list[str] = []
-    notes: list[str] = []
-    unknown = [False]
-
-    def lookup(name: str) -> str | None:
-        used.append(name)
-        return env.get(name)
-
-    def expand(s: str, i: int, stop: str) -> tuple[str, int]:
-        out: list[str] = []
-        while i < len(s):
-            c = s[i]
-            if stop and c == stop:
-                return "".join(out), i
-            if c != "$":
-                out.append(c)
-                i += 1
-                continue
-            nxt = s[i + 1:i + 2]
-            if nxt == "$":
-                out.append("$")
-                i += 2
-                continue
-            if nxt == "{":
-                value, i = braced(s, i + 2)
-                out.append(value)
-                continue
-            m = _VAR().match(s, i + 1)
-            if m is None:
-                out.append("$")
-                i += 1
-                continue
-            found = lookup(m.group(0))
-            if found is None:
-                notes.append(f"{m.group(0)} is not set in .env")
-                unknown[0] = True
-            out.append(found or "")
-            i = m.end()
-        return "".join(out), i
-
-    def braced(s: str, i: int) -> tuple[str, int]:
-        m = _VAR().match(s, i)
-        if m is None:
-            unknown[0] = True
-            end = s.find("}", i)
-            return "", (len(s) if end == -1 else end + 1)
-        name = m.group(0)
-        j = m.end()
-        op = ""
-        for candidate in (":-", ":?", ":+", "-", "?", "+"):
-            if s.startswith(candidate, j):
-                op = candidate
-                j += len(candidate)
-                break
-        arg = ""
-        if op:
-            arg, j = expand(s, j, "}")
-        if j >= len(s) or s[j] != "}":
-            unknown[0] = True
-            return "", len(s)
-        value = lookup(name)
-        empty = value is None or (op.startswith(":") and value == "")
-        if op in (":-", "-"):
-            if value is None or (op == ":-" and value == ""):
-                notes.append(f"{name} is not set in .env: its default '{arg}'")
-                return arg, j + 1
-            notes.append(f"{name}={value} in .env")
-            return value, j + 1
-        if op in (":?", "?"):
-            if value is None or (op == ":?" and value == ""):
-                notes.append(f"{name} is required and not set in .env")
-                unknown[0] = True
-                return "", j + 1
-            notes.append(f"{name}={value} in .env")
-            return value, j + 1
-        if op in (":+", "+"):
-            if empty if op == ":+" else value is None:
-                return "", j + 1
-            return arg, j + 1
-        if value is None:
-            notes.append(f"{name} is not set in .env")
-            unknown[0] = True
-            return "", j + 1
-        notes.append(f"{name}={value} in .env")
-        return value, j + 1
-
-    value, _ = expand(text, 0, "")
-    note = "; ".join(dict.fromkeys(notes))
-    return Interpolated(None if unknown[0] else value, text, tuple(dict.fromkeys(used)), note)
 
 
 # -- chains -------------------------------------------------------------------------------------
@@ -239,8 +75,6 @@ def _maybe_family(name: str) -> bool:
 def _root() -> str:
     """The repository root of the file being checked: every file of its project is read inside
     it, the way :mod:`rewriter.safefs` reads every path a repository names."""
-    from rewriter import safefs
-
     return safefs.root_of_file(_current[0] or os.getcwd())
 
 
@@ -248,8 +82,6 @@ def _exists(path: str) -> bool:
     deps.touch(path)
     if not os.path.lexists(path):
         return False
-    from rewriter import safefs
-
     return safefs.is_regular(path, _root())
 
 
@@ -304,21 +136,9 @@ def header_chain(text: str, directory: str) -> tuple[str, ...] | None:
     return tuple(files) if len(files) > 1 else None
 
 
-MAX_PROJECT_FILE_BYTES = 1024 * 1024  # a Compose file or .env beside the one being checked
-
-
 def _read(path: str, root: str | None = None) -> str | None:
-    """A file of the project, or None when it cannot be read: missing, too large, outside the
-    repository, behind a symbolic link, or not a regular file (a FIFO named by COMPOSE_FILE
-    would block for ever)."""
-    from rewriter import safefs
-
-    deps.touch(path)
-    try:
-        data = safefs.read_bytes(path, root or _root(), MAX_PROJECT_FILE_BYTES)
-    except OSError:
-        return None
-    return data.decode("utf-8", errors="replace")
+    """A file of the project, or None (see :func:`rewriter.interpolation.read_text`)."""
+    return read_text(path, root or _root())
 
 
 _partial_memo: dict[str, bool] = {}
@@ -338,9 +158,7 @@ def is_partial_overlay(text: str) -> bool:
 
 
 def _partial_overlay(text: str) -> bool:
-    from rewriter.errors import DockfixError
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import compose
+    from rewriter.surfaces import compose  # lazy: start-up
 
     try:
         loaded = compose.load(SourceFile.from_text("overlay.yaml", text))
@@ -402,11 +220,9 @@ MAX_INCLUDE_LEVELS = 2  # an including file sits beside the included one, or one
 def _includers(path: str) -> list[str]:
     """The base Compose files, in this directory or up to two above it, whose ``include:`` names
     ``path``."""
-    from rewriter.errors import DockfixError
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import compose
+    from rewriter.surfaces import compose  # lazy: start-up
 
-    from rewriter.roles import upward
+    from rewriter.roles import upward  # lazy: start-up
 
     out: list[str] = []
     for directory in upward(os.path.dirname(path), MAX_INCLUDE_LEVELS):
@@ -495,10 +311,8 @@ def _load_other(path: str, depth: int = 0) -> object:
 
 
 def _parse_other(path: str, text: str | None, depth: int) -> object:
-    from rewriter.errors import DockfixError
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import compose
-    from rewriter.surfaces.compose_override import with_extends
+    from rewriter.surfaces import compose  # lazy: start-up
+    from rewriter.surfaces.compose_override import with_extends  # lazy: start-up
 
     if text is None:
         return f"{os.path.basename(path)} cannot be read"
@@ -519,7 +333,7 @@ def _parse_other(path: str, text: str | None, depth: int) -> object:
 def includes(doc: object, directory: str) -> list[str]:
     """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
     string or a list), as absolute paths."""
-    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries  # lazy: start-up
 
     root = getattr(doc, "root", None)
     if root is None or not is_mapping(root):
@@ -544,6 +358,15 @@ def _partial(service: object) -> bool:
     return not (has("image") or has("build") or has("extends"))
 
 
+def in_project(loaded: Loaded, src: SourceFile, project: tuple[tuple[str, ...], ...]) -> Loaded:
+    """``loaded`` (a Compose file read alone) with its services read through the other files of
+    its project (``project``: the ``-f`` chains the config declares)."""
+    from rewriter.surfaces import Loaded  # lazy: start-up (the surfaces registry, on use)
+
+    containers = with_project(src.path, src.text, list(loaded.containers), project)
+    return Loaded(loaded.make_model, containers, loaded.images, loaded.scopes)  # type: ignore[arg-type]
+
+
 def with_project(path: str, text: str, containers: list[object],
                  declared: tuple[tuple[str, ...], ...] = ()) -> list[object]:
     """``containers`` (the services of the Compose file at ``path``) each seen through the other
@@ -559,13 +382,15 @@ def with_project(path: str, text: str, containers: list[object],
         if family is None:
             return containers
         if all(_partial(c) for c in containers):
-            from rewriter.compose_merge import ProjectService, same
+            from rewriter.compose_merge import same  # lazy: start-up (a project of several files)
+            from rewriter.compose_service import ProjectService  # lazy: start-up
 
             why = (f"it has neither 'image' nor 'build', so {name} is an overlay; dockfix found no base "
                    f"file for it (name the files in [tool.dockfix] compose-files)")
             return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]  # type: ignore[list-item]
         return containers
-    from rewriter.compose_merge import ProjectService, relabeller, same
+    from rewriter.compose_merge import relabeller, same  # lazy: start-up (a project of several files)
+    from rewriter.compose_service import ProjectService  # lazy: start-up
 
     before, after = layers_of(path, chains)
     others = {p: _load_other(p) for p in before + after}

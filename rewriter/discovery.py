@@ -58,7 +58,7 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
 def _shell_script(path: str, explicit: bool) -> bool:
     """An extension-less file is a shell script when it has a sh/bash shebang; one named
     explicitly also when it has no shebang at all."""
-    from rewriter import safefs
+    from rewriter import safefs  # lazy: start-up
 
     try:
         # a FIFO, a device or a link (to /dev/stdin, say) is refused before it is opened
@@ -89,13 +89,13 @@ class _Ignores:
         for name in (".gitignore", os.path.join(".git", "info", "exclude")):
             path = os.path.join(directory, name)
             if os.path.lexists(path):
-                from rewriter import safefs
+                from rewriter import safefs  # lazy: start-up
 
                 try:
                     lines = safefs.read_bytes(path, limit=MAX_IGNORE_BYTES).decode("utf-8", "replace").splitlines()
                 except OSError:
                     continue
-                from rewriter.gitignore import Spec
+                from rewriter.gitignore import Spec  # lazy: start-up
 
                 self.specs.append((directory, Spec.from_lines(lines)))
 
@@ -113,7 +113,7 @@ def discover(paths: list[str], *, respect_gitignore: bool = True,
     """Yield the files to process: explicit files as given, directories walked."""
     excluded = None
     if exclude:
-        from rewriter.gitignore import Spec
+        from rewriter.gitignore import Spec  # lazy: start-up
 
         excluded = Spec.from_lines(list(exclude))
     for root in paths:

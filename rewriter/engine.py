@@ -108,11 +108,15 @@ class Analysis:
 
 def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile | None = None) -> Analysis:
     """Parse ``src`` as ``kind`` and run every selected transform on every container."""
-    from transforms import IMAGE_TRANSFORMS, TRANSFORMS, Context
+    from transforms import IMAGE_TRANSFORMS, TRANSFORMS, Context  # lazy: start-up
 
-    from rewriter import surfaces
+    from rewriter import surfaces  # lazy: start-up
 
-    loaded = surfaces.load(kind, src, companion, options.compose_files if kind == "compose" else None)
+    loaded = surfaces.load(kind, src, companion)
+    if kind == "compose":
+        from rewriter.compose_project import in_project  # lazy: start-up
+
+        loaded = in_project(loaded, src, options.compose_files)
     containers, model = loaded.containers, loaded.make_model
     _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
@@ -144,7 +148,7 @@ def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequenc
 def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,
                 options: Options) -> list[Report]:
     """Every selected check on every subject (containers, or Dockerfile images)."""
-    from transforms.project import context_for, keeps
+    from transforms.project import context_for, keeps  # lazy: start-up
 
     reports: list[Report] = []
     for subject in subjects:
@@ -264,9 +268,9 @@ def _intents(fixes: Iterable[Fix]) -> list[Intent]:
 
 def verify(kind: str, src: SourceFile, before: object, new_text: str, fixes: Sequence[Fix]) -> str:
     """The oracle: '' when ``new_text`` is exactly ``before`` plus the fixes' intents."""
-    from rewriter.yamlpatch import apply_intents
+    from rewriter.yamlpatch import apply_intents  # lazy: start-up
 
-    from rewriter.surfaces import resolved_model
+    from rewriter.surfaces import resolved_model  # lazy: start-up
 
     try:
         after = resolved_model(kind, src.with_text(new_text))
@@ -303,7 +307,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
     outcome = FileOutcome(src.path, src)
     for given in (src, companion):
         if given is not None and (kind.startswith("compose") or given.path.endswith((".yml", ".yaml"))):
-            from rewriter.yamlview import check_yaml_size
+            from rewriter.yamlview import check_yaml_size  # lazy: start-up
 
             check_yaml_size(given)
     suppressions = scan_suppressions(src)

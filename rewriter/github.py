@@ -77,7 +77,7 @@ class GitHub:
             raise GitHubError(f"repository must be 'owner/name', not '{repo}'")
         self.repo = repo
         self.owner = repo.split("/")[0]
-        from rewriter.secrets import Scrubber
+        from rewriter.secrets import Scrubber  # lazy: start-up
 
         self._scrubber = Scrubber([token])
         token = token.strip()  # a token read from a file or secret often ends with a newline

@@ -92,7 +92,7 @@ def render(fmt: str, findings: Sequence[Finding], sources: dict[str, SourceFile]
     if fmt == "github":
         return github(findings)
     if fmt == "sarif":
-        from rewriter import sarif
+        from rewriter import sarif  # lazy: start-up
 
         return sarif.render(findings, sources)
     if fmt == "full":

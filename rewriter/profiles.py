@@ -117,7 +117,7 @@ class Profile(Record):
         role = f" {self.role}" if self.role else ""
         if self.origin == "built-in":
             return f"profile {self.name}{role}"
-        from rewriter.source import display_path
+        from rewriter.source import display_path  # lazy: start-up
 
         return f"profile {self.name} from {display_path(self.origin)}{role}"
 
@@ -416,7 +416,7 @@ MAX_CONFIG_CACHE_BYTES = 4 * 1024 * 1024  # the text and its table, as JSON
 
 def config_cache_path(path: str) -> str:
     """Where the parsed form of the config file ``path`` is kept (see :func:`_toml`)."""
-    from rewriter.cachedir import fnv, user_cache_root
+    from rewriter.cachedir import fnv, user_cache_root  # lazy: start-up
 
     full = os.path.abspath(path)
     return os.path.join(user_cache_root(), "config", f"{fnv(full)}-{os.path.basename(full)}.json")
@@ -432,9 +432,9 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
     ignored. The cache is the user's (:mod:`rewriter.cachedir`), never the repository's. A cache
     that cannot be written is only a slower next run.
     """
-    import sys
+    import sys  # lazy: start-up
 
-    from rewriter.cachedir import read_cache_file, write_cache_file
+    from rewriter.cachedir import read_cache_file, write_cache_file  # lazy: start-up
 
     stamp = [CONFIG_CACHE_FORMAT, list(sys.version_info[:2])]
     full = os.path.abspath(path)
@@ -442,7 +442,7 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
     if cache:
         blob = read_cache_file(stored, MAX_CONFIG_CACHE_BYTES)
         if blob is not None:
-            import json
+            import json  # lazy: start-up
 
             try:
                 known = json.loads(blob)
@@ -452,7 +452,7 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
                     and known[2] == text and type(known[3]) is dict and _toml_values(known[3])):
                 data: dict[str, Any] = known[3]
                 return data
-    import tomllib
+    import tomllib  # lazy: start-up
 
     try:
         data = tomllib.loads(text)
@@ -461,7 +461,7 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise ConfigError(f"invalid TOML: {err}", path=path, line=line, column=col) from None
     if cache and _toml_values(data):  # dates and times have no JSON form: parsed each time
-        import json
+        import json  # lazy: start-up
 
         try:
             blob = json.dumps([stamp, full, text, data], ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -486,7 +486,7 @@ MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; a bigger
 def _read_text(path: str) -> str:
     """A config file's text, read by the repository rule (:mod:`rewriter.safefs`): a regular
     file inside the root, reached without links, at most 1 MB."""
-    from rewriter import safefs
+    from rewriter import safefs  # lazy: start-up
 
     try:
         return safefs.read_bytes(path, limit=MAX_CONFIG_BYTES).decode("utf-8")

@@ -269,7 +269,7 @@ MAX_PROJECT_FILE_BYTES = 1024 * 1024  # a Dockerfile, go.mod or Compose file rea
 def _stat_key(path: str, root: str) -> tuple[str, str, int, int] | None:
     """(path, root, mtime, size) of a file inside ``root``, or None (missing, or outside: a file
     outside the repository is neither read nor looked at)."""
-    from rewriter.safefs import inside
+    from rewriter.safefs import inside  # lazy: start-up
 
     if not inside(path, root):
         return None
@@ -285,7 +285,7 @@ def _read(path: str, root: str) -> str | None:
     """The file's text, read by the repository rule (:mod:`rewriter.safefs`: inside ``root``,
     the root of the file that names it; no link; a regular file; at most 1 MB), or None: the
     facts it would give stay unknown."""
-    from rewriter import safefs
+    from rewriter import safefs  # lazy: start-up
 
     try:
         return safefs.read_bytes(path, root, MAX_PROJECT_FILE_BYTES).decode("utf-8")
@@ -300,8 +300,8 @@ def _dockerfile_cached(path: str, root: str, mtime: int, size: int) -> Dockerfil
 
 
 def _parse_dockerfile(path: str, text: str) -> DockerfileImage | None:
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import dockerfile
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces import dockerfile  # lazy: start-up
 
     try:
         return dockerfile.load(SourceFile.from_text(path, text))
@@ -336,7 +336,7 @@ def resolve_build(compose_path: str, spec: BuildSpec) -> ImageBuild | None:
     """The Dockerfile, stages and Go facts of a Compose service's build, or None if unknown."""
     if _is_remote(spec.context):
         return None
-    from rewriter.safefs import root_for
+    from rewriter.safefs import root_for  # lazy: start-up
 
     base = os.path.dirname(os.path.abspath(compose_path)) if compose_path not in ("", "-") else os.getcwd()
     root = root_for(base)  # the Compose file's repository: nothing outside it is read
@@ -378,8 +378,8 @@ def build_from(image: DockerfileImage, path: str, display: str, context: str,
 
 @functools.lru_cache(maxsize=128)
 def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import compose
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces import compose  # lazy: start-up
 
     text = _read(path, root)
     if text is None:
@@ -404,7 +404,7 @@ def users_of(dockerfile_path: str) -> list[DockerfileUser]:
     """Compose services (in this directory or up to three above) that build this Dockerfile."""
     if dockerfile_path in ("", "-"):
         return []
-    from rewriter.safefs import inside, root_of_file
+    from rewriter.safefs import inside, root_of_file  # lazy: start-up
 
     target = os.path.realpath(dockerfile_path)
     directory = os.path.dirname(os.path.abspath(dockerfile_path))
@@ -437,7 +437,7 @@ def user_builds(image: DockerfileImage, path: str) -> list[tuple[DockerfileUser,
     """Each Compose service that builds this Dockerfile, with its build of the current text."""
     display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
     out = []
-    from rewriter.safefs import root_for
+    from rewriter.safefs import root_for  # lazy: start-up
 
     for user in users_of(path):
         base = os.path.dirname(os.path.abspath(user.compose_path))
@@ -453,7 +453,7 @@ def standalone_build(image: DockerfileImage, path: str) -> ImageBuild | None:
     for _, built in user_builds(image, path):
         return built
     display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
-    from rewriter.safefs import root_for
+    from rewriter.safefs import root_for  # lazy: start-up
 
     directory = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
     return build_from(image, path, display, directory, BuildSpec(), root_for(directory))

@@ -43,13 +43,13 @@ def upward(directory: str, levels: int = 64) -> list[str]:
 def project_root(directory: str) -> str:
     """The repository root (:func:`rewriter.safefs.root_for`: the closest ``.git``, else the
     closest config file, else the working directory when ``directory`` is below it)."""
-    from rewriter import safefs
+    from rewriter import safefs  # lazy: start-up
 
     return safefs.root_for(directory)
 
 
 def _matches(glob: str, rel: str) -> bool:
-    import fnmatch
+    import fnmatch  # lazy: start-up
 
     if "/" not in glob:
         return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], glob)

@@ -7,16 +7,16 @@ becomes a :class:`Failed` result with ``path:line:col: message``.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Sequence
 
+from rewriter import deps, safefs
 from rewriter.engine import FileOutcome, Options, process
-from rewriter.errors import DockfixError, ParseError, WriteError
+from rewriter.errors import DockfixError, ParseError
+from rewriter.fileio import MAX_FILE_BYTES
+from rewriter.fileio import temp_copy as temp_copy  # re-exported: the file I/O leaf owns them
+from rewriter.fileio import write_atomic as write_atomic
 from rewriter.record import Record
 from rewriter.source import SourceFile
-
-MAX_FILE_BYTES = 10 * 1024 * 1024  # Compose files and Dockerfiles are small; refuse huge inputs
-
 
 class Job(Record):
     __slots__ = ("path", "kind", "options", "fix", "stdin", "data", "companion", "skip")
@@ -69,8 +69,6 @@ def read_input(job: Job) -> bytes:
     if given is not None:
         data = given
     else:
-        from rewriter import safefs
-
         try:
             data = safefs.read_bytes(job.path, job_root(job), MAX_FILE_BYTES)
         except safefs.Refused as err:
@@ -94,9 +92,7 @@ def read_input(job: Job) -> bytes:
 def job_root(job: Job) -> str:
     """The repository root a job's file must lie in: its own, or for an override file (whose
     name comes from the profile) the root of the base Compose file it belongs to."""
-    from rewriter.safefs import root_of_file
-
-    return root_of_file(job.companion if job.companion is not None else job.path)
+    return safefs.root_of_file(job.companion if job.companion is not None else job.path)
 
 
 def run_job(job: Job) -> Result:
@@ -109,8 +105,6 @@ def run_job(job: Job) -> Result:
     try:
         data = read_input(job)
         src = SourceFile.from_bytes(job.path, data)
-        from rewriter import deps
-
         with deps.recording() as touched:
             companion = None
             if job.companion is not None:
@@ -139,8 +133,8 @@ def run_all(jobs: Sequence[Job], workers: int,
             if progress:
                 progress(n, len(jobs))
         return results
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing  # lazy: start-up (a pool only for many files)
+    from concurrent.futures import ProcessPoolExecutor  # lazy: start-up
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
@@ -151,91 +145,3 @@ def run_all(jobs: Sequence[Job], workers: int,
             if progress:
                 progress(n, len(jobs))
     return out
-
-
-def write_atomic(path: str, original: bytes, new: bytes, root: str | None = None) -> None:
-    """Replace ``path`` with ``new`` atomically, keeping its owner and mode (setuid and setgid
-    bits included); refuse if it changed on disk, and refuse any target outside the repository
-    root, behind a symbolic link or that is not a regular file (:mod:`rewriter.safefs`).
-
-    ``original == b""`` for a file that did not exist: it is created (and must still not exist).
-    ``root`` is the repository root (default: the file's own, see :func:`rewriter.safefs.root_for`).
-    """
-    from rewriter import safefs
-
-    try:
-        safefs.check_write_target(path, root)
-    except safefs.Refused as err:
-        raise WriteError(f"{err.strerror}; not written", path=path) from None
-    except OSError as err:
-        raise WriteError(f"cannot write: {err.strerror}", path=path) from None
-    if not original and not os.path.lexists(path):
-        _create_new(path, new)
-        return
-    try:
-        current = safefs.read_bytes(path, root, max(len(original), MAX_FILE_BYTES))
-        st = os.lstat(path)
-    except safefs.Refused as err:
-        raise WriteError(f"{err.strerror}; not written", path=path) from None
-    except OSError as err:
-        raise WriteError(f"cannot re-read before writing: {err.strerror}", path=path) from None
-    if current != original:
-        raise WriteError("file changed on disk while dockfix was working; not overwritten", path=path)
-    # The new file replaces the old one by rename, which the kernel allows on a read-only file
-    # (and root passes os.access): honour the mode bits ourselves.
-    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
-        raise WriteError("file is read-only; not overwritten", path=path)
-    tmp = temp_copy(path, new)
-    try:
-        # chown first: changing the owner clears the setuid and setgid bits, so the mode
-        # (those bits included) is set after it
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:
-            pass
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, path)  # rename replaces a link put there meanwhile; it never writes through one
-    except OSError as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
-
-
-def temp_copy(path: str, data: bytes) -> str:
-    """``data`` written and synced to a new temporary file beside ``path`` (same file system, so
-    the rename that follows is atomic); on failure nothing is left behind."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".dockfix-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise WriteError(f"cannot write: {err.strerror}; the file is unchanged", path=path) from None
-    return tmp
-
-
-def _create_new(path: str, data: bytes) -> None:
-    tmp = temp_copy(path, data)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite
-    except FileExistsError:
-        raise WriteError("file appeared on disk while dockfix was working; not overwritten", path=path) from None
-    except OSError as err:
-        raise WriteError(f"cannot create: {err.strerror}", path=path) from None
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass

@@ -329,13 +329,13 @@ def backend() -> str:
     """The parser in use: libyaml through PyYAML's C loader when it is there (about 30 times
     faster and cheaper to import), else ruamel.yaml. ``DOCKFIX_YAML_BACKEND`` forces one; the
     test suite runs both and requires the same results."""
-    import os
+    import os  # lazy: start-up
 
     wanted = os.environ.get("DOCKFIX_YAML_BACKEND", "")
     if wanted == "ruamel":
         return "ruamel"
     try:
-        import yaml
+        import yaml  # lazy: start-up
 
         if getattr(yaml, "__with_libyaml__", False):
             return "libyaml"
@@ -349,7 +349,7 @@ def backend() -> str:
 def _compose_all(src: SourceFile) -> list[Node]:
     """All documents' root nodes; a syntax error becomes a ParseError with its location."""
     if backend() == "libyaml":
-        import yaml
+        import yaml  # lazy: start-up
 
         try:
             docs = list(yaml.compose_all(src.text, Loader=yaml.CSafeLoader))
@@ -357,8 +357,8 @@ def _compose_all(src: SourceFile) -> list[Node]:
             raise _parse_error(src, err) from None
         _plain_style_is_none(docs)
         return docs
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml import YAML  # lazy: start-up
+    from ruamel.yaml.error import YAMLError  # lazy: start-up
 
     try:
         return list(YAML(typ="rt", pure=True).compose_all(src.text))

@@ -303,7 +303,8 @@ def test_an_included_file_is_read_with_the_overlays_of_its_includer(
 def test_facts_a_surface_adds_are_read_from_the_last_file_and_shown_here() -> None:
     """A fact the merge knows nothing about (a detector's ``command()``) follows Compose's
     later-wins rule, and a setting from another file points at this file's service."""
-    from rewriter.compose_merge import ProjectService, relabeller, same
+    from rewriter.compose_merge import relabeller, same
+    from rewriter.compose_service import ProjectService
     from rewriter.model import Setting, Span
 
     class Layer:

@@ -51,7 +51,7 @@ class Context:
     @property
     def directory(self) -> str:
         """The directory of the file being checked: relative paths in it resolve here."""
-        import os
+        import os  # lazy: start-up
 
         return os.path.dirname(os.path.abspath(self.path)) if self.path else ""
 
@@ -68,7 +68,7 @@ class Context:
         built: ImageBuild | None = None
         spec = container.build()
         if spec is not None:
-            from rewriter.project import resolve_build
+            from rewriter.project import resolve_build  # lazy: start-up
 
             built = resolve_build(self.path, spec)
         self._builds[container.scope] = built
@@ -76,7 +76,7 @@ class Context:
 
     def go_info(self, container: Container) -> GoFacts:
         """Whether the container runs Go and which version: config, then build, then image."""
-        from rewriter.golang import GoFacts, is_golang_image, tag_version
+        from rewriter.golang import GoFacts, is_golang_image, tag_version  # lazy: start-up
 
         config = self.service_config(container)
         built = self.image_build(container)

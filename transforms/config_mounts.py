@@ -60,7 +60,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         # and those paths resolve against the working directory at run time, not the file
         return
     for wanted in profile.config_mounts:
-        import fnmatch  # here: only profiles with config mounts need it
+        import fnmatch  # lazy: start-up (here: only profiles with config mounts need it)
 
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
             continue
@@ -68,7 +68,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         target = wanted.target
         where = f"{profile.described}: '{source}:{target}:ro'"
         if ctx.directory and not source.startswith("$"):
-            from rewriter.safefs import exists_inside, root_for
+            from rewriter.safefs import exists_inside, root_for  # lazy: start-up
 
             on_disk = os.path.normpath(source if os.path.isabs(source) else os.path.join(ctx.directory, source))
             root = root_for(ctx.directory)

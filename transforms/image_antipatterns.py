@@ -52,7 +52,7 @@ from rewriter.record import Record
 from rewriter.sizes import ByteSize
 from rewriter.yamlpatch import Refusal
 from transforms.base import Context, Rule, report
-from transforms.go_runtime import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
+from transforms.gomem import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ _RUN_FORM = {"DF701": "--ulimit nofile=N:N", "DF702": "--tmpfs /tmp:size=64m,mod
 
 
 def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
-    from rewriter.project import chain_instructions, standalone_build, user_builds
+    from rewriter.project import chain_instructions, standalone_build, user_builds  # lazy: start-up
 
     users = user_builds(image, ctx.path)
     built = users[0][1] if users else standalone_build(image, ctx.path)
@@ -298,7 +298,7 @@ def _image_fix_report(image: DockerfileImage, ins: Instruction, rule: Rule, span
 
 
 def _godebug_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
-    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value  # lazy: start-up
 
     rest = madvdontneed_rest(unquote_env_value(pair.value))
     if rest is None:
@@ -317,7 +317,7 @@ def _godebug_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Ite
 
 
 def _gomemlimit_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
-    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value  # lazy: start-up
 
     raw = unquote_env_value(pair.value)
     if raw == "off" or ByteSize.parse_gomemlimit(raw) is not None:

@@ -92,6 +92,24 @@ def effective_limit(limits: list[Setting]) -> Setting | None:
     return limits[-1]
 
 
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with, and where it comes from (GOMEMLIMIT and the
+    /tmp tmpfs size read it too)."""
+    limits = container.memory_limits()
+    if limits:
+        current = effective_limit(limits)
+        assert current is not None
+        size = size_of(current.value)
+        return (size, current.described()) if size is not None else None
+    profile = ctx.profile
+    if profile.mem_limit is not None and ctx.wants("DF301"):
+        key = container.setting_name("memory")
+        return profile.mem_limit, f"{key} '{profile.mem_limit.docker()}' ({profile.described})"
+    return None
+
+
+
+
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     limits = container.memory_limits()

@@ -47,6 +47,7 @@ from collections.abc import Iterator
 from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
+from transforms.memory import memory_budget
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
@@ -76,14 +77,6 @@ def _why_capped(size: ByteSize, want: ByteSize | None, budget: tuple[ByteSize, s
     if budget is None or want is None or want == size:
         return ""
     return f", capped at a quarter of {budget[1]}"
-
-
-def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
-    """The memory limit the container ends up with (go_runtime computes it for GOMEMLIMIT too;
-    imported here on use, since go_runtime imports this module)."""
-    from transforms.go_runtime import memory_budget as budget
-
-    return budget(container, ctx)
 
 
 def _mounts(container: Container) -> list[TmpfsMount]:

@@ -169,7 +169,7 @@ class ComposeService:
         variable without a default that .env does not set) stays as written."""
         if not isinstance(value, str) or "$" not in value:
             return value, origin
-        from rewriter.compose_project import has_variables, interpolate
+        from rewriter.interpolation import has_variables, interpolate  # lazy: start-up
 
         if not has_variables(value):
             return value.replace("$$", "$"), origin
@@ -184,9 +184,9 @@ class ComposeService:
         return text, origin
 
     def _dotenv(self) -> dict[str, str]:
-        import os
+        import os  # lazy: start-up
 
-        from rewriter.compose_project import dotenv
+        from rewriter.interpolation import dotenv  # lazy: start-up
 
         path = self.doc.src.path
         return dotenv(os.path.dirname(os.path.abspath(path))) if path not in ("", "-") else {}
@@ -196,7 +196,7 @@ class ComposeService:
         literal."""
         if node is None:
             return
-        from rewriter.compose_project import has_variables
+        from rewriter.interpolation import has_variables  # lazy: start-up
 
         for scalar in _scalars(node):
             if isinstance(scalar.value, str) and has_variables(scalar.value):

@@ -246,7 +246,7 @@ class OverlayService:
         return merge.cpu_limit(self._layers())
 
     def one_off(self) -> tuple[str, bool]:
-        from rewriter.surfaces.compose import job_reason
+        from rewriter.surfaces.compose import job_reason  # lazy: start-up
 
         return job_reason(self, self.over.doc if self.over is not None else None), False
 
@@ -318,9 +318,9 @@ def _extends_file(path: str, name: str) -> tuple[compose.ComposeFile, dict[str, 
     cannot be used: it is read by the repository rule (:mod:`rewriter.safefs`: inside the
     repository root, no link, a regular file, at most 10 MB), so ``/dev/zero``, ``/dev/stdin``,
     ``/etc/passwd`` and ``../outside.yaml`` are refused before anything is read."""
-    import os
+    import os  # lazy: start-up
 
-    from rewriter import deps, safefs
+    from rewriter import deps, safefs  # lazy: start-up
 
     here = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
     full = os.path.normpath(os.path.join(here, name))
@@ -342,8 +342,8 @@ def _load_extends(path: str, root: str, dev: int, ino: int, mtime: int,
     by name (keyed by the file's identity: 100 services extending a 450 KB file ran for over
     300 s, growing past 750 MB, when each one parsed it again; 6 s and 46 MB now, most of it
     parsing that file once)."""
-    from rewriter import safefs
-    from rewriter.errors import DockfixError
+    from rewriter import safefs  # lazy: start-up
+    from rewriter.errors import DockfixError  # lazy: start-up
 
     try:
         loaded = compose.load(SourceFile.from_bytes(path, safefs.read_bytes(path, root)))

@@ -58,8 +58,8 @@ class _Module:
     """The parsed module with what surfaces need: text offsets of nodes, node source."""
 
     def __init__(self, src: SourceFile) -> None:
-        import libcst as cst
-        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+        import libcst as cst  # lazy: start-up
+        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider  # lazy: start-up
 
         self.cst = cst
         self.src = src
@@ -108,8 +108,8 @@ def check_nesting(src: SourceFile) -> None:
     expression without brackets makes). A file the tokenizer gives up on is scanned for raw
     bracket depth instead.
     """
-    import io
-    import tokenize
+    import io  # lazy: start-up
+    import tokenize  # lazy: start-up
 
     def refuse(what: str, row: int, col: int) -> ParseError:
         return ParseError(f"Python nests too deeply for a safe parse ({what})", path=src.path, line=row,
@@ -185,7 +185,7 @@ def _brace_depth(literal: str) -> tuple[int, int]:
 def load(src: SourceFile) -> PyFile:
     if not any(marker in src.text for marker in MARKERS):
         return PyFile(src, [], {}, src.text, 0, "")
-    import libcst as cst
+    import libcst as cst  # lazy: start-up
 
     mod = _Module(src)
     calls: list[Node] = []

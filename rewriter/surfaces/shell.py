@@ -119,7 +119,7 @@ def _make_region(text: str) -> Region:
 
 
 def _workflow_regions(src: SourceFile) -> list[Region]:
-    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, parse_yaml, resolved_entries
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, parse_yaml, resolved_entries  # lazy: start-up
 
     doc = parse_yaml(src)
     root = doc.root
@@ -156,7 +156,7 @@ def _workflow_regions(src: SourceFile) -> list[Region]:
 
 
 def _shell_default(entries: dict[str, Any]) -> str:
-    from rewriter.yamlview import is_mapping, is_scalar, resolved_entries
+    from rewriter.yamlview import is_mapping, is_scalar, resolved_entries  # lazy: start-up
 
     defaults = entries.get("defaults")
     if defaults is None or not is_mapping(defaults.value):
@@ -519,8 +519,8 @@ class ShellFile:
 
 
 def load(src: SourceFile) -> ShellFile:
-    import tree_sitter
-    import tree_sitter_bash
+    import tree_sitter  # lazy: start-up
+    import tree_sitter_bash  # lazy: start-up
 
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
     commands: list[Command] = []
@@ -628,7 +628,7 @@ class DockerCommand:
         restart = self._last("--restart")
         if restart is not None and restart.value_text not in ("", "no"):
             return "", False
-        from rewriter.roles import script_role
+        from rewriter.roles import script_role  # lazy: start-up
 
         role, why = script_role(self.file.src.path)
         if role == "" and file_flavour(self.file.src.path) == "workflow":
