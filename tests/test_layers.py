@@ -120,3 +120,17 @@ def test_unmarked_lazy_import_is_found(tmp_path: Path) -> None:
         "    import re  # lazy: start-up\n")
     found = _lazy_imports_script().unmarked(tmp_path)
     assert [(p.name, line) for p, line in found] == [("a.py", 7)]
+
+
+def test_ci_runs_the_readme_command_layers_and_types_first() -> None:
+    """.ci/run is the README's test command: the same extras, lint-imports and mypy before pytest."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("this is what `.ci/run` does", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    steps = [s.strip() for s in command.replace("\\\n", " ").split("&&")]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert steps[0] == "python3 -m venv .venv" and steps[0] in ci
+    assert steps[1:] == [".venv/bin/pip install -q -e '.[test,dev]'", ".venv/bin/lint-imports",
+                         ".venv/bin/python -m mypy", ".venv/bin/python -m pytest -q"]
+    positions = [ci.index(step) for step in steps[1:]]
+    assert positions == sorted(positions)
+    assert ci.index("set +e") > ci.index(".venv/bin/python -m mypy")  # a failing check stops the run
