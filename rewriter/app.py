@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
-from rewriter.errors import ConfigError, DockfixError
+from rewriter.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
 from rewriter.profiles import Config, ConfigFinder, Profile, check_profile_name
 from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
 from rewriter.source import SourceFile, printable_path
@@ -17,8 +17,6 @@ from rewriter.source import SourceFile, printable_path
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.cache import Cache
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class OptionsFor:

@@ -40,14 +40,13 @@ from typing import TYPE_CHECKING
 from rewriter import __version__
 from rewriter.bot_options import DEFAULT_AUTHOR
 from rewriter.edits import Applicability
-from rewriter.errors import ConfigError, DockfixError
+from rewriter.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
 from rewriter.secrets import MIN_TOKEN_LENGTH
 
 if TYPE_CHECKING:
     from rewriter.engine import Finding
     from rewriter.github import GitHub, PullRequest
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TRAILER = "Dockfix-Profile"
 META_RE = re.compile(r"<!-- dockfix:meta ([A-Za-z0-9+/=]+) -->")
 MAX_BODY = 60000  # GitHub refuses bodies over 65536 characters

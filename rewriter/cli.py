@@ -15,9 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rewriter import __version__
-from rewriter.errors import ConfigError, DockfixError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from rewriter.errors import EXIT_ERROR, EXIT_OK, ConfigError, DockfixError
 
 
 def _codes(text: str) -> tuple[str, ...]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+# The exit status of every front end: 0 nothing to report, 1 findings, 2 an error (bad input, a
+# refused write, an internal error). Defined once, here; the CLI, the run (app) and the bot import it.
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
 
 def display_path(path: str) -> str:
     """A path as users see it: relative to the working directory when under it, with '/'.

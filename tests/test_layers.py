@@ -134,3 +134,13 @@ def test_ci_runs_the_readme_command_layers_and_types_first() -> None:
     positions = [ci.index(step) for step in steps[1:]]
     assert positions == sorted(positions)
     assert ci.index("set +e") > ci.index(".venv/bin/python -m mypy")  # a failing check stops the run
+
+
+def test_exit_codes_are_defined_once() -> None:
+    """``EXIT_*`` lives in :mod:`rewriter.errors`; the front ends import it (it was defined three times)."""
+    import re
+
+    defined = [path.relative_to(ROOT).as_posix()
+               for path in sorted([*(ROOT / "rewriter").rglob("*.py"), *(ROOT / "transforms").rglob("*.py")])
+               if re.search(r"^\s*EXIT_\w+(?:\s*,\s*EXIT_\w+)*\s*=", path.read_text(encoding="utf-8"), re.M)]
+    assert defined == ["rewriter/errors.py"]
