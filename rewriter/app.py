@@ -310,10 +310,16 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         if command == "diff" and new_text is not None:
             changed += 1
             from rewriter.diff import unified_diff  # lazy: start-up
+            from rewriter.diffcheck import checked  # lazy: start-up
 
-            stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text(),
-                                      new_file=result.job.companion is not None and not result.data
-                                      and not os.path.lexists(src.path)))
+            before, after = src.to_text(), src.with_text(new_text).to_text()
+            try:
+                stdout.write(checked(src.path, before, after, unified_diff(
+                    src.path, before, after,
+                    new_file=result.job.companion is not None and not result.data and not os.path.lexists(src.path))))
+            except DockfixError as err:  # the diff does not reproduce the fix: say so, print none
+                errors += 1
+                print(err.render(), file=sys.stderr)
         elif command == "apply":
             if result.job.stdin is not None:
                 stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())
