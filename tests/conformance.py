@@ -1,7 +1,8 @@
 """Conformance checks: what must hold for *any* file dockfix processes, whatever the fixes are.
 
 Used by ``tests/test_conformance.py`` (over ``fixtures/real``), the property-based tests and
-``scripts/conformance.py`` (over the shared corpus). For one file and one profile:
+``scripts/conformance.py`` (over the shared corpus). It lives with the tests, not in the runtime
+package: it needs the test extra (``jsonschema``) and the repository's ``fixtures/``. For one file and one profile:
 
 - no crash: an input dockfix cannot read is refused with a :class:`ParseError`; an internal
   error or a convergence error is a violation;
