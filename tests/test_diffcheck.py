@@ -73,3 +73,20 @@ def test_dockfix_diff_prints_the_checked_diff(run_cli, tmp_path: Path) -> None: 
     code, out, err = run_cli("diff", "compose.yaml", cwd=tmp_path)
     assert code == 1, err
     assert out.startswith(b"--- a/compose.yaml\n+++ b/compose.yaml\n@@ ")
+
+
+@pytest.mark.parametrize("name", ['we"ird\\x.yaml', "new\nline.yaml", "tab\there.yaml", "\u00e9.yaml",
+                                  "\x1b[31m.yaml"])
+def test_quoted_header_names_are_read_back(name: str) -> None:
+    """Names git quotes in a diff header (see rewriter/diff.py) still parse and apply."""
+    text = unified_diff(name, "a: 1\n", "a: 2\n")
+    assert checked(name, "a: 1\n", "a: 2\n", text) == text
+
+
+def test_a_large_file_diff_is_checked() -> None:
+    """Above difflib's size the diff is cut at unique lines first: its hunks must apply too."""
+    before = "".join(f"k{i}: {i}\n" for i in range(5000))
+    after = before.replace("k10: 10\n", "k10: 11\n").replace("k4000: 4000\n", "x: 1\nx: 2\n")
+    text = unified_diff("big.yaml", before, after)
+    assert len(before.splitlines()) + len(after.splitlines()) > diff_module.DIFFLIB_LINES
+    assert checked("big.yaml", before, after, text) == text
