@@ -209,7 +209,8 @@ def scan_suppressions(src: SourceFile) -> Suppressions:
 
 
 def to_findings(src: SourceFile, analysis: Analysis, options: Options,
-                suppressions: Suppressions) -> list[Finding]:
+                suppressions: Suppressions, suppressed: frozenset[tuple[str, str]] = frozenset()) -> list[Finding]:
+    """``suppressed``: (scope, code) pairs a companion (the base of an override file) suppresses."""
     scope_lines = {c.scope: src.position(c.span.start)[0] for c in analysis.containers}
     scope_lines.update({scope: src.position(span.start)[0] for scope, span in analysis.scopes.items()})
     out: list[Finding] = []
@@ -217,7 +218,8 @@ def to_findings(src: SourceFile, analysis: Analysis, options: Options,
         line, col = src.position(rep.span.start)
         end_line, end_col = src.position(rep.span.end)
         if options.inline_ignores and (
-            suppressions.covers(rep.code, line)
+            (rep.scope, rep.code) in suppressed
+            or suppressions.covers(rep.code, line)
             or (rep.scope in scope_lines and suppressions.covers(rep.code, scope_lines[rep.scope]))
         ):
             continue
@@ -314,8 +316,13 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
     if options.inline_ignores and suppressions.skip_file:
         outcome.skipped = "dockfix: skip-file"
         return outcome
+    suppressed = _suppressed_by(companion, options) if companion is not None and options.inline_ignores else None
+    if suppressed is None and companion is not None and options.inline_ignores:
+        outcome.skipped = "dockfix: skip-file (in the base file)"
+        return outcome
+    suppressed = suppressed or frozenset()
     analysis = analyse(kind, src, options, companion)
-    findings = to_findings(src, analysis, options, suppressions)
+    findings = to_findings(src, analysis, options, suppressions, suppressed)
     if not fix:
         outcome.findings = findings
         return outcome
@@ -343,7 +350,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         current = current.with_text(new_text)
         suppressions = scan_suppressions(current)
         analysis = analyse(kind, current, options, companion)
-        findings = to_findings(current, analysis, options, suppressions)
+        findings = to_findings(current, analysis, options, suppressions, suppressed)
     else:
         codes = sorted({f.code for f in findings if f.fix is not None})
         raise ConvergenceError(f"fixes did not settle after {MAX_PASSES} passes (rules {', '.join(codes)})",
@@ -375,6 +382,20 @@ def _disagreements(findings: Sequence[Finding], options: Options) -> dict[tuple[
                 out[fix.edits] = (f"the edit would also change {', '.join(sorted(others))}, which "
                                   f"{'does' if len(others) == 1 else 'do'} not want the identical change")
     return out
+
+
+def _suppressed_by(base: SourceFile, options: Options) -> frozenset[tuple[str, str]] | None:
+    """The (scope, code) pairs the base Compose file's pragmas suppress, which hold for its
+    override file too: a ``# dockfix: ignore[DF402]`` on ``pids_limit: 64`` in compose.yaml is the
+    team's decision whichever file the fix would go into. None when the base skips the file."""
+    found = scan_suppressions(base)
+    if found.skip_file:
+        return None
+    if not found.lines:
+        return frozenset()
+    analysis = analyse("compose", base, options)
+    kept = {(f.scope, f.code) for f in to_findings(base, analysis, options, found)}
+    return frozenset((rep.scope, rep.code) for rep in analysis.reports if (rep.scope, rep.code) not in kept)
 
 
 def _fix_in(fix: Fix, done: set[tuple[Edit, ...]]) -> bool:

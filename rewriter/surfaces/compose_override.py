@@ -255,16 +255,16 @@ class UnresolvedExtends:
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is
     written, because what it inherits is unknown (a local key could clash with it)."""
 
-    def __init__(self, service: ComposeService, reason: str) -> None:
-        self._service = service
-        self._reason = reason
+    def __init__(self, service: ComposeService | OverlayService, reason: str) -> None:
+        self.service = service
+        self.reason = reason
 
     def __getattr__(self, name: str) -> object:
         if name.startswith(("set_", "add_", "remove_")):
             def refuse(*args: object, **kwargs: object) -> Fix:
-                raise Refusal(self._reason)
+                raise Refusal(self.reason)
             return refuse
-        return getattr(self._service, name)
+        return getattr(self.service, name)
 
 
 MAX_EXTENDS = 8
@@ -363,7 +363,7 @@ def _services_span(over_file: compose.ComposeFile) -> Span:
     return Span(0, 0)
 
 
-def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService]]:
+def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService | UnresolvedExtends]]:
     base = compose.load(base_src)
     over = compose.load(src)
     style = detect_style(base.doc) if base.doc.root is not None else Style(newline=base_src.newline)
@@ -371,5 +371,15 @@ def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, li
         style = style.replace(newline=base_src.newline)
     over_services = {s.name: s for s in over.services}
     name = display_path(base_src.path).rsplit("/", 1)[-1]
-    services = [OverlayService(s.name, s, over_services.get(s.name), over, name, style) for s in base.services]
+    services: list[OverlayService | UnresolvedExtends] = []
+    # a base service that extends another is seen merged with it, as Compose merges it before the
+    # override: what it inherits (a bare /tmp tmpfs, mem_limit 1g) is neither repeated nor contradicted
+    for s in with_extends(base):
+        if isinstance(s, UnresolvedExtends):
+            inner = s.service
+            services.append(UnresolvedExtends(
+                OverlayService(inner.name, inner, over_services.get(inner.name), over, name, style), s.reason))
+            continue
+        assert isinstance(s, (ComposeService, OverlayService))
+        services.append(OverlayService(s.name, s, over_services.get(s.name), over, name, style))
     return over, services
