@@ -430,18 +430,20 @@ _VALUE_KEYS = ("mem_limit", "memswap_limit", "deploy", "tmpfs", "volumes", "envi
 
 
 def value_errors(before: dict[str, object] | None, after: dict[str, object] | None, profile: str,
-                 raw: dict[str, object] | None) -> list[str]:
+                 raw: dict[str, object] | None, reported: set[tuple[str, str]] = set()) -> list[str]:
     """memswap = memory limit with swap off; GOMEMLIMIT well formed and below limit - /tmp tmpfs.
 
     Only services the fix changed are checked (an untouched service is the team's decision), and
-    only where the raw model holds literal values (no variable stands in for a size)."""
+    only where the raw model holds literal values (no variable stands in for a size), and not
+    where a finding that remains says the value is wrong (``reported``: (service, rule family),
+    e.g. an explicit GOMEMLIMIT above the room left, an unsafe fix)."""
     problems = []
     sa, sb, literal = _services(before), _services(after), _services(raw)
     for name, svc in sorted(sb.items()):
         if sa.get(name) == svc or "$" in json.dumps([literal.get(name, {}).get(k) for k in _VALUE_KEYS]):
             continue
         limit = memory_limit(svc)
-        if profile in SWAP_OFF and limit is not None:
+        if profile in SWAP_OFF and limit is not None and (name, "DF3") not in reported:
             swap = docker_bytes(svc.get("memswap_limit")) if svc.get("memswap_limit") is not None else None
             if swap != limit:
                 problems.append(f"services.{name}: memswap_limit {svc.get('memswap_limit')!r} != memory limit {limit}")
@@ -453,7 +455,7 @@ def value_errors(before: dict[str, object] | None, after: dict[str, object] | No
             problems.append(f"services.{name}: GOMEMLIMIT {value!r} is malformed")
             continue
         size = go_bytes(str(value))
-        if limit is not None and size is not None and size >= limit - tmp_tmpfs(svc):
+        if limit is not None and size is not None and size >= limit - tmp_tmpfs(svc) and (name, "DF5") not in reported:
             problems.append(f"services.{name}: GOMEMLIMIT {value} is not below the memory limit {limit} "
                             f"minus the /tmp tmpfs {tmp_tmpfs(svc)}")
     return problems
@@ -655,7 +657,7 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
             if variant == "interpolated":
                 raw = after.get("raw")
                 for error in value_errors(base.model, loaded.model, name.split()[0],
-                                          raw.model if raw is not None else None):
+                                          raw.model if raw is not None else None, result.remaining.get(name, set())):
                     result.problems.append(Problem("value", name, error))
     for name in prepared.files:
         if not name.endswith("override"):
@@ -752,7 +754,12 @@ def fixture_subjects(fixtures: Path) -> list[Subject]:
             if (case / "input.yaml").is_file():
                 out.append(Subject(f"{surface}/{case.name}", case, "input.yaml", "compose.yaml"))
     for case in sorted(p for p in (fixtures / "override").iterdir() if p.is_dir()):
-        out.append(Subject(f"override/{case.name}", case, "compose.yaml"))
+        names = sorted(f.name for f in case.iterdir() if f.suffix in (".yml", ".yaml") and not f.name.startswith("expected."))
+        stems = {n.rsplit(".", 1)[0] for n in names}
+        for name in names:  # each base file; compose.prod.yaml beside compose.yaml is its override
+            if name.rsplit(".", 1)[0].removesuffix(".prod") in stems - {name.rsplit(".", 1)[0]}:
+                continue
+            out.append(Subject(f"override/{case.name}" + ("" if name == "compose.yaml" else f"/{name}"), case, name))
     for project in sorted(p for p in (fixtures / "projects").iterdir() if p.is_dir()):
         out.append(Subject(f"projects/{project.name}", project / "input", "compose.yaml"))
     for example in sorted(p for p in (fixtures / "examples").iterdir() if p.is_dir()):
