@@ -129,9 +129,30 @@ def _realize(mirror: Path, source: Path, rel: str,
             current.mkdir()
             if origin.is_dir():
                 names = os.listdir(origin)
-                for entry in select(names) if select is not None and n == len(parts) - 1 else names:
-                    os.symlink(origin / entry, current / entry)
+                if select is not None and n == len(parts) - 1:
+                    _copy_entries(origin, current, select(names))
+                else:  # links, except the config files dockfix looks for in every parent
+                    _copy_entries(origin, current, [e for e in names if _CONFIGS.match(e)])
+                    for entry in names:
+                        if not _CONFIGS.match(entry):
+                            os.symlink(origin / entry, current / entry)
     return current
+
+
+_CONFIGS = re.compile(r"^(\.env|pyproject\.toml|\.?dockfix\.toml)$")
+
+
+def _copy_entries(origin: Path, dest: Path, names: list[str]) -> None:
+    """Copies, not links, in the Compose file's own folder: dockfix reads its project files (a
+    Dockerfile, go.mod, .env, dockfix.toml) only where no symbolic link is on the way."""
+    for entry in names:
+        source = origin / entry
+        if source.is_symlink():
+            os.symlink(os.readlink(source), dest / entry)
+        elif source.is_dir():
+            shutil.copytree(source, dest / entry, symlinks=True)
+        elif source.is_file():
+            shutil.copyfile(source, dest / entry)
 
 
 def make_mirror(subject: Subject, dest: Path) -> Path:
@@ -150,11 +171,13 @@ def make_mirror(subject: Subject, dest: Path) -> Path:
     if folder:
         entries[folder] = os.listdir(origin)
     for entry in entries[""] if folder else []:
-        os.symlink(subject.root / entry, top / entry)
+        if _CONFIGS.match(entry):
+            _copy_entries(subject.root, top, [entry])
+        else:
+            os.symlink(subject.root / entry, top / entry)
     real = _realize(top, subject.root, folder, lambda names: _wanted(names, text, subject))
     if not folder:
-        for entry in _wanted(entries[""], text, subject):
-            os.symlink(subject.root / entry, top / entry)
+        _copy_entries(subject.root, top, _wanted(entries[""], text, subject))
     stem = os.path.basename(subject.mirrored).rsplit(".", 1)[0] + "."
     for entry in entries[folder]:
         if entry.startswith(stem) and entry.endswith((".yml", ".yaml")) and (origin / entry).is_file():
@@ -761,7 +784,9 @@ def fixture_subjects(fixtures: Path) -> list[Subject]:
                 continue
             out.append(Subject(f"override/{case.name}" + ("" if name == "compose.yaml" else f"/{name}"), case, name))
     for project in sorted(p for p in (fixtures / "projects").iterdir() if p.is_dir()):
-        out.append(Subject(f"projects/{project.name}", project / "input", "compose.yaml"))
+        for rel in _compose_files(project / "input"):
+            out.append(Subject(f"projects/{project.name}" + ("" if rel == "compose.yaml" else f"/{rel}"),
+                               project / "input", rel))
     for example in sorted(p for p in (fixtures / "examples").iterdir() if p.is_dir()):
         out.append(Subject(f"examples/{example.name}", example, "compose.yaml"))
     out += folder_subjects(fixtures / "real", prefix="real/")
@@ -783,21 +808,29 @@ def folder_subjects(folder: Path, prefix: str = "") -> list[Subject]:
                     path = path.split("/", 1)[1]
                 paths.append(path)
     else:
-        skipped = {".git", "node_modules", ".venv", "venv", ".dockfix_cache", "__pycache__"}
-        for directory, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if d not in skipped)
-            for name in sorted(filenames):
-                full = os.path.join(directory, name)
-                if not name.endswith((".yml", ".yaml")) or os.path.islink(full):
-                    continue
-                rel = os.path.relpath(full, folder)
-                if re.search(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$", rel) or _has_services(full):
-                    paths.append(rel)
+        paths = _compose_files(folder)
     out = []
     for rel in sorted(set(paths)):
         repo, _, inside = rel.partition(os.sep)
         root, file = (folder / repo, inside) if inside else (folder, rel)
         out.append(Subject(prefix + rel, root, file))
+    return out
+
+
+def _compose_files(folder: Path) -> list[str]:
+    """Every YAML file below ``folder`` named like a Compose file (``compose-tools.yaml`` too) or
+    with a top-level ``services:`` key, relative to it."""
+    skipped = {".git", "node_modules", ".venv", "venv", ".dockfix_cache", "__pycache__"}
+    out = []
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
+        for name in sorted(filenames):
+            full = os.path.join(directory, name)
+            if not name.endswith((".yml", ".yaml")) or os.path.islink(full):
+                continue
+            rel = os.path.relpath(full, folder)
+            if re.search(r"(^|/)(docker-)?compose([.-][^/]*)?\.ya?ml$", rel) or _has_services(full):
+                out.append(rel)
     return out
 
 
