@@ -16,8 +16,8 @@ What it does:
    ``compose.yml``, ``docker-compose.y[a]ml``) and the other files of the same example (its
    Dockerfiles, for hadolint and for dockfix's build contexts, and any YAML it includes or extends)
    are copied beside it at their original relative paths.
-   An empty ``pyproject.toml`` at the repo root makes it a project root, so dockfix's
-   ``.dockfix_cache/`` lands in ``bench/.work/repo/`` and not in the enclosing checkout.
+   An empty ``pyproject.toml`` at the repo root makes it a project root. dockfix's cache goes to
+   ``bench/.work/cache/`` (``DOCKFIX_CACHE_DIR``), not to the user's ``~/.cache/dockfix/``.
    The tree is rebuilt only when ``--files`` or the sources change (or with ``--rebuild``).
 2. Times each command: one untimed warm-up run (compiles .pyc files, fills the page cache, and is
    checked for errors), then the median wall-clock time of ``--repeat`` runs measured with
@@ -28,7 +28,7 @@ What it does:
    are timed in turns (one of each, ``--cold-repeat`` times), so drift in the machine's speed cannot
    skew their ratio. The other rows: ``dockfix check
    --no-cache`` on the repo with all cores and with ``--jobs 1``; ``dockfix check`` with the cache (each
-   repeat deletes ``.dockfix_cache/``, times the filling run, then times the warm run); ``dockfix check
+   repeat deletes ``bench/.work/cache/``, times the filling run, then times the warm run); ``dockfix check
    --no-cache`` on the Compose files only (same inputs as compose-lint); then compose-lint, dclint and
    hadolint where installed (each skipped with a note otherwise).
 3. Prints a Markdown table (tool, command, files, median s, per-file ms, ratio vs ``dockfix check
@@ -68,7 +68,8 @@ RESULTS = WORK / "results.md"
 SOURCES = (ROOT / "fixtures" / "real", ROOT.parent / "shared" / "corpus" / "awesome-compose")
 
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-CACHE_DIR = ".dockfix_cache"
+CACHE = WORK / "cache"  # DOCKFIX_CACHE_DIR of every dockfix run
+CACHE_DIR = "bench/.work/cache"
 GOAL_STDIN = 1.5  # dockfix apply - (cold) / python -c "import ruamel.yaml"
 GOAL_PEER = 1.0  # dockfix check / compose-lint (aim: 0.5)
 GOAL_WARM = 1 / 3  # dockfix check (warm cache) / dockfix check --no-cache
@@ -330,7 +331,7 @@ def measure_cached(fill: Row, warm: Row, cmd: Cmd, repeat: int, timeout: float, 
                     return
                 row.runs.append(secs)
             if not cache.is_dir():
-                warm.note = f"no {CACHE_DIR}/ appeared in {cache.parent}"
+                warm.note = f"no {CACHE_DIR}/ appeared"
     except RunError as exc:
         fill.error = warm.error = str(exc)
         return
@@ -489,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # dockfix and the interpreter it runs on
     dockfix_prefix, dockfix_env, how = find_dockfix(args.dockfix, args.python or sys.executable)
+    dockfix_env = {**(dockfix_env or os.environ), "DOCKFIX_CACHE_DIR": str(CACHE)}
     python = args.python or interpreter_of(dockfix_prefix[0]) or sys.executable
     if dockfix_prefix[1:2] == ["-m"]:
         dockfix_prefix[0] = python
@@ -568,8 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         fill = Row("dockfix", show(dockfix_prefix + extra) + "  (cache fill)", files_all)
         warm = Row("dockfix", show(dockfix_prefix + extra) + "  (warm cache)", files_all)
         fill.note = f"{CACHE_DIR}/ deleted before each run"
-        measure_cached(fill, warm, dcmd(extra, ok=check_ok), args.repeat, t, repo.root / CACHE_DIR, processed(files_all))
-        shutil.rmtree(repo.root / CACHE_DIR, ignore_errors=True)
+        measure_cached(fill, warm, dcmd(extra, ok=check_ok), args.repeat, t, CACHE, processed(files_all))
+        shutil.rmtree(CACHE, ignore_errors=True)
         rows += [fill, warm]
         progress(fill)
         progress(warm)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
 from collections.abc import Callable
 
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Finding, Options
-from rewriter.errors import ConfigError, DockfixError
-from rewriter.profiles import Config, ConfigFinder
-from rewriter.runner import Done, Failed, Job, Result, Skipped, run_all, write_atomic
-from rewriter.source import SourceFile
+from rewriter.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
+from rewriter.profiles import Config, ConfigFinder, Profile, check_profile_name
+from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
+from rewriter.source import SourceFile, printable_path
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.cache import Cache
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class OptionsFor:
@@ -29,26 +26,58 @@ class OptionsFor:
         self.args = args
         # Parsed configs are cached for the command line only (not the server or the bot).
         self.finder = ConfigFinder(args.config, args.isolated, cache=not getattr(args, "no_cache", True))
-        self._cache: dict[str, Options] = {}
+        self._cache: dict[tuple[str, str], Options] = {}
 
-    def __call__(self, path: str) -> Options:
+    def __call__(self, path: str, kind: str | None = None) -> Options:
+        """The options for the file at ``path``; a development, test or CI file gets the ``dev``
+        profile whatever the run asks for (:mod:`rewriter.roles`)."""
         config = self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-"))
-        cached = self._cache.get(config.path)
+        role, why = self._role(path, kind, config)
+        if getattr(self.args, "write_to", None) == "override":
+            # an override file is the profile's, named after it, and used only when asked for
+            # (-f x.yaml -f x.prod.yaml): it gets the profile asked for, whatever the file's role
+            role = "prod"
+        key = (config.path, why if role == "dev" else "")
+        cached = self._cache.get(key)
         if cached is None:
-            cached = self._build(config)
-            self._cache[config.path] = cached
+            cached = self._build(config, why if role == "dev" else "")
+            self._cache[key] = cached
         return cached
 
-    def _build(self, config: Config) -> Options:
+    def skipped(self, path: str, kind: str | None = None) -> str:
+        """Why the file is not checked at all ('' when it is): a ``none`` role in the config."""
+        role, why = self._role(path, kind, self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-")))
+        return f"role none ({why})" if role == "none" else ""
+
+    @staticmethod
+    def _role(path: str, kind: str | None, config: Config) -> tuple[str, str]:
+        if path == "-":
+            return "prod", ""
+        from rewriter.roles import role_of  # lazy: start-up
+
+        return role_of(path, kind if kind is not None else (kind_of(path) or ""), config.path, config.roles)
+
+    def _build(self, config: Config, dev_because: str = "") -> Options:
         args = self.args
         name = args.profile or os.environ.get("DOCKFIX_PROFILE") or config.profile
+        if args.profile:
+            check_profile_name(args.profile, "<command line>")
+        elif os.environ.get("DOCKFIX_PROFILE"):
+            check_profile_name(name, "<environment: DOCKFIX_PROFILE>")
+        if dev_because and name != "dev":
+            profile = config.resolve_profile("dev")
+            return self._options(config, profile.replace(role=f"instead of {name}, for {dev_because}"))
         try:
             profile = config.resolve_profile(name)
         except ConfigError as err:
             if not err.path:
                 err.path = config.path or "<command line>"
             raise
-        from transforms import RULES
+        return self._options(config, profile)
+
+    def _options(self, config: Config, profile: Profile) -> Options:
+        args = self.args
+        from transforms import RULES  # lazy: start-up
 
         for code in (args.select or ()) + (args.ignore or ()):
             if not any(r.startswith(code) for r in RULES):
@@ -60,6 +89,7 @@ class OptionsFor:
             unsafe_fixes=args.unsafe_fixes if args.unsafe_fixes is not None else config.unsafe_fixes,
             inline_ignores=args.inline_ignores,
             services=config.services,
+            compose_files=config.compose_files,
         )
 
 
@@ -78,14 +108,19 @@ def run(args: argparse.Namespace) -> int:
         # Compose file (a Kubernetes manifest, values.yaml) is left alone unless --file-type says
         kind = kind_of(name, file_type=args.file_type) or "unknown"
         data = sys.stdin.buffer.read()
-        jobs.append(Job(name, kind, options_for(name), fix, stdin=data))
+        jobs.append(Job(name, kind, options_for(name, kind), fix, stdin=data, skip=options_for.skipped(name, kind)))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
         targets = list(discover([p for p in paths if p not in missing],
                                 respect_gitignore=args.respect_gitignore, file_type=args.file_type))
         composes = {os.path.realpath(t.path) for t in targets if t.kind == "compose"}
         for target in targets:
-            options = options_for(target.path)
+            why = options_for.skipped(target.path, target.kind)
+            if why:
+                if _explicit(args, target.path):
+                    jobs.append(Job(target.path, target.kind, options_for(target.path, target.kind), fix, skip=why))
+                continue
+            options = options_for(target.path, target.kind)
             if args.write_to == "override" and target.kind == "compose":
                 # Compose files only: the other kinds have no override file and are fixed in place
                 job = _override_job(target.path, options, fix, composes)
@@ -122,7 +157,7 @@ class Caches:
     """One cache file per distinct set of options in this run."""
 
     def __init__(self) -> None:
-        from rewriter.cache import project_root
+        from rewriter.cache import project_root  # lazy: start-up
 
         self.root = project_root(os.getcwd())
         self._by_options: dict[str, Cache] = {}
@@ -131,7 +166,7 @@ class Caches:
     def _cache(self, options: Options) -> Cache:
         """The cache for these options (results come back from worker processes as copies of
         the options, so they are told apart by value, not identity)."""
-        from rewriter.cache import Cache, options_key
+        from rewriter.cache import Cache, options_key  # lazy: start-up
 
         known = self._keys.get(id(options))
         if known is not None and known[0] is options:
@@ -143,20 +178,24 @@ class Caches:
         if found is None:
             found = Cache.open(self.root, key)
             self._by_options[key] = found
+            import gc  # lazy: start-up
+
+            # JSON arrays are lists, which (unlike tuples) the cyclic collector keeps tracking:
+            # move what is loaded out of its way, or every collection walks the whole cache again
+            # (the CLI owns the collector's settings, see cli.main; a run is short-lived)
+            gc.freeze()
         return found
 
     def lookup(self, job: Job) -> Done | Job | None:
         """A cached result, the job with its bytes read (a miss), or None when unreadable."""
-        if job.kind == "unknown":
+        if job.kind == "unknown" or job.skip:
             return None
+        from rewriter import safefs  # lazy: start-up
+
         try:
-            if not stat.S_ISREG(os.stat(job.path).st_mode):
-                return None  # a FIFO or device would block; the runner reports it
-            with open(job.path, "rb") as fh:
-                data = fh.read(MAX_CACHED_BYTES + 1)
+            # a link, a FIFO or a device is refused unread; the runner reports it
+            data = safefs.read_bytes(job.path, job_root(job), MAX_CACHED_BYTES)
         except OSError:
-            return None
-        if len(data) > MAX_CACHED_BYTES:
             return None
         findings = self._cache(job.options).get(job.path, data)
         if findings is not None and not (job.fix and any(
@@ -165,7 +204,7 @@ class Caches:
                 src = SourceFile.from_bytes(job.path, data)
             except DockfixError:
                 return None
-            from rewriter.engine import FileOutcome
+            from rewriter.engine import FileOutcome  # lazy: start-up
 
             return Done(job, data, FileOutcome(job.path, src, findings=list(findings)), from_cache=True)
         return job.replace(data=data)
@@ -218,7 +257,7 @@ def _override_job(path: str, options: Options, fix: bool, composes: set[str]) ->
     beside it. A file that is itself the profile's override of a file beside it is that file's
     job (None when that file is in this run too); a file whose name gives no override name is
     an error, never silently skipped."""
-    from rewriter.surfaces.compose_override import base_name_of, override_name
+    from rewriter.surfaces.compose_override import base_name_of, override_name  # lazy: start-up
 
     folder, name = os.path.split(path)
     profile = options.profile.name
@@ -259,7 +298,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
             if result.job.stdin is not None and command == "apply":
                 stdout.write(_stdin_text(result.job))
             if not quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
-                print(f"{result.job.path}: skipped: {result.reason}", file=sys.stderr)
+                print(f"{printable_path(result.job.path)}: skipped: {result.reason}", file=sys.stderr)
             continue
         assert isinstance(result, Done)
         outcome = result.outcome
@@ -270,18 +309,24 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         new_text = outcome.new_text
         if command == "diff" and new_text is not None:
             changed += 1
-            from rewriter.diff import unified_diff
+            from rewriter.diff import unified_diff  # lazy: start-up
+            from rewriter.diffcheck import checked  # lazy: start-up
 
-            stdout.write(unified_diff(src.path, src.to_text(), src.with_text(new_text).to_text(),
-                                      new_file=result.job.companion is not None and not result.data
-                                      and not os.path.lexists(src.path)))
+            before, after = src.to_text(), src.with_text(new_text).to_text()
+            try:
+                stdout.write(checked(src.path, before, after, unified_diff(
+                    src.path, before, after,
+                    new_file=result.job.companion is not None and not result.data and not os.path.lexists(src.path))))
+            except DockfixError as err:  # the diff does not reproduce the fix: say so, print none
+                errors += 1
+                print(err.render(), file=sys.stderr)
         elif command == "apply":
             if result.job.stdin is not None:
                 stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())
                 changed += new_text is not None
             elif new_text is not None:
                 try:
-                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes())
+                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes(), job_root(result.job))
                     result.written = True
                     changed += 1
                 except DockfixError as err:
@@ -296,14 +341,14 @@ def report(args: argparse.Namespace, results: list[Result]) -> int:
         # them from `check` or the language server, not from its formatter's stderr
         to_print = []
     if to_print:
-        from rewriter import output
+        from rewriter import output  # lazy: start-up
 
         rendered = output.render(args.output_format, to_print, sources)
         stream = sys.stderr if (stdin_mode and command == "apply") else stdout
         stream.write(rendered)
     elif args.output_format in ("json", "sarif") and command != "diff":
         # an empty report is still a report: code scanning closes alerts on an empty SARIF run
-        from rewriter import output
+        from rewriter import output  # lazy: start-up
 
         (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
     if not quiet:

@@ -39,12 +39,14 @@ from typing import TYPE_CHECKING
 
 from rewriter import __version__
 from rewriter.bot_options import DEFAULT_AUTHOR
-from rewriter.errors import ConfigError, DockfixError
+from rewriter.edits import Applicability
+from rewriter.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
+from rewriter.secrets import MIN_TOKEN_LENGTH
 
 if TYPE_CHECKING:
+    from rewriter.engine import Finding
     from rewriter.github import GitHub, PullRequest
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TRAILER = "Dockfix-Profile"
 META_RE = re.compile(r"<!-- dockfix:meta ([A-Za-z0-9+/=]+) -->")
 MAX_BODY = 60000  # GitHub refuses bodies over 65536 characters
@@ -55,17 +57,17 @@ MAX_BODY = 60000  # GitHub refuses bodies over 65536 characters
 
 class Git:
     def __init__(self, cwd: str, scrub: Sequence[str] = ()) -> None:
+        from rewriter.secrets import Scrubber  # lazy: start-up
+
         self.cwd = cwd
-        self.scrub = [s for s in scrub if s]
+        self.scrub = Scrubber([s for s in scrub if s])
 
     def __call__(self, *args: str, check: bool = True, cwd: str | None = None) -> str:
         env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
         proc = subprocess.run(["git", *args], cwd=cwd or self.cwd, env=env, capture_output=True, text=True,
                               check=False)
         if check and proc.returncode != 0:
-            message = (proc.stderr or proc.stdout).strip()
-            for secret in self.scrub:
-                message = message.replace(secret, "***")
+            message = self.scrub((proc.stderr or proc.stdout).strip())
             raise DockfixError(f"git {args[0]} failed: {message}", path=cwd or self.cwd)
         return proc.stdout if proc.returncode == 0 else ""
 
@@ -127,26 +129,38 @@ class Fixed:
     message: str  # the finding
 
 
+@dataclass(frozen=True)
+class Open:
+    """A finding dockfix did not write: a human decides."""
+    path: str
+    line: int
+    code: str
+    status: str  # why it is not in the diff: a suggestion, no safe value, refused, a note
+    message: str
+
+
 @dataclass
 class FixRun:
     fixed: list[Fixed] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     remaining: int = 0
     failed: list[str] = field(default_factory=list)
+    open: list[Open] = field(default_factory=list)
 
 
 def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: bool | None,
                   config: str | None) -> FixRun:
     """Run ``dockfix apply`` on ``root`` (a worktree) and say what it did."""
-    from rewriter.app import OptionsFor
-    from rewriter.discovery import discover
-    from rewriter.runner import Done, Failed, Job, run_all, write_atomic
+    from rewriter.app import OptionsFor  # lazy: start-up
+    from rewriter.discovery import discover  # lazy: start-up
+    from rewriter.runner import Done, Failed, Job, run_all, write_atomic  # lazy: start-up
 
     args = argparse.Namespace(profile=profile, select=None, ignore=None, unsafe_fixes=unsafe, inline_ignores=True,
                               config=config, isolated=False)
     options_for = OptionsFor(args)
     targets = [os.path.join(root, p) for p in paths] if paths else [root]
-    jobs = [Job(t.path, t.kind, options_for(t.path), True) for t in discover(targets)]
+    jobs = [Job(t.path, t.kind, options_for(t.path, t.kind), True) for t in discover(targets)
+            if not options_for.skipped(t.path, t.kind)]
     run = FixRun()
     for result in run_all(jobs, 1):
         rel = os.path.relpath(result.job.path, root).replace(os.sep, "/")
@@ -157,6 +171,7 @@ def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: 
             continue
         outcome = result.outcome
         run.remaining += len(outcome.findings)
+        run.open.extend(Open(rel, f.line, f.code, _status(f), f.message) for f in outcome.findings)
         if outcome.new_text is None:
             continue
         write_atomic(result.job.path, result.data, outcome.src.with_text(outcome.new_text).to_bytes())
@@ -164,7 +179,19 @@ def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: 
         for f in outcome.fixed:
             run.fixed.append(Fixed(rel, f.line, f.code, f.fix.message if f.fix else "", f.message))
     run.fixed.sort(key=lambda f: (f.path, f.line, f.code))
+    run.open.sort(key=lambda f: (f.path, f.line, f.code))
     return run
+
+
+def _status(finding: Finding) -> str:
+    """Why a finding is left to a human, in the words of the pull request's table."""
+    if finding.refused:
+        return "fix refused"
+    if finding.fix is not None and finding.fix.applicability == Applicability.UNSAFE:
+        return "suggestion (`--unsafe-fixes`)"
+    if finding.severity.value == "info":
+        return "note"
+    return "no safe value"
 
 
 # -- the pull request text -------------------------------------------------------------------------
@@ -191,35 +218,43 @@ def read_meta(body: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+def _code(text: str, *, cell: bool = False) -> str:
+    """Repository text (paths, service names in messages) as a code span in a table cell.
+
+    Inside a code span Markdown is inert: no ``@mention`` notifies anyone, no link, image or HTML
+    renders. The fence is one backtick longer than any run of backticks in the text, so the text
+    cannot close it; in a table ``cell`` a ``|`` is escaped (GFM unescapes it inside code spans too);
+    line breaks become spaces and other control characters escapes.
+    """
+    from rewriter.source import printable  # lazy: start-up
+
+    text = printable(text.replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
+    if cell:
+        text = text.replace("|", "\\|")
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def pr_title(profile: str) -> str:
     return f"dockfix: runtime configuration fixes (profile {profile})"
 
 
-def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
+def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int, open_: Sequence[Open] = ()) -> str:
     files = sorted({f.path for f in fixed})
     lines = [
         meta_marker(profile, fixed),
         f"dockfix applied **{len(fixed)} fix{'es' if len(fixed) != 1 else ''}** in {len(files)} "
-        f"file{'s' if len(files) != 1 else ''} for profile `{profile}`.",
+        f"file{'s' if len(files) != 1 else ''} for profile {_code(profile)}.",
         "",
         "| File | Line | Rule | Fix | Finding |",
         "|---|---|---|---|---|",
     ]
-    rows = [f"| `{_cell(f.path)}` | {f.line} | {f.code} | {_cell(f.fix)} | {_cell(f.message)} |" for f in fixed]
-    shown = 0
-    size = sum(len(x) + 1 for x in lines)
-    for row in rows:
-        if size + len(row) > MAX_BODY - 2000:
-            break
-        lines.append(row)
-        size += len(row) + 1
-        shown += 1
-    if shown < len(rows):
-        lines.append(f"| … | | | | {len(rows) - shown} more, not listed |")
+    _rows(lines, [f"| {_code(f.path, cell=True)} | {f.line} | {f.code} | {_code(f.fix, cell=True)} | "
+                  f"{_code(f.message, cell=True)} |" for f in fixed], MAX_BODY - 2000, "more, not listed")
     lines += [
         "",
         "### How to suppress a fix",
@@ -228,16 +263,38 @@ def pr_body(profile: str, fixed: Sequence[Fixed], remaining: int) -> str:
         "(in a Dockerfile, on its own line above the instruction) on the base branch; the next run leaves "
         "that finding out.",
         "- A rule everywhere: `ignore = [\"CODE\"]` in `[tool.dockfix]` (pyproject.toml) or dockfix.toml.",
-        f"- Other values: change profile `{profile}` in the config; `dockfix rule CODE` explains each rule.",
+        f"- Other values: change profile {_code(profile)} in the config; `dockfix rule CODE` explains each rule.",
         "",
         "Closing this pull request without merging keeps this exact set of fixes from being proposed again. "
         "The branch is rebuilt on every run: do not push to it (dockfix leaves a branch it did not write alone).",
     ]
-    if remaining:
+    if open_:
+        # what dockfix could not decide: suggestions from a built-in default, explicit values it
+        # only reports, overlays and jobs; listed for a human, never written
+        lines += ["", "### Findings for a human", "",
+                  "dockfix did not change these: each needs a value or a decision only the project can give.",
+                  "", "| File | Line | Rule | Status | Finding |", "|---|---|---|---|---|"]
+        _rows(lines, [f"| {_code(o.path, cell=True)} | {o.line} | {o.code} | {o.status} | "
+                      f"{_code(o.message, cell=True)} |" for o in open_], MAX_BODY - 1000, f"more: run {_code(f'dockfix check --profile {profile}')}")
+    elif remaining:
         lines += ["", f"{remaining} finding{'s' if remaining != 1 else ''} could not be fixed automatically: "
-                      f"run `dockfix check --profile {profile}` to see {'them' if remaining != 1 else 'it'}."]
-    lines += ["", "---", f"<sub>dockfix {__version__} · `dockfix pr --profile {profile}`</sub>", ""]
+                      f"run {_code(f'dockfix check --profile {profile}')} to see {'them' if remaining != 1 else 'it'}."]
+    lines += ["", "---", f"<sub>dockfix {__version__} · {_code(f'dockfix pr --profile {profile}')}</sub>", ""]
     return "\n".join(lines)
+
+
+def _rows(lines: list[str], rows: list[str], budget: int, more: str) -> None:
+    """Append table ``rows`` while the body stays within ``budget`` characters; say how many more."""
+    size = sum(len(x) + 1 for x in lines)
+    shown = 0
+    for row in rows:
+        if size + len(row) > budget:
+            break
+        lines.append(row)
+        size += len(row) + 1
+        shown += 1
+    if shown < len(rows):
+        lines.append(f"| … | | | | {len(rows) - shown} {more} |")
 
 
 def commit_message(profile: str, fixed: Sequence[Fixed]) -> str:
@@ -277,13 +334,14 @@ def _author(git: Git, flag: str | None) -> tuple[str, str]:
 
 
 def _profile_name(args: argparse.Namespace, root: str) -> str:
-    if args.profile:
-        return str(args.profile)
-    if os.environ.get("DOCKFIX_PROFILE"):
-        return os.environ["DOCKFIX_PROFILE"]
-    from rewriter.profiles import ConfigFinder
+    """The profile, checked to be a plain name before it names a branch (``dockfix/<profile>``)."""
+    from rewriter.profiles import ConfigFinder, check_profile_name  # lazy: start-up
 
-    return ConfigFinder(args.config, False).for_path(os.path.join(root, "-")).profile
+    if args.profile:
+        return check_profile_name(str(args.profile))
+    if os.environ.get("DOCKFIX_PROFILE"):
+        return check_profile_name(os.environ["DOCKFIX_PROFILE"], "<environment: DOCKFIX_PROFILE>")
+    return ConfigFinder(args.config, False).for_path(os.path.join(root, "-")).profile  # checked on load
 
 
 def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:
@@ -293,12 +351,16 @@ def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:
 
 def main(args: argparse.Namespace) -> int:
     token_env: str = args.token_env
-    token = os.environ.get(token_env, "")
-    git = Git(os.getcwd(), scrub=[token])
+    raw_token = os.environ.get(token_env, "")
+    token = raw_token.strip()  # a secret pasted or read from a file often ends with a newline
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(f"the token in {token_env} is too short to be a GitHub token "
+                          f"(under {MIN_TOKEN_LENGTH} characters)", path="<environment>")
+    git = Git(os.getcwd(), scrub=[raw_token])
     top = git("rev-parse", "--show-toplevel", check=False).strip()
     if not top:
         raise ConfigError("not inside a git checkout", path=os.getcwd())
-    git = Git(top, scrub=[token])
+    git = Git(top, scrub=[raw_token])
     remote: str = args.remote
     url = git("remote", "get-url", remote, check=False).strip()
     if not url:
@@ -313,7 +375,7 @@ def main(args: argparse.Namespace) -> int:
                           path="<command line>")
     github: GitHub | None = None
     if token and repo:
-        from rewriter.github import GitHub
+        from rewriter.github import GitHub  # lazy: start-up
 
         github = GitHub(api_url, repo, token)
     try:
@@ -364,7 +426,7 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
     if new_sha is None:
         return _nothing_to_fix(args, git, plan, branch_sha, open_pr, github, dry)
 
-    title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining)
+    title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining, run.open)
     if dry:
         print(f"branch: {plan.branch} (one commit on {plan.base} {base_sha[:12]})\n")
         sys.stdout.write(diff)
@@ -397,7 +459,7 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
     if open_pr is not None:
         _update(args, github, open_pr, title, body, plan.base)
         return EXIT_OK
-    from rewriter.github import AlreadyExists
+    from rewriter.github import AlreadyExists  # lazy: start-up
 
     try:
         pr = github.create_pull(title=title, head=plan.branch, base=plan.base, body=body)

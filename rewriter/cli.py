@@ -15,9 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rewriter import __version__
-from rewriter.errors import ConfigError, DockfixError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from rewriter.errors import EXIT_ERROR, EXIT_OK, ConfigError, DockfixError
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -86,7 +84,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if name in ("check", "diff", "apply"):
             _add_file_options(child)
         elif name == "pr":
-            from rewriter.bot_options import add_arguments as add_pr_arguments
+            from rewriter.bot_options import add_arguments as add_pr_arguments  # lazy: start-up
 
             add_pr_arguments(child)
         elif name == "rule":
@@ -96,7 +94,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _add_file_options(common: argparse.ArgumentParser) -> None:
     """The options of ``check``, ``diff`` and ``apply``."""
-    from rewriter.surfaces import KINDS  # here, not at the top: entry() tunes the collector first
+    from rewriter.surfaces import KINDS  # lazy: start-up (here, not at the top: entry() tunes the collector first)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories ('-' reads stdin)")
     common.add_argument("--profile", help="profile to apply (default: config 'profile', else prod)")
     common.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
@@ -116,7 +114,7 @@ def _add_file_options(common: argparse.ArgumentParser) -> None:
                         help="do not honour '# dockfix: ignore[...]' comments")
     common.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false")
     common.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    common.add_argument("--no-cache", action="store_true", help="do not read or write .dockfix_cache/")
+    common.add_argument("--no-cache", action="store_true", help="do not read or write the cache (in ~/.cache/dockfix/)")
     common.add_argument("--write-to", choices=("file", "override"), default="file",
                         help="'override': put the settings into <stem>.<profile>.<ext> beside each "
                              "Compose file (compose.prod.yaml) instead of editing it")
@@ -137,19 +135,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rule":
         return _rule(args.code)
     if args.command == "server":
-        from rewriter.lsp import serve
+        from rewriter.lsp import serve  # lazy: start-up
 
         return serve()
     try:
         if args.command == "pr":
-            from rewriter.bot import main as pr_main
+            from rewriter.bot import main as pr_main  # lazy: start-up
 
             return pr_main(args)
-        from rewriter.app import run
+        from rewriter.app import run  # lazy: start-up
 
         return run(args)
     except ConfigError as err:
-        print(f"dockfix: {err.render() if err.path else err.message}", file=sys.stderr)
+        if err.path:
+            print(f"dockfix: {err.render()}", file=sys.stderr)
+        else:
+            from rewriter.source import printable  # lazy: start-up
+
+            print(f"dockfix: {printable(err.message)}", file=sys.stderr)
         return EXIT_ERROR
     except DockfixError as err:
         print(f"dockfix: {err.render()}", file=sys.stderr)
@@ -159,9 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _rule(code: str | None) -> int:
-    import importlib
+    import importlib  # lazy: start-up
 
-    from transforms import RULES
+    from transforms import RULES  # lazy: start-up
 
     if not code:
         width = max(len(rule.name) for rule in RULES.values())

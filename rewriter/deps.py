@@ -38,7 +38,7 @@ def touch(path: str) -> None:
 
 def signature(path: str) -> Signature:
     try:
-        st = os.stat(path)
+        st = os.lstat(path)  # never through a link: dockfix reads none (rewriter.safefs)
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns

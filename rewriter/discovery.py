@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 from rewriter.record import Record
 
-COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$")
+# ``compose.yaml``, ``docker-compose.yml``, ``compose.prod.yaml`` and the dash variants real
+# projects use (``docker-compose-dev.yml``, ``compose-monitoring.yaml``)
+COMPOSE_RE = re.compile(r"(^|/)(docker-)?compose([.-][^/]*)?\.ya?ml$")
 # The rest are compiled on first use: format-on-save of a Compose file never needs them.
 YAML_RE = functools.cache(lambda: re.compile(r"\.ya?ml$"))
 WORKFLOW_RE = functools.cache(lambda: re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$"))
@@ -22,6 +24,7 @@ DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
 NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml", ".yaml", ".json")
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
+MAX_IGNORE_BYTES = 1024 * 1024  # a .gitignore is read whole; a bigger one is not a real one
 
 
 class Target(Record):
@@ -55,9 +58,11 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
 def _shell_script(path: str, explicit: bool) -> bool:
     """An extension-less file is a shell script when it has a sh/bash shebang; one named
     explicitly also when it has no shebang at all."""
+    from rewriter import safefs  # lazy: start-up
+
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(128)
+        # a FIFO, a device or a link (to /dev/stdin, say) is refused before it is opened
+        head = safefs.read_head(path, 128)
     except OSError:
         return False
     if not head.startswith(b"#!"):
@@ -83,15 +88,16 @@ class _Ignores:
     def load(self, directory: str) -> None:
         for name in (".gitignore", os.path.join(".git", "info", "exclude")):
             path = os.path.join(directory, name)
-            if os.path.isfile(path):
+            if os.path.lexists(path):
+                from rewriter import safefs  # lazy: start-up
+
                 try:
-                    with open(path, encoding="utf-8", errors="replace") as fh:
-                        lines = fh.read().splitlines()
+                    lines = safefs.read_bytes(path, limit=MAX_IGNORE_BYTES).decode("utf-8", "replace").splitlines()
                 except OSError:
                     continue
-                import pathspec
+                from rewriter.gitignore import Spec  # lazy: start-up
 
-                self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+                self.specs.append((directory, Spec.from_lines(lines)))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         for base, spec in self.specs:
@@ -107,9 +113,9 @@ def discover(paths: list[str], *, respect_gitignore: bool = True,
     """Yield the files to process: explicit files as given, directories walked."""
     excluded = None
     if exclude:
-        import pathspec
+        from rewriter.gitignore import Spec  # lazy: start-up
 
-        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+        excluded = Spec.from_lines(list(exclude))
     for root in paths:
         if os.path.isdir(root):
             yield from _walk(root, respect_gitignore, excluded, file_type)
@@ -137,9 +143,11 @@ def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str |
         dirnames[:] = keep
         for name in sorted(filenames):
             full = os.path.join(directory, name)
+            if os.path.islink(full):
+                continue  # before kind_of, which reads extension-less files: never through a link
             kind = kind_of(full, file_type=None) if not file_type else (
                 file_type if kind_of(full) else None)
-            if kind is None or os.path.islink(full):
+            if kind is None:
                 continue
             if respect_gitignore and ignores.ignored(full, False):
                 continue

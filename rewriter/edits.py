@@ -114,9 +114,87 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 
 def select_compatible(fixes: Sequence[Fix]) -> list[Fix]:
-    """Pick fixes greedily in order, skipping any that overlaps one already picked."""
+    """Pick fixes greedily in order, skipping any that overlaps one already picked.
+
+    The same choice as testing each fix against every fix picked so far (:meth:`Fix.overlaps`),
+    in O(n log n) for n edits instead of O(n^2): 4,000 services have some 20,000 candidate fixes,
+    and the pairwise test took over two minutes there. Offsets are compressed to the distinct
+    edit boundaries; a picked replacement marks the elementary segments it covers and the
+    boundaries strictly inside it, a picked insertion marks its point, and each candidate edit
+    asks three Fenwick trees whether it meets a mark.
+    """
+    coords = sorted({x for fix in fixes for e in fix.edits for x in (e.start, e.end)})
+    index = {x: i for i, x in enumerate(coords)}
+    covered = _Marks(len(coords))  # segment i is [coords[i], coords[i + 1])
+    interior = _Marks(len(coords))  # boundary i lies strictly inside a picked replacement
+    points = _Marks(len(coords))  # a picked insertion at boundary i
+    claimed: set[str] = set()
     chosen: list[Fix] = []
     for fix in fixes:
-        if all(not fix.overlaps(c) for c in chosen):
-            chosen.append(fix)
+        if not claimed.isdisjoint(fix.claims):
+            continue
+        clash = False
+        for e in fix.edits:
+            i, j = index[e.start], index[e.end]
+            if i == j:
+                clash = interior.any(i, i + 1)
+            else:
+                clash = covered.any(i, j) or points.any(i + 1, j)
+            if clash:
+                break
+        if clash:
+            continue
+        chosen.append(fix)
+        claimed.update(fix.claims)
+        for e in fix.edits:
+            i, j = index[e.start], index[e.end]
+            if i == j:
+                points.mark(i, i + 1)
+            else:
+                covered.mark(i, j)
+                interior.mark(i + 1, j)
     return chosen
+
+
+class _Marks:
+    """Positions 0..n-1 that get marked (never unmarked): mark a range, ask whether a range holds
+    a mark. Each position is marked once (a "next unmarked" pointer skips marked runs), so all
+    marking costs O(n log n) in total, and each question O(log n)."""
+
+    __slots__ = ("_tree", "_next")
+
+    def __init__(self, n: int) -> None:
+        self._tree = [0] * (n + 1)  # Fenwick tree of marked counts
+        self._next = list(range(n + 1))  # _next[i]: the first unmarked position >= i (path-halved)
+
+    def _find(self, i: int) -> int:
+        nxt = self._next
+        while nxt[i] != i:
+            nxt[i] = nxt[nxt[i]]
+            i = nxt[i]
+        return i
+
+    def _prefix(self, i: int) -> int:
+        """Marks in positions [0, i)."""
+        total = 0
+        tree = self._tree
+        while i > 0:
+            total += tree[i]
+            i &= i - 1
+        return total
+
+    def any(self, lo: int, hi: int) -> bool:
+        """Whether a position in [lo, hi) is marked."""
+        return lo < hi and self._prefix(hi) > self._prefix(lo)
+
+    def mark(self, lo: int, hi: int) -> None:
+        tree = self._tree
+        size = len(tree)
+        i = self._find(lo)
+        while i < hi:
+            k = i + 1
+            while k < size:
+                tree[k] += 1
+                k += k & -k
+            self._next[i] = i + 1
+            i = self._find(i + 1)

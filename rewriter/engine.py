@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_PASSES = 16
+# oracle checks after a failed batch, per pass (see _apply_checked)
+MAX_CHECKS = 64
 
 
 class Finding(Record):
@@ -53,17 +55,19 @@ class Finding(Record):
 
 
 class Options(Record):
-    __slots__ = ("profile", "select", "ignore", "unsafe_fixes", "inline_ignores", "services")
+    __slots__ = ("profile", "select", "ignore", "unsafe_fixes", "inline_ignores", "services", "compose_files")
 
     def __init__(self, profile: Profile, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
                  unsafe_fixes: bool = False, inline_ignores: bool = True,
-                 services: tuple[ServiceConfig, ...] = ()) -> None:
+                 services: tuple[ServiceConfig, ...] = (),
+                 compose_files: tuple[tuple[str, ...], ...] = ()) -> None:
         self.profile = profile
         self.select = select
         self.ignore = ignore
         self.unsafe_fixes = unsafe_fixes
         self.inline_ignores = inline_ignores
         self.services = services  # [tool.dockfix.services.NAME]
+        self.compose_files = compose_files  # [tool.dockfix] compose-files: -f chains, absolute paths
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -104,28 +108,57 @@ class Analysis:
 
 def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile | None = None) -> Analysis:
     """Parse ``src`` as ``kind`` and run every selected transform on every container."""
-    from transforms import IMAGE_TRANSFORMS, TRANSFORMS, Context
+    from transforms import IMAGE_TRANSFORMS, TRANSFORMS, Context  # lazy: start-up
 
-    from rewriter import surfaces
+    from rewriter import surfaces  # lazy: start-up
 
     loaded = surfaces.load(kind, src, companion)
+    if kind == "compose":
+        from rewriter.compose_project import in_project  # lazy: start-up
+
+        loaded = in_project(loaded, src, options.compose_files)
     containers, model = loaded.containers, loaded.make_model
+    _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes, containers=tuple(containers))
     reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
                                                                              ctx, options)
+    _within_cap(src, "findings", reports, MAX_FINDINGS)
     return Analysis(model, containers, reports, loaded.scopes)
+
+
+# Per-file caps: what one file may cost is bounded by them (and by yamlview.MAX_YAML_LINES), not
+# by the 10 MB input limit. A service with its findings and fixes takes about 15 KB while checked
+# and 25 KB while fixed: 16,000 services (a 400 KB file) peak at about 250 MB for ``check`` and
+# 400 MB for ``diff``. The caps let the language server check a 4.5 MB buffer of 36,000 services
+# (tests/test_lsp_big.py) and hold one file under about 1 GB. A file over a cap is an error that
+# names the cap, like any file dockfix cannot handle: never a silent truncation.
+MAX_CONTAINERS = 40_000
+MAX_FINDINGS = 250_000
+
+
+def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequence[Report], cap: int) -> None:
+    if len(items) > cap:
+        line, column = src.position(items[cap].span.start)
+        raise ParseError(f"too many {what} in one file: {len(items)} (dockfix checks at most {cap} per file, "
+                         f"which bounds the memory and time a file takes)", path=src.path, line=line,
+                         column=column)
 
 
 def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,
                 options: Options) -> list[Report]:
     """Every selected check on every subject (containers, or Dockerfile images)."""
+    from transforms.project import context_for, keeps  # lazy: start-up
+
     reports: list[Report] = []
     for subject in subjects:
+        # a one-off job's profile asks for no limits; a project's service reports each rule
+        # family in the file where it takes effect
+        own = context_for(subject, ctx)
         for check, rules in checks:
             if not any(options.wants(rule.code) for rule in rules):
                 continue
-            reports.extend(rep for rep in check(subject, ctx) if options.wants(rep.code))
+            reports.extend(rep for rep in check(subject, own) if options.wants(rep.code) and keeps(subject, rep.code))
     return reports
 
 
@@ -176,7 +209,8 @@ def scan_suppressions(src: SourceFile) -> Suppressions:
 
 
 def to_findings(src: SourceFile, analysis: Analysis, options: Options,
-                suppressions: Suppressions) -> list[Finding]:
+                suppressions: Suppressions, suppressed: frozenset[tuple[str, str]] = frozenset()) -> list[Finding]:
+    """``suppressed``: (scope, code) pairs a companion (the base of an override file) suppresses."""
     scope_lines = {c.scope: src.position(c.span.start)[0] for c in analysis.containers}
     scope_lines.update({scope: src.position(span.start)[0] for scope, span in analysis.scopes.items()})
     out: list[Finding] = []
@@ -184,7 +218,8 @@ def to_findings(src: SourceFile, analysis: Analysis, options: Options,
         line, col = src.position(rep.span.start)
         end_line, end_col = src.position(rep.span.end)
         if options.inline_ignores and (
-            suppressions.covers(rep.code, line)
+            (rep.scope, rep.code) in suppressed
+            or suppressions.covers(rep.code, line)
             or (rep.scope in scope_lines and suppressions.covers(rep.code, scope_lines[rep.scope]))
         ):
             continue
@@ -194,16 +229,28 @@ def to_findings(src: SourceFile, analysis: Analysis, options: Options,
     return out
 
 
+def _wanting(candidates: Sequence[Fix]) -> dict[tuple[Edit, ...], set[str]]:
+    """The scopes wanting each edit set of a fix that reaches other services, gathered in one
+    pass (asking every other fix for each shared one was O(n^2) in the number of fixes)."""
+    wanting: dict[tuple[Edit, ...], set[str]] = {fix.edits: set() for fix in candidates if fix.reach}
+    if wanting:
+        for fix in candidates:
+            scopes = wanting.get(fix.edits)
+            if scopes is not None:
+                scopes.add(fix.scope)
+    return wanting
+
+
 def resolve_shared(findings: Sequence[Finding], options: Options) -> list[Fix]:
     """The fixes to try this pass: a fix that reaches other services is kept only when each of
     them wants the identical edit; otherwise its local-override fallback is used."""
     candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    wanting = _wanting(candidates)
     chosen: list[Fix] = []
     seen_edits: set[tuple[object, ...]] = set()
     for fix in candidates:
         if fix.reach:
-            agreeing = {g.scope for g in candidates if g.edits == fix.edits}
-            if not fix.reach <= agreeing:
+            if not fix.reach <= wanting[fix.edits]:
                 if fix.fallback is None:
                     continue
                 fix = fix.fallback
@@ -223,9 +270,9 @@ def _intents(fixes: Iterable[Fix]) -> list[Intent]:
 
 def verify(kind: str, src: SourceFile, before: object, new_text: str, fixes: Sequence[Fix]) -> str:
     """The oracle: '' when ``new_text`` is exactly ``before`` plus the fixes' intents."""
-    from rewriter.yamlpatch import apply_intents
+    from rewriter.yamlpatch import apply_intents  # lazy: start-up
 
-    from rewriter.surfaces import resolved_model
+    from rewriter.surfaces import resolved_model  # lazy: start-up
 
     try:
         after = resolved_model(kind, src.with_text(new_text))
@@ -260,12 +307,22 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
             companion: SourceFile | None = None) -> FileOutcome:
     """Check (``fix=False``) or fix one file. Raises DockfixError for input it cannot handle."""
     outcome = FileOutcome(src.path, src)
+    for given in (src, companion):
+        if given is not None and (kind.startswith("compose") or given.path.endswith((".yml", ".yaml"))):
+            from rewriter.yamlview import check_yaml_size  # lazy: start-up
+
+            check_yaml_size(given)
     suppressions = scan_suppressions(src)
     if options.inline_ignores and suppressions.skip_file:
         outcome.skipped = "dockfix: skip-file"
         return outcome
+    suppressed = _suppressed_by(companion, options) if companion is not None and options.inline_ignores else None
+    if suppressed is None and companion is not None and options.inline_ignores:
+        outcome.skipped = "dockfix: skip-file (in the base file)"
+        return outcome
+    suppressed = suppressed or frozenset()
     analysis = analyse(kind, src, options, companion)
-    findings = to_findings(src, analysis, options, suppressions)
+    findings = to_findings(src, analysis, options, suppressions, suppressed)
     if not fix:
         outcome.findings = findings
         return outcome
@@ -293,7 +350,7 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
         current = current.with_text(new_text)
         suppressions = scan_suppressions(current)
         analysis = analyse(kind, current, options, companion)
-        findings = to_findings(current, analysis, options, suppressions)
+        findings = to_findings(current, analysis, options, suppressions, suppressed)
     else:
         codes = sorted({f.code for f in findings if f.fix is not None})
         raise ConvergenceError(f"fixes did not settle after {MAX_PASSES} passes (rules {', '.join(codes)})",
@@ -316,14 +373,29 @@ def _disagreements(findings: Sequence[Finding], options: Options) -> dict[tuple[
     """Why a fix that edits a shared node (and has no local fallback) was never applied: the
     other services its edit reaches do not want the identical change."""
     candidates = [f.fix for f in findings if f.fix is not None and options.applies(f.fix)]
+    wanting = _wanting(candidates)
     out: dict[tuple[object, ...], str] = {}
     for fix in candidates:
         if fix.reach and fix.fallback is None:
-            others = fix.reach - {g.scope for g in candidates if g.edits == fix.edits}
+            others = fix.reach - wanting[fix.edits]
             if others:
                 out[fix.edits] = (f"the edit would also change {', '.join(sorted(others))}, which "
                                   f"{'does' if len(others) == 1 else 'do'} not want the identical change")
     return out
+
+
+def _suppressed_by(base: SourceFile, options: Options) -> frozenset[tuple[str, str]] | None:
+    """The (scope, code) pairs the base Compose file's pragmas suppress, which hold for its
+    override file too: a ``# dockfix: ignore[DF402]`` on ``pids_limit: 64`` in compose.yaml is the
+    team's decision whichever file the fix would go into. None when the base skips the file."""
+    found = scan_suppressions(base)
+    if found.skip_file:
+        return None
+    if not found.lines:
+        return frozenset()
+    analysis = analyse("compose", base, options)
+    kept = {(f.scope, f.code) for f in to_findings(base, analysis, options, found)}
+    return frozenset((rep.scope, rep.code) for rep in analysis.reports if (rep.scope, rep.code) not in kept)
 
 
 def _fix_in(fix: Fix, done: set[tuple[Edit, ...]]) -> bool:
@@ -332,23 +404,47 @@ def _fix_in(fix: Fix, done: set[tuple[Edit, ...]]) -> bool:
 
 def _apply_checked(kind: str, src: SourceFile, before: object, chosen: list[Fix],
                    refused: dict[tuple[object, ...], str]) -> tuple[str, list[Fix]]:
-    """Apply ``chosen`` together if the oracle agrees; else one by one, refusing the failures."""
+    """Apply ``chosen`` together if the oracle agrees; else find the failures by halving.
+
+    Each check re-parses the whole file, so trying every fix alone after a failed batch was
+    O(n) parses of an O(n) text: quadratic once one fix of thousands fails. Halving the failing
+    group finds k failures in O(k log n) checks, and at most :data:`MAX_CHECKS` are made per pass
+    (the fixes not reached are refused as not tried, and reported).
+    """
     edits = [e for fix in chosen for e in fix.edits]
     new_text = apply_edits(src.text, edits)
     why = verify(kind, src, before, new_text, chosen)
     if not why:
         return new_text, chosen
-    good: list[Fix] = []
-    for fix in chosen:
-        alone = apply_edits(src.text, fix.edits)
-        reason = verify(kind, src, before, alone, [fix])
-        if reason:
-            refused[fix.edits] = reason
-        else:
-            good.append(fix)
+    groups: list[list[Fix]] = []  # groups that passed, in order
+    checks = 1
+    pending: list[tuple[list[Fix], str]] = [(chosen, why)]  # failing groups, first at the end
+    while pending:
+        group, reason = pending.pop()
+        if len(group) == 1:
+            refused[group[0].edits] = reason
+            continue
+        half = len(group) // 2
+        for part in (group[half:], group[:half]):
+            if checks >= MAX_CHECKS:
+                for fix in part:
+                    refused[fix.edits] = f"not tried: the oracle refused other fixes in this file {MAX_CHECKS} times"
+                continue
+            checks += 1
+            part_reason = verify(kind, src, before, apply_edits(src.text, [e for fix in part for e in fix.edits]),
+                                 part)
+            if part_reason:
+                pending.append((part, part_reason))
+            else:
+                groups.append(part)
+    good = [fix for group in groups for fix in group]
     if not good:
         return src.text, []
+    # the groups in text order of their first fix, as chosen
+    position = {id(fix): n for n, fix in enumerate(chosen)}
+    good.sort(key=lambda fix: position[id(fix)])
     together = apply_edits(src.text, [e for fix in good for e in fix.edits])
-    if len(good) > 1 and verify(kind, src, before, together, good):
-        return apply_edits(src.text, good[0].edits), good[:1]
+    if len(groups) > 1 and verify(kind, src, before, together, good):
+        first = min(groups, key=lambda group: position[id(group[0])])
+        return apply_edits(src.text, [e for fix in first for e in fix.edits]), first
     return together, good

@@ -77,7 +77,10 @@ class GitHub:
             raise GitHubError(f"repository must be 'owner/name', not '{repo}'")
         self.repo = repo
         self.owner = repo.split("/")[0]
-        self._token = token
+        from rewriter.secrets import Scrubber  # lazy: start-up
+
+        self._scrubber = Scrubber([token])
+        token = token.strip()  # a token read from a file or secret often ends with a newline
         self._sleep = sleep
         self._clock = clock
         self._max_wait = max_wait
@@ -144,7 +147,7 @@ class GitHub:
         raise GitHubError(f"{method} {path}: still rate limited after {MAX_ATTEMPTS} attempts", status=429)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return self._scrubber(text)
 
     def _checked(self, response: httpx.Response, *ok: int) -> object:
         if response.status_code in ok:

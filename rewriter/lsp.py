@@ -230,7 +230,7 @@ class Settings:
         return value
 
     def _file_types(self, raw: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        from rewriter.surfaces import KINDS
+        from rewriter.surfaces import KINDS  # lazy: start-up
 
         if raw is None:
             return ()
@@ -267,7 +267,7 @@ def kind_for(path: str, language_id: str | None, settings: Settings) -> str | No
 
 def options_for(path: str, settings: Settings) -> Options:
     """The options ``dockfix apply - --stdin-filename PATH`` would use (config read afresh)."""
-    from rewriter.app import OptionsFor
+    from rewriter.app import OptionsFor  # lazy: start-up
 
     args = argparse.Namespace(profile=settings.profile, select=None, ignore=None,
                               unsafe_fixes=settings.unsafe_fixes, inline_ignores=True,
@@ -400,7 +400,7 @@ def quick_fixes(text: str, path: str, kind: str | None, settings: Settings, uri:
     options = options_for(path, settings)
     try:
         analysis = analyse(kind, src, options)
-    except DockfixError:
+    except (DockfixError, RecursionError):
         return []
     findings = to_findings(src, analysis, options, scan_suppressions(src))
     chosen = resolve_shared(findings, options.replace(unsafe_fixes=True))

@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rewriter.engine import Finding
-from rewriter.source import SourceFile, display_path
+from rewriter.source import SourceFile, display_path, printable, printable_path
 
 FORMATS = ("concise", "full", "json", "github", "sarif")
 
 
 def _where(f: Finding) -> str:
-    return f"{display_path(f.path)}:{f.line}:{f.column}"
+    return f"{printable_path(f.path)}:{f.line}:{f.column}"
 
 
 def concise(findings: Sequence[Finding]) -> str:
+    """One line per finding; repository text in it is :func:`printable` (as in every human format)."""
     lines = []
     for f in findings:
         mark = " [*]" if f.fixable else ""
-        extra = f" [fix refused: {f.refused}]" if f.refused else ""
-        lines.append(f"{_where(f)}: {f.code}{mark} {f.message}{extra}")
+        extra = f" [fix refused: {printable(f.refused)}]" if f.refused else ""
+        lines.append(f"{_where(f)}: {f.code}{mark} {printable(f.message)}{extra}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -30,10 +31,10 @@ def full(findings: Sequence[Finding], sources: dict[str, SourceFile]) -> str:
         src = sources.get(f.path)
         if src is not None and f.line <= len(src.line_starts()):
             text = src.line_text(f.line)
-            out.append(f"  {f.line:>4} | {text}\n")
-            out.append(f"       | {' ' * (f.column - 1)}^\n")
+            out.append(f"  {f.line:>4} | {printable(text)}\n")
+            out.append(f"       | {' ' * len(printable(text[:f.column - 1]))}^\n")
         if f.fix is not None:
-            out.append(f"  help: {f.fix.message} ({f.fix.applicability.label} fix)\n")
+            out.append(f"  help: {printable(f.fix.message)} ({f.fix.applicability.label} fix)\n")
         out.append("\n")
     return "".join(out)
 
@@ -62,7 +63,7 @@ def as_json(findings: Sequence[Finding], sources: dict[str, SourceFile]) -> str:
             "end_location": {"row": f.end_line, "column": f.end_column},
             "fix": fix,
         })
-    import json  # only for --output-format json: a format-on-save that prints findings does not pay it
+    import json  # lazy: start-up (only for --output-format json: a format-on-save that prints findings does not pay it)
 
     return json.dumps(items, indent=2) + "\n"
 
@@ -92,7 +93,7 @@ def render(fmt: str, findings: Sequence[Finding], sources: dict[str, SourceFile]
     if fmt == "github":
         return github(findings)
     if fmt == "sarif":
-        from rewriter import sarif
+        from rewriter import sarif  # lazy: start-up
 
         return sarif.render(findings, sources)
     if fmt == "full":

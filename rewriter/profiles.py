@@ -51,8 +51,21 @@ BUILTIN_PROFILES: dict[str, dict[str, object]] = {
 PROFILE_KEYS = {"extends", "tmpfs-size", "tmpfs-mode", "nofile", "mem-limit", "swap", "pids-limit",
                 "gomemlimit-ratio", "config-mounts"}
 TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "profiles", "services",
-            "exclude", "extend-exclude", "respect-gitignore"}
+            "exclude", "extend-exclude", "respect-gitignore", "compose-files", "roles"}
+ROLES = ("prod", "dev", "none")  # a deployed file (the run's profile), the dev profile, not checked
 MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
+# A profile name becomes part of a file name (``compose.<profile>.yaml``), so it is a plain name:
+# "/../../home/u/.config/gh/hosts" once made dockfix read and append to a file outside the repository.
+PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PROFILE_NAME_RULE = "a profile name is 1 to 64 letters, digits, '-' or '_'"
+
+
+def check_profile_name(name: str, path: str = "<command line>", line: int = 0, column: int = 0) -> str:
+    """``name`` if it is a plain profile name, else a ConfigError that says the rule."""
+    if not PROFILE_NAME_RE.fullmatch(name):
+        raise ConfigError(f"invalid profile name {name!r}: {PROFILE_NAME_RULE}", path=path, line=line,
+                          column=column)
+    return name
 
 
 class ConfigMount(Record):
@@ -81,13 +94,13 @@ SERVICE_KEYS = {"go", "go-version"}
 class Profile(Record):
     __slots__ = (
         "name", "origin", "tmpfs_size", "tmpfs_mode", "nofile", "mem_limit", "swap_off", "pids_limit",
-        "gomemlimit_ratio", "config_mounts", "user_keys", "user_file",
+        "gomemlimit_ratio", "config_mounts", "user_keys", "user_file", "role",
     )
 
     def __init__(self, name: str, origin: str, tmpfs_size: ByteSize | None, tmpfs_mode: int,
                  nofile: int | None, mem_limit: ByteSize | None, swap_off: bool, pids_limit: int | None,
                  gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = (),
-                 user_keys: tuple[str, ...] = (), user_file: str = "") -> None:
+                 user_keys: tuple[str, ...] = (), user_file: str = "", role: str = "") -> None:
         self.name = name
         self.origin = origin  # "built-in" or the config file path
         self.tmpfs_size = tmpfs_size
@@ -98,6 +111,7 @@ class Profile(Record):
         self.pids_limit = pids_limit
         self.gomemlimit_ratio = gomemlimit_ratio
         self.config_mounts = config_mounts
+        self.role = role  # why a file got this profile, e.g. "instead of prod, for a test or CI file under 'tests/'"
         # The keys a [tool.dockfix] profile sets itself (or through a user profile it extends):
         # their values are the user's choice, which makes a fix using them safe. A key that only a
         # built-in profile gives is a default for unknown workloads (see transforms/memory.py).
@@ -112,30 +126,33 @@ class Profile(Record):
         """Where a profile value comes from, for messages: ``mem-limit in profile edge
         (pyproject.toml)`` or ``the built-in profile prod's default``."""
         if key in self.user_keys:
-            from rewriter.source import display_path
+            from rewriter.source import display_path  # lazy: start-up
 
             return f"{key} in profile {self.name} ({display_path(self.user_file)})"
         return f"profile {self.name}'s built-in default"
 
     @property
     def described(self) -> str:
+        role = f" {self.role}" if self.role else ""
         if self.origin == "built-in":
-            return f"profile {self.name}"
-        from rewriter.source import display_path
+            return f"profile {self.name}{role}"
+        from rewriter.source import display_path  # lazy: start-up
 
-        return f"profile {self.name} from {display_path(self.origin)}"
+        return f"profile {self.name} from {display_path(self.origin)}{role}"
 
 
 class Config(Record):
     __slots__ = (
         "path", "profile", "select", "ignore", "unsafe_fixes", "profiles", "exclude", "respect_gitignore",
-        "services",
+        "services", "compose_files", "roles",
     )
 
     def __init__(self, path: str, profile: str = DEFAULT_PROFILE, select: tuple[str, ...] = (),
                  ignore: tuple[str, ...] = (), unsafe_fixes: bool = False,
                  profiles: dict[str, dict[str, object]] | None = None, exclude: tuple[str, ...] = (),
-                 respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = ()) -> None:
+                 respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = (),
+                 compose_files: tuple[tuple[str, ...], ...] = (),
+                 roles: tuple[tuple[str, str], ...] = ()) -> None:
         self.path = path  # "" when no file was found
         self.profile = profile
         self.select = select
@@ -145,6 +162,8 @@ class Config(Record):
         self.exclude = exclude
         self.respect_gitignore = respect_gitignore
         self.services = services
+        self.compose_files = compose_files  # -f chains, absolute paths
+        self.roles = roles  # (glob relative to the config's directory, role), first match wins
 
     def resolve_profile(self, name: str | None = None) -> Profile:
         return resolve_profile(name or self.profile, self.profiles, self.path)
@@ -153,6 +172,25 @@ class Config(Record):
 def _line_of(text: str, key: str) -> int:
     m = re.search(rf"(?:^\s*|\.)[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def _value_position(text: str, key: str) -> tuple[int, int]:
+    """(line, column) of the value of ``key = value`` in a TOML text (the key's line, column 1,
+    when the value cannot be told)."""
+    m = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=[ \t]*", text, re.MULTILINE)
+    if m is None:
+        return _line_of(text, key), 1
+    return text.count("\n", 0, m.end()) + 1, m.end() - (text.rfind("\n", 0, m.end()) + 1) + 1
+
+
+def _key_position(text: str, name: str) -> tuple[int, int]:
+    """(line, column) where a profile table named ``name`` is written (``[profiles."name"]``)."""
+    for quoted in (f'"{name}"', f"'{name}'", name):
+        at = text.find(f"profiles.{quoted}")
+        if at >= 0:
+            at += len("profiles.")
+            return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return _line_of(text, name), 1
 
 
 def _raw_profile(name: str, user: dict[str, dict[str, object]]) -> tuple[dict[str, object], str]:
@@ -165,6 +203,7 @@ def _raw_profile(name: str, user: dict[str, dict[str, object]]) -> tuple[dict[st
 
 
 def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: str = "") -> Profile:
+    check_profile_name(name, origin_path or "<command line>")
     chain: list[str] = []
     merged: dict[str, object] = {}
     current: str | None = name
@@ -315,6 +354,34 @@ def _services(value: object, text: str, path: str) -> tuple[ServiceConfig, ...]:
     return tuple(out)
 
 
+def _compose_files(value: object, text: str, path: str) -> tuple[tuple[str, ...], ...]:
+    """``compose-files = [["compose.yaml", "compose.full.yaml"]]``: each list is one ``-f`` chain
+    in merge order, paths relative to the config file."""
+    line = _line_of(text, "compose-files")
+    if not isinstance(value, list) or not all(
+            isinstance(chain, list) and len(chain) >= 2 and all(isinstance(f, str) and f for f in chain)
+            for chain in value):
+        raise ConfigError("'compose-files' must be a list of chains, each a list of two or more Compose "
+                          "files in merge order, e.g. [[\"compose.yaml\", \"compose.prod.yaml\"]]",
+                          path=path, line=line, column=1)
+    directory = os.path.dirname(os.path.abspath(path))
+    return tuple(tuple(os.path.normpath(os.path.join(directory, f)) for f in chain) for chain in value)
+
+
+def _roles(value: object, text: str, path: str) -> tuple[tuple[str, str], ...]:
+    """``roles = {"deploy/*.yml" = "prod", "docker/test/*" = "none"}``."""
+    if not isinstance(value, dict):
+        raise ConfigError("'roles' must be a table of globs to roles (prod, dev or none)", path=path,
+                          line=_line_of(text, "roles"), column=1)
+    out = []
+    for glob, role in value.items():
+        if role not in ROLES:
+            raise ConfigError(f"roles: '{glob}' must be one of {', '.join(ROLES)}, got {role!r}", path=path,
+                              line=_line_of(text, "roles"), column=1)
+        out.append((str(glob), str(role)))
+    return tuple(out)
+
+
 def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
     """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``.
 
@@ -333,16 +400,18 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
     if not isinstance(table, dict):
         raise ConfigError("[tool.dockfix] must be a table", path=path)
     _check_keys(table, TOP_KEYS, "", text, path)
+    profile = table.get("profile", DEFAULT_PROFILE)
+    if not isinstance(profile, str):
+        raise ConfigError("'profile' must be a profile name", path=path, line=_line_of(text, "profile"), column=1)
+    check_profile_name(profile, path, *_value_position(text, "profile"))
     profiles = table.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError("'profiles' must be a table of profiles", path=path)
     for name, body in profiles.items():
+        check_profile_name(name, path, *_key_position(text, name))
         if not isinstance(body, dict):
             raise ConfigError(f"profile '{name}' must be a table", path=path)
         _check_keys(body, PROFILE_KEYS, f"profile '{name}': ", text, path)
-    profile = table.get("profile", DEFAULT_PROFILE)
-    if not isinstance(profile, str):
-        raise ConfigError("'profile' must be a profile name", path=path, line=_line_of(text, "profile"), column=1)
     unsafe = table.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
         raise ConfigError("'unsafe-fixes' must be true or false", path=path, line=_line_of(text, "unsafe-fixes"), column=1)
@@ -356,6 +425,8 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
         exclude=_codes(table.get("exclude", []), "exclude", path) + _codes(table.get("extend-exclude", []), "extend-exclude", path),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
         services=_services(table.get("services", {}), text, path),
+        compose_files=_compose_files(table.get("compose-files", []), text, path),
+        roles=_roles(table.get("roles", {}), text, path),
     )
     # validate every profile now, so a broken one fails even when another is in use
     for name in config.profiles:
@@ -363,37 +434,49 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
     return config
 
 
-CONFIG_CACHE_FORMAT = 1
+CONFIG_CACHE_FORMAT = 2  # 2: JSON in the user's cache directory (1: marshal in .dockfix_cache/)
+MAX_CONFIG_CACHE_BYTES = 4 * 1024 * 1024  # the text and its table, as JSON
+
+
+def config_cache_path(path: str) -> str:
+    """Where the parsed form of the config file ``path`` is kept (see :func:`_toml`)."""
+    from rewriter.cachedir import fnv, user_cache_root  # lazy: start-up
+
+    full = os.path.abspath(path)
+    return os.path.join(user_cache_root(), "config", f"{fnv(full)}-{os.path.basename(full)}.json")
 
 
 def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
-    """``tomllib.loads(text)``; with ``cache``, kept in ``.dockfix_cache/config/`` beside the file.
+    """``tomllib.loads(text)``; with ``cache``, kept in the user's cache directory.
 
     tomllib costs ~10 ms to import, which a configured project would pay on every format-on-save.
-    The table is stored with marshal (built into the interpreter, so free to import) together with
-    the exact text it came from, and used only for identical text: an edited config is parsed
-    again, and a corrupt or foreign cache file is ignored. A cache that cannot be written is only
-    a slower next run.
+    The table is stored as JSON (about 2 ms to import, and a decoder that cannot crash on any
+    bytes) together with the config's path and exact text, and used only for that same file
+    and identical text: an edited config is parsed again, and a corrupt or foreign cache file is
+    ignored. The cache is the user's (:mod:`rewriter.cachedir`), never the repository's. A cache
+    that cannot be written is only a slower next run.
     """
-    import marshal
-    import sys
+    import sys  # lazy: start-up
 
-    from rewriter.cachedir import cache_directory, write_cache_file
+    from rewriter.cachedir import read_cache_file, write_cache_file  # lazy: start-up
 
-    stamp = (CONFIG_CACHE_FORMAT, sys.version_info[:2])
-    directory = cache_directory(os.path.dirname(os.path.abspath(path)))
-    stored = os.path.join(directory, "config", os.path.basename(path) + ".marshal")
+    stamp = [CONFIG_CACHE_FORMAT, list(sys.version_info[:2])]
+    full = os.path.abspath(path)
+    stored = config_cache_path(path)
     if cache:
-        try:
-            with open(stored, "rb") as fh:
-                known = marshal.load(fh)
-            if (isinstance(known, tuple) and len(known) == 3 and known[0] == stamp and known[1] == text
-                    and isinstance(known[2], dict) and _toml_values(known[2])):
-                data: dict[str, Any] = known[2]
+        blob = read_cache_file(stored, MAX_CONFIG_CACHE_BYTES)
+        if blob is not None:
+            import json  # lazy: start-up
+
+            try:
+                known = json.loads(blob)
+            except (ValueError, RecursionError):
+                known = None
+            if (type(known) is list and len(known) == 4 and known[0] == stamp and known[1] == full
+                    and known[2] == text and type(known[3]) is dict and _toml_values(known[3])):
+                data: dict[str, Any] = known[3]
                 return data
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    import tomllib
+    import tomllib  # lazy: start-up
 
     try:
         data = tomllib.loads(text)
@@ -401,27 +484,38 @@ def _toml(path: str, text: str, cache: bool) -> dict[str, Any]:
         m = re.search(r"line (\d+), column (\d+)", str(err))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise ConfigError(f"invalid TOML: {err}", path=path, line=line, column=col) from None
-    if cache:
+    if cache and _toml_values(data):  # dates and times have no JSON form: parsed each time
+        import json  # lazy: start-up
+
         try:
-            blob = marshal.dumps((stamp, text, data))
-        except ValueError:
-            return data  # dates and times have no marshal form; such a config is parsed each time
-        write_cache_file(directory, os.path.join("config", os.path.basename(stored)), blob)
+            blob = json.dumps([stamp, full, text, data], ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            return data  # NaN or infinity (JSON would turn them into other values), or lone surrogates
+        write_cache_file(stored, blob)
     return data
 
 
 def _toml_values(value: object) -> bool:
     """Whether ``value`` is made of what tomllib returns (a cache file is data from the repository)."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _toml_values(v) for k, v in value.items())
-    if isinstance(value, list):
+    if type(value) is dict:
+        return all(type(k) is str and _toml_values(v) for k, v in value.items())
+    if type(value) is list:
         return all(_toml_values(v) for v in value)
     return type(value) in (str, int, float, bool)
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few hundred bytes; a bigger one is refused
+
+
 def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
+    """A config file's text, read by the repository rule (:mod:`rewriter.safefs`): a regular
+    file inside the root, reached without links, at most 1 MB."""
+    from rewriter import safefs  # lazy: start-up
+
+    try:
+        return safefs.read_bytes(path, limit=MAX_CONFIG_BYTES).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"cannot read config: not UTF-8 ({err.reason})", path=path) from None
 
 
 class ConfigFinder:
@@ -431,7 +525,7 @@ class ConfigFinder:
         self._cache: dict[str, Config] = {}
         self._explicit: Config | None = None
         self._isolated = isolated
-        self._use_cache = cache  # keep parsed TOML in .dockfix_cache/ (see _toml)
+        self._use_cache = cache  # keep parsed TOML in the user's cache (see _toml)
         if explicit:
             try:
                 text = _read_text(explicit)
@@ -454,7 +548,7 @@ class ConfigFinder:
         found: Config | None = None
         for name in CONFIG_NAMES:
             candidate = os.path.join(directory, name)
-            if os.path.isfile(candidate):
+            if os.path.lexists(candidate):  # a link or a FIFO is reported, not skipped
                 try:
                     text = _read_text(candidate)
                 except OSError as err:

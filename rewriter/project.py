@@ -263,32 +263,45 @@ def go_facts(stages: tuple[Stage, ...], used: tuple[int, ...], display: str,
 # -- files, cached per run -------------------------------------------------------------------------
 
 
-def _stat_key(path: str) -> tuple[str, int, int] | None:
+MAX_PROJECT_FILE_BYTES = 1024 * 1024  # a Dockerfile, go.mod or Compose file read for facts
+
+
+def _stat_key(path: str, root: str) -> tuple[str, str, int, int] | None:
+    """(path, root, mtime, size) of a file inside ``root``, or None (missing, or outside: a file
+    outside the repository is neither read nor looked at)."""
+    from rewriter.safefs import inside  # lazy: start-up
+
+    if not inside(path, root):
+        return None
     deps.touch(path)  # looked for, found or not: the result depends on it
     try:
-        st = os.stat(path)
+        st = os.lstat(path)  # never through a link: reading refuses one anyway
     except OSError:
         return None
-    return os.path.abspath(path), st.st_mtime_ns, st.st_size
+    return os.path.abspath(path), root, st.st_mtime_ns, st.st_size
 
 
-def _read(path: str) -> str | None:
+def _read(path: str, root: str) -> str | None:
+    """The file's text, read by the repository rule (:mod:`rewriter.safefs`: inside ``root``,
+    the root of the file that names it; no link; a regular file; at most 1 MB), or None: the
+    facts it would give stay unknown."""
+    from rewriter import safefs  # lazy: start-up
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read(1024 * 1024)
+        return safefs.read_bytes(path, root, MAX_PROJECT_FILE_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
 
 @functools.lru_cache(maxsize=256)
-def _dockerfile_cached(path: str, mtime: int, size: int) -> DockerfileImage | None:
-    text = _read(path)
+def _dockerfile_cached(path: str, root: str, mtime: int, size: int) -> DockerfileImage | None:
+    text = _read(path, root)
     return None if text is None else _parse_dockerfile(path, text)
 
 
 def _parse_dockerfile(path: str, text: str) -> DockerfileImage | None:
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import dockerfile
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces import dockerfile  # lazy: start-up
 
     try:
         return dockerfile.load(SourceFile.from_text(path, text))
@@ -296,22 +309,22 @@ def _parse_dockerfile(path: str, text: str) -> DockerfileImage | None:
         return None
 
 
-def load_dockerfile(path: str) -> DockerfileImage | None:
-    key = _stat_key(path)
+def load_dockerfile(path: str, root: str) -> DockerfileImage | None:
+    key = _stat_key(path, root)
     if key is None or not os.path.isfile(path):
         return None
     return _dockerfile_cached(*key)
 
 
 @functools.lru_cache(maxsize=256)
-def _go_mod_cached(path: str, mtime: int, size: int) -> tuple[GoVersion, int] | None:
-    text = _read(path)
+def _go_mod_cached(path: str, root: str, mtime: int, size: int) -> tuple[GoVersion, int] | None:
+    text = _read(path, root)
     return None if text is None else go_mod_version(text)
 
 
-def read_go_mod(context: str) -> tuple[GoVersion, int] | None:
+def read_go_mod(context: str, root: str) -> tuple[GoVersion, int] | None:
     path = os.path.join(context, "go.mod")
-    key = _stat_key(path)
+    key = _stat_key(path, root)
     return None if key is None else _go_mod_cached(*key)
 
 
@@ -323,7 +336,10 @@ def resolve_build(compose_path: str, spec: BuildSpec) -> ImageBuild | None:
     """The Dockerfile, stages and Go facts of a Compose service's build, or None if unknown."""
     if _is_remote(spec.context):
         return None
+    from rewriter.safefs import root_for  # lazy: start-up
+
     base = os.path.dirname(os.path.abspath(compose_path)) if compose_path not in ("", "-") else os.getcwd()
+    root = root_for(base)  # the Compose file's repository: nothing outside it is read
     context = os.path.normpath(os.path.join(base, spec.context))
     if spec.dockerfile_inline is not None:
         image = _parse_dockerfile("", spec.dockerfile_inline)
@@ -331,15 +347,15 @@ def resolve_build(compose_path: str, spec: BuildSpec) -> ImageBuild | None:
     else:
         name = spec.dockerfile or "Dockerfile"
         path = os.path.normpath(os.path.join(context, name))
-        image = load_dockerfile(path)
+        image = load_dockerfile(path, root)
         display = os.path.relpath(path, base)
     if image is None:
         return None
-    return build_from(image, path, display, context, spec)
+    return build_from(image, path, display, context, spec, root)
 
 
 def build_from(image: DockerfileImage, path: str, display: str, context: str,
-               spec: BuildSpec) -> ImageBuild | None:
+               spec: BuildSpec, root: str) -> ImageBuild | None:
     stages = stages_of(image, dict(spec.args))
     if not stages:
         return None
@@ -350,7 +366,7 @@ def build_from(image: DockerfileImage, path: str, display: str, context: str,
             return None
         final = named[0]
     chain, used = closure(stages, final)
-    mod = read_go_mod(context)
+    mod = read_go_mod(context, root)
     go_mod = None
     if mod is not None:
         where = os.path.relpath(os.path.join(context, "go.mod"),
@@ -361,11 +377,11 @@ def build_from(image: DockerfileImage, path: str, display: str, context: str,
 
 
 @functools.lru_cache(maxsize=128)
-def _compose_users_cached(path: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
-    from rewriter.source import SourceFile
-    from rewriter.surfaces import compose
+def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces import compose  # lazy: start-up
 
-    text = _read(path)
+    text = _read(path, root)
     if text is None:
         return ()
     try:
@@ -388,13 +404,18 @@ def users_of(dockerfile_path: str) -> list[DockerfileUser]:
     """Compose services (in this directory or up to three above) that build this Dockerfile."""
     if dockerfile_path in ("", "-"):
         return []
+    from rewriter.safefs import inside, root_of_file  # lazy: start-up
+
     target = os.path.realpath(dockerfile_path)
-    directory = os.path.dirname(target)
+    directory = os.path.dirname(os.path.abspath(dockerfile_path))
+    root = root_of_file(dockerfile_path)
     found: list[DockerfileUser] = []
     for _ in range(USER_SEARCH_LEVELS + 1):
+        if not inside(directory, root):
+            break  # never above the repository root
         for name in _COMPOSE_NAMES:
             candidate = os.path.join(directory, name)
-            key = _stat_key(candidate)
+            key = _stat_key(candidate, root)
             if key is None:
                 continue
             for user in _compose_users_cached(*key):
@@ -416,10 +437,12 @@ def user_builds(image: DockerfileImage, path: str) -> list[tuple[DockerfileUser,
     """Each Compose service that builds this Dockerfile, with its build of the current text."""
     display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
     out = []
+    from rewriter.safefs import root_for  # lazy: start-up
+
     for user in users_of(path):
         base = os.path.dirname(os.path.abspath(user.compose_path))
         built = build_from(image, path, display, os.path.normpath(os.path.join(base, user.spec.context)),
-                           user.spec)
+                           user.spec, root_for(base))
         if built is not None:
             out.append((user, built))
     return out
@@ -430,8 +453,10 @@ def standalone_build(image: DockerfileImage, path: str) -> ImageBuild | None:
     for _, built in user_builds(image, path):
         return built
     display = os.path.basename(path) if path not in ("", "-") else "Dockerfile"
+    from rewriter.safefs import root_for  # lazy: start-up
+
     directory = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
-    return build_from(image, path, display, directory, BuildSpec())
+    return build_from(image, path, display, directory, BuildSpec(), root_for(directory))
 
 
 def chain_instructions(built: ImageBuild) -> set[int]:

@@ -52,9 +52,9 @@ def _first_paragraph(text: str) -> str:
 
 def rules_json() -> list[JSON]:
     """Every rule dockfix knows, in code order (results point into this list by index)."""
-    import importlib
+    import importlib  # lazy: start-up
 
-    from transforms import RULES
+    from transforms import RULES  # lazy: start-up
 
     out: list[JSON] = []
     for code in sorted(RULES):

@@ -10,20 +10,11 @@ import bisect
 import os
 
 from rewriter.errors import ParseError
+from rewriter.errors import display_path as display_path  # re-exported: callers import them from here
+from rewriter.errors import printable as printable
+from rewriter.errors import printable_path as printable_path
 
 BOM = "\ufeff"
-
-
-def display_path(path: str) -> str:
-    """A path as users see it: relative to the working directory when under it, with '/'."""
-    if path in ("-", ""):
-        return path
-    if os.path.isabs(path):
-        rel = os.path.relpath(path)
-        if rel.startswith(".."):
-            return path
-        return rel.replace(os.sep, "/")
-    return os.path.normpath(path).replace(os.sep, "/")
 
 
 class SourceFile:

@@ -548,6 +548,21 @@ class Patcher:
         nl = self.text.find("\n", pos)
         return len(self.text) if nl == -1 else nl + 1
 
+    def _after_nested_comments(self, pos: int, col: int) -> int:
+        """Past the comment lines right after ``pos`` that are indented deeper than ``col``: they
+        belong to the block that ends there (a commented-out ``#  FEATURE_X: "true"`` under
+        ``environment:``), and a new key inserted above them would adopt them, so that
+        uncommenting the line no longer parses."""
+        text = self.text
+        while pos < len(text):
+            end = self._line_end(pos)
+            line = text[pos:end].rstrip("\r\n")
+            stripped = line.lstrip(" \t")
+            if not stripped.startswith("#") or len(line) - len(stripped) <= col:
+                break
+            pos = end
+        return pos
+
     def _insert_entry(self, mapping: Node, key: str, value: RValue) -> Edit:
         if is_flow(mapping):
             rendered = f"{key}: {_render_flow(value)}"
@@ -561,7 +576,7 @@ class Patcher:
         first_key = mapping.value[0][0]
         col = first_key.start_mark.column
         end = self.content_end(mapping)
-        pos = self._line_end(end)
+        pos = self._after_nested_comments(self._line_end(end), col)
         nl = self.style.newline
         line = " " * col + key + ":" + self._render_block_value(value, col)
         if pos == len(self.text) and not self.text.endswith("\n"):
@@ -588,7 +603,7 @@ class Patcher:
             raise Refusal("cannot find the list's layout")
         value = self._render_new(action.value, flow=False, hint=hint)
         line = " " * dash + "-" + self._render_block_item(value, dash)
-        pos = self._line_end(self.content_end(seq))
+        pos = self._after_nested_comments(self._line_end(self.content_end(seq)), dash)
         if pos == len(self.text) and not self.text.endswith("\n"):
             return Edit(pos, pos, self.style.newline + line, order=-dash - 1)
         return Edit(pos, pos, line + self.style.newline, order=-dash - 1)

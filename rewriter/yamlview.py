@@ -329,13 +329,13 @@ def backend() -> str:
     """The parser in use: libyaml through PyYAML's C loader when it is there (about 30 times
     faster and cheaper to import), else ruamel.yaml. ``DOCKFIX_YAML_BACKEND`` forces one; the
     test suite runs both and requires the same results."""
-    import os
+    import os  # lazy: start-up
 
     wanted = os.environ.get("DOCKFIX_YAML_BACKEND", "")
     if wanted == "ruamel":
         return "ruamel"
     try:
-        import yaml
+        import yaml  # lazy: start-up
 
         if getattr(yaml, "__with_libyaml__", False):
             return "libyaml"
@@ -349,7 +349,7 @@ def backend() -> str:
 def _compose_all(src: SourceFile) -> list[Node]:
     """All documents' root nodes; a syntax error becomes a ParseError with its location."""
     if backend() == "libyaml":
-        import yaml
+        import yaml  # lazy: start-up
 
         try:
             docs = list(yaml.compose_all(src.text, Loader=yaml.CSafeLoader))
@@ -357,8 +357,8 @@ def _compose_all(src: SourceFile) -> list[Node]:
             raise _parse_error(src, err) from None
         _plain_style_is_none(docs)
         return docs
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml import YAML  # lazy: start-up
+    from ruamel.yaml.error import YAMLError  # lazy: start-up
 
     try:
         return list(YAML(typ="rt", pure=True).compose_all(src.text))
@@ -423,6 +423,22 @@ def anchor_of(node: Node, text: str) -> str | None:
 
 
 _ANCHOR_RE = functools.cache(lambda: re.compile(r"&([^\s,\[\]{}]+)"))  # documents with anchors only
+
+
+# Composed nodes cost about 0.7 KB each (two marks per node) before dockfix looks at them, and a
+# 9.8 MB Compose file of small services exhausted 6 GB. Lines plus commas bound the node count
+# from above (a node starts a line or follows a flow comma, bar a few per line), and are counted
+# before composing anything. The cap applies to the files dockfix is given, not to the texts its
+# own fixes make from them (a fixed file is longer, and within a constant factor).
+MAX_YAML_LINES = 250_000
+
+
+def check_yaml_size(src: SourceFile) -> None:
+    """Refuse a YAML input over :data:`MAX_YAML_LINES` (ParseError)."""
+    size = src.text.count("\n") + src.text.count(",")
+    if size > MAX_YAML_LINES:
+        raise ParseError(f"too large to check: {size} lines and flow items (the limit is {MAX_YAML_LINES} per "
+                         f"file, which bounds the memory a file takes)", path=src.path, line=1, column=1)
 
 
 def parse_yaml(src: SourceFile) -> YamlDocument:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the conformance checks (rewriter/conformance.py) over a whole corpus and print a table.
+"""Run the conformance checks (tests/conformance.py) over a whole corpus and print a table.
 
     python scripts/conformance.py [CORPUS] [--profile prod] [-v]
 
@@ -16,8 +16,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # the checks live with the tests
 
-from rewriter import conformance  # noqa: E402
+import conformance  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

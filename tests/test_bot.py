@@ -340,3 +340,30 @@ def test_default_branch_from_the_api_when_the_remote_does_not_say(repo: Repo, fa
     assert rc == 0, out
     assert requests(httpserver)[0] == f"GET /repos/{REPO}"
     assert "dockfix/prod" in out and "main" in out
+
+
+def test_the_body_lists_what_a_human_must_decide(repo: Repo, fake: FakeGitHub, httpserver: HTTPServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12: an interpolated value and a one-off job are not written as guesses; they are listed
+    in the pull request for a human (lines as on the branch), and the overlay is not touched."""
+    repo.push_to_main("compose.override.yaml", "services:\n  api:\n    environment:\n      DEBUG: '1'\n", "dev")
+    repo.push_to_main("ops/compose.yaml",
+                      "services:\n  worker:\n    image: acme/worker\n    mem_limit: 1g\n"
+                      "    memswap_limit: ${WORKER_SWAP:-2g}\n"
+                      "  migrate:\n    image: acme/api\n    restart: \"no\"\n", "ops")
+    rc, out = run_pr(capsys, "--profile", "prod")
+    assert rc == 0, out
+    body = fake.pr(1)["body"]
+    assert "### Findings for a human" in body
+    # repository text (paths, messages) is shown in code spans (issue 15: no Markdown from the repository)
+    assert "| `ops/compose.yaml` | 5 | DF302 | no safe value | `service 'worker': memswap_limit '2g' " \
+           "(interpolated from '${WORKER_SWAP:-2g}'" in body
+    assert "| `ops/compose.yaml` | 13 | DF902 | note | `service 'migrate': a one-off job " \
+           "(restart: \"no\", and it publishes no ports)" in body
+    # every fixed row says where its value came from; the overlay was not given the base's settings
+    rows = [line for line in body.splitlines() if line.startswith("| `") and "| DF" in line]
+    fixed = rows[:rows.index(next(r for r in rows if "no safe value" in r or "| note |" in r))]
+    assert fixed and all("profile prod" in r for r in fixed)
+    assert "compose.override.yaml" not in body
+    assert repo.remote_file("dockfix/prod", "compose.override.yaml") == \
+        "services:\n  api:\n    environment:\n      DEBUG: '1'\n"

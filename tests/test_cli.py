@@ -252,13 +252,15 @@ def test_configured_stdin_run_parses_the_config_once(tmp_path: Path) -> None:
             "sys.stdin = io.TextIOWrapper(io.BytesIO(%r))\n"
             "rc = main(['apply','-','--stdin-filename','compose.yaml'])\n"
             "sys.stderr.write(repr('tomllib' in sys.modules))\n" % BASIC)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
     env.pop("DOCKFIX_CACHE_DIR", None)
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, env=env)
             for _ in range(2)]
     assert [r.stderr.decode().split()[-1] for r in runs] == ["True", "False"], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout != BASIC  # the same (dev profile) fixes both times
-    assert (tmp_path / ".dockfix_cache" / "config" / "pyproject.toml.marshal").is_file()
+    assert [p.name.split("-", 1)[1] for p in (tmp_path / "xdg" / "dockfix" / "config").iterdir()] == [
+        "pyproject.toml.json"]
+    assert not (tmp_path / ".dockfix_cache").exists()
 
 
 def test_directory_walk_respects_gitignore(run_cli, tmp_path: Path) -> None:
@@ -336,10 +338,12 @@ def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.Mon
                 Finding("DF706", "Dockerfile", 1, 1, 1, 1, "n", Severity.INFO, None)]
     assert decode(encode(findings)) == findings
     stored = encode(findings)
-    for bad in ([stored[0][:2] + ("1",) + stored[0][3:]],  # a line that is not a number
-                [stored[0][:8] + (stored[0][8][:3] + ([("set", ("a",), compile("0", "x", "eval"))],)
-                                  + stored[0][8][4:],) + stored[0][9:]],  # code as an intent's value
-                [stored[1][:7] + ("fatal",) + stored[1][8:]]):  # no such severity
+    for bad in ([stored[0][:2] + ["1"] + stored[0][3:]],  # a line that is not a number
+                [stored[0][:8] + [stored[0][8][:3] + [[["set", ["a"], compile("0", "x", "eval")]]]
+                                  + stored[0][8][4:]] + stored[0][9:]],  # code as an intent's value
+                [stored[0][:8] + [stored[0][8][:3] + [[["set", ["a"], ["x", 1]]]]
+                                  + stored[0][8][4:]] + stored[0][9:]],  # an untagged array as a value
+                [stored[1][:7] + ["fatal"] + stored[1][8:]]):  # no such severity
         with pytest.raises(ValueError):
             decode(bad)
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "cache"))
@@ -366,7 +370,7 @@ def test_cached_findings_come_back_equal(tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("planted", ["pickle", "marshal-code", "marshal-wrong-shape"])
 def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cache lies in the repository: whatever a commit puts there is data, never code."""
+    """Whatever bytes are in a cache file are data, never code (the cache is the user's, and JSON)."""
     import marshal
     import pickle
 

@@ -1,5 +1,5 @@
 """Conformance over every real file in fixtures/real: no crash, bytes kept, model changed only
-where a fix says, still valid, idempotent, every service covered (see rewriter/conformance.py).
+where a fix says, still valid, idempotent, every service covered (see tests/conformance.py).
 
 The checkers themselves are tested first on inputs made to break them, so that a conformance run
 that finds nothing means something.
@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from rewriter import conformance as c
+import conformance as c
 from rewriter.edits import Intent
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "real")

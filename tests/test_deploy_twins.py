@@ -114,10 +114,18 @@ def test_distinct_values_already_in_the_input_are_reported(service: str, twin: s
     "services:\n  api:\n    mem_limit: 1g\n    deploy: {resources: {limits: {memory: 1024m}}}\n",
     "services:\n  api:\n    cpus: 1.5\n    deploy: {resources: {limits: {cpus: '1.50'}}}\n",
     "services:\n  api:\n    pids_limit: 100\n    deploy: {resources: {reservations: {memory: 1g}}}\n",
-    "services:\n  api:\n    pids_limit: ${PIDS:-100}\n    deploy: {resources: {limits: {memory: 1g}}}\n",
+    "services:\n  api:\n    pids_limit: ${PIDS}\n    deploy: {resources: {limits: {memory: 1g}}}\n",
 ])
 def test_equal_or_unknown_values_are_not_reported(text: str) -> None:
     assert findings(text, "DF303") == []
+
+
+def test_an_interpolated_default_is_read_as_compose_reads_it() -> None:
+    """``${PIDS:-100}`` is 100 when .env does not set PIDS, and Docker Compose 2.40 refuses it beside
+    a deploy limits block without pids ("can't set distinct values"), so it is reported."""
+    text = "services:\n  api:\n    pids_limit: ${PIDS:-100}\n    deploy: {resources: {limits: {memory: 1g}}}\n"
+    found = findings(text, "DF303")
+    assert len(found) == 1 and "interpolated from '${PIDS:-100}'" in found[0]
 
 
 def test_override_mode_writes_the_twin_too(run_cli, tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_symlink_out_of_the_tree_is_never_written_through(
     good = _write(repo / "app" / "compose.yaml", GOOD)
     rc, _, err = _run(["apply", "--jobs", "1", str(link), str(good)], capsys)
     assert rc == 2
-    assert "is a symbolic link; dockfix never writes through links" in err
+    assert "is a symbolic link; dockfix never reads or writes through links" in err
     assert outside.read_bytes() == GOOD and link.is_symlink()
     assert b"pids_limit" in good.read_bytes()
     # walking a directory does not follow the link at all

@@ -201,13 +201,20 @@ def test_pyproject_without_dockfix_is_not_parsed() -> None:
 def test_parsed_config_is_cached_until_the_text_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tomllib
 
+    from rewriter.profiles import config_cache_path
+
     monkeypatch.delenv("DOCKFIX_CACHE_DIR", raising=False)
-    config = tmp_path / "pyproject.toml"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the user's cache, not the repository
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    config = repo / "pyproject.toml"
     config.write_text('[tool.dockfix]\nprofile = "dev"\n')
-    target = str(tmp_path / "compose.yaml")
+    target = str(repo / "compose.yaml")
     assert ConfigFinder(cache=True).for_path(target).profile == "dev"
-    stored = tmp_path / ".dockfix_cache" / "config" / "pyproject.toml.marshal"
-    assert stored.is_file() and (tmp_path / ".dockfix_cache" / ".gitignore").read_text().endswith("*\n")
+    stored = Path(config_cache_path(str(config)))
+    assert stored.is_file() and stored.is_relative_to(tmp_path / "xdg" / "dockfix")
+    assert (tmp_path / "xdg" / "dockfix").stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in repo.iterdir()) == ["pyproject.toml"]  # nothing written into the repository
 
     def no_parsing(text: str) -> object:
         raise AssertionError("parsed again although the text is unchanged")
@@ -219,11 +226,17 @@ def test_parsed_config_is_cached_until_the_text_changes(tmp_path: Path, monkeypa
             ConfigFinder(cache=False).for_path(target)
     config.write_text('[tool.dockfix]\nprofile = "staging"\n')  # edited: read afresh
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
-    import marshal
+    import json
     import sys
 
-    stamp = (1, sys.version_info[:2])  # a planted entry for this very text, but not TOML data
-    stored.write_bytes(marshal.dumps((stamp, config.read_text(), {"tool": {"dockfix": {"profile": b"x"}}})))
+    from rewriter.profiles import CONFIG_CACHE_FORMAT
+
+    stamp = [CONFIG_CACHE_FORMAT, list(sys.version_info[:2])]  # an entry for this very text, not TOML data
+    stored.write_text(json.dumps([stamp, str(config), config.read_text(), {"tool": {"dockfix": {"profile": None}}}]))
+    assert ConfigFinder(cache=True).for_path(target).profile == "staging"
+    # an entry made for another file with the same text is not this file's
+    stored.write_text(json.dumps([stamp, str(tmp_path / "other.toml"), config.read_text(),
+                                  {"tool": {"dockfix": {"profile": "dev"}}}]))
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
     stored.write_bytes(b"\x00garbage")  # corrupt: ignored and replaced
     assert ConfigFinder(cache=True).for_path(target).profile == "staging"
@@ -242,4 +255,4 @@ def test_check_no_cache_writes_no_config_cache(run_cli, tmp_path: Path) -> None:
     cache_dir = Path(os.environ["DOCKFIX_CACHE_DIR"])  # the test's own, set by run_cli
     assert not (cache_dir / "config").exists()
     run_cli("check", ".", cwd=tmp_path)
-    assert (cache_dir / "config" / "pyproject.toml.marshal").is_file()
+    assert [p.name.split("-", 1)[1] for p in (cache_dir / "config").iterdir()] == ["pyproject.toml.json"]

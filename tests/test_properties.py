@@ -1,6 +1,6 @@
 """Property-based conformance: Compose documents built as *text* (never dumped by a YAML library)
 with anchors and ``<<`` merges, flow and block styles, comments, CRLF, a BOM, no final newline and
-odd scalars. For every document that parses, :func:`rewriter.conformance.check_file` must find no
+odd scalars. For every document that parses, :func:`conformance.check_file` (tests/conformance.py) must find no
 violation: apply does not crash, the resolved model changes only at paths the fixes name, every
 original line is kept in order except lines holding a named key (and those only gain text when
 they hold a parent key), the Compose schema still holds if it held, a second run changes nothing,
@@ -16,7 +16,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rewriter import conformance as c
+import conformance as c
 from rewriter.runner import Done
 
 settings.register_profile("ci", max_examples=100, deadline=None,

@@ -5,7 +5,7 @@ The registry is this explicit tuple (no registration by import side effect).
 
 from __future__ import annotations
 
-from transforms import config_mounts, go_runtime, image_antipatterns, memory, pids, tmpfs, ulimits
+from transforms import config_mounts, go_runtime, image_antipatterns, memory, pids, project, tmpfs, ulimits
 from transforms.base import Context, Rule
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
@@ -20,6 +20,7 @@ TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
     (config_mounts.check, config_mounts.RULES),
     (go_runtime.check, go_runtime.RULES),
     (image_antipatterns.check, image_antipatterns.RULES),
+    (project.check, project.RULES),
 )
 
 # Checks on images (Dockerfiles), which are not containers: limits cannot live in them.

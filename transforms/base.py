@@ -57,7 +57,7 @@ class Context:
     @property
     def directory(self) -> str:
         """The directory of the file being checked: relative paths in it resolve here."""
-        import os
+        import os  # lazy: start-up
 
         return os.path.dirname(os.path.abspath(self.path)) if self.path else ""
 
@@ -74,7 +74,7 @@ class Context:
         built: ImageBuild | None = None
         spec = container.build()
         if spec is not None:
-            from rewriter.project import resolve_build
+            from rewriter.project import resolve_build  # lazy: start-up
 
             built = resolve_build(self.path, spec)
         self._builds[container.scope] = built
@@ -93,11 +93,11 @@ class Context:
         else:
             image = container.image()
             if image and self.kind in ("compose", "compose-override"):
-                from rewriter.detectors import may_link
+                from rewriter.detectors import may_link  # lazy: start-up
 
                 siblings = tuple((c.label, c.image(), c.build()) for c in self.containers if c is not container)
                 if may_link(image, siblings):
-                    from rewriter.detectors.image import link_image
+                    from rewriter.detectors.image import link_image  # lazy: start-up
 
                     found = link_image(self.path, image, siblings)
         self._linked[container.scope] = found
@@ -108,7 +108,7 @@ class Context:
         known = self._workloads.get(container.scope)
         if known is not None:
             return known
-        from rewriter.detectors import Inputs, detect
+        from rewriter.detectors import Inputs, detect  # lazy: start-up
 
         bases: tuple[tuple[str, str], ...] = ()
         image_env: list[tuple[str, str, str]] = []
@@ -130,7 +130,7 @@ class Context:
 
     def go_info(self, container: Container) -> GoFacts:
         """Whether the container runs Go and which version: config, then build, then image."""
-        from rewriter.golang import GoFacts, is_golang_image, tag_version
+        from rewriter.golang import GoFacts, is_golang_image, tag_version  # lazy: start-up
 
         config = self.service_config(container)
         built = self.image_build(container)

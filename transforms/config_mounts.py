@@ -28,6 +28,9 @@ DF603 config-mount-writable
 DF604 config-mount-source-missing
     The source file does not exist next to the Compose file. A missing bind source makes
     ``docker compose up`` fail (long syntax) or creates an empty directory in its place.
+    A source outside the repository (``/etc/app.yaml``, ``../../secrets``, or a link that
+    leads out) is reported as outside instead, as a note: dockfix does not look there, so
+    whether such a path exists is never revealed.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         # and those paths resolve against the working directory at run time, not the file
         return
     for wanted in profile.config_mounts:
-        import fnmatch  # here: only profiles with config mounts need it
+        import fnmatch  # lazy: start-up (here: only profiles with config mounts need it)
 
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
             continue
@@ -65,12 +68,24 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         target = wanted.target
         where = f"{profile.described}: '{source}:{target}:ro'"
         if ctx.directory and not source.startswith("$"):
-            on_disk = source if os.path.isabs(source) else os.path.join(ctx.directory, source)
-            deps.touch(on_disk)
-            if not os.path.exists(on_disk):
+            from rewriter.safefs import exists_inside, root_for  # lazy: start-up
+
+            on_disk = os.path.normpath(source if os.path.isabs(source) else os.path.join(ctx.directory, source))
+            root = root_for(ctx.directory)
+            exists = exists_inside(on_disk, root)
+            if exists is None:
+                # whether a path outside the repository exists is not told, either way; a note
+                # (it does not fail the run): the file may well be on the host that runs it
                 yield report(container, NO_SOURCE,
-                             f"config file '{source}' for '{target}' does not exist ({where})",
-                             None, None, "")
+                             f"config file '{source}' for '{target}' is outside the repository; dockfix "
+                             f"does not look outside it, so whether it exists is not checked ({where})",
+                             None, None, "").replace(severity=Severity.INFO)
+            else:
+                deps.touch(on_disk)
+                if not exists:
+                    yield report(container, NO_SOURCE,
+                                 f"config file '{source}' for '{target}' does not exist ({where})",
+                                 None, None, "")
         same_target = [m for m in container.mounts() if _norm(m.target) == _norm(target)]
         tmpfs_there = [t for t in container.tmpfs() if _norm(t.target) == _norm(target)]
         if tmpfs_there:

@@ -56,22 +56,23 @@ Settings: ``gomemlimit-ratio`` in the profile; ``[tool.dockfix.services.NAME] go
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from collections.abc import Iterator
 
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Setting, Severity
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import plan
+from transforms.gomem import AUTO_GOMAXPROCS as AUTO_GOMAXPROCS
+from transforms.gomem import MALFORMED as MALFORMED
+from transforms.gomem import gomemlimit_value as gomemlimit_value
+from transforms.gomem import loose_size as loose_size
+from transforms.image_antipatterns import moved_tmpfs_size
+from transforms.memory import budget_applicability, memory_budget as memory_budget
 from transforms.tmpfs import planned_tmpfs
 
 MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
                Severity.WARNING, __name__)
-MALFORMED = Rule("DF502", "gomemlimit-malformed", "GOMEMLIMIT that makes the Go runtime throw at start",
-                 Severity.ERROR, __name__)
 ABOVE = Rule("DF503", "gomemlimit-above-limit", "GOMEMLIMIT above the memory limit",
              Severity.ERROR, __name__)
 GOMAXPROCS_MISSING = Rule("DF504", "gomaxprocs-missing", "Go < 1.25 with a CPU limit but no GOMAXPROCS",
@@ -83,42 +84,7 @@ BUDGET = Rule("DF506", "gomemlimit-above-budget", "GOMEMLIMIT leaves no room for
               Severity.WARNING, __name__)
 RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET, BUDGET)
 
-AUTO_GOMAXPROCS = (1, 25)
 TMP = "/tmp"
-_LOOSE = functools.cache(lambda: re.compile(r"^\s*(\d+)\s*([KMGT])?(i|I)?([bB])?\s*$", re.IGNORECASE))
-
-
-def gomemlimit_value(limit: ByteSize, tmpfs: ByteSize, ratio: float) -> ByteSize | None:
-    """floor(ratio x (L - T) / MiB) MiB, or None when nothing is left."""
-    room = limit.bytes - tmpfs.bytes
-    # The ratio as the decimal it was written as (0.9 is 9/10, not its binary approximation), so
-    # that an exact result is not rounded down by one; the profile keeps it within 0.1..1.0.
-    whole, _, decimals = repr(ratio).partition(".")
-    mib = int(whole + decimals) * room // (10 ** len(decimals) * MIB)
-    return ByteSize.mib(mib) if mib >= 1 else None
-
-
-def loose_size(text: str) -> ByteSize | None:
-    """What a malformed GOMEMLIMIT meant (``512M``, ``512Mi``, ``1g``), read leniently."""
-    m = _LOOSE().match(text)
-    if not m:
-        return None
-    factor = {"": 1, "K": 1024, "M": MIB, "G": 1024**3, "T": 1024**4}[(m.group(2) or "").upper()]
-    return ByteSize(int(m.group(1)) * factor)
-
-
-def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
-    """The memory limit the container ends up with, and where it comes from."""
-    planned = plan(container, ctx)
-    if planned is None or planned.size is None:
-        return None
-    return planned.size, planned.described
-
-
-def budget_applicability(container: Container, ctx: Context) -> Applicability:
-    """A value computed from a limit DF301 only suggests is itself a suggestion."""
-    planned = plan(container, ctx)
-    return planned.applicability if planned is not None else Applicability.SAFE
 
 
 def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
@@ -128,8 +94,6 @@ def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
         return planned
     mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TMP]
     if not mounts and ctx.unsafe_fixes and TMP not in container.volume_targets():
-        from transforms.image_antipatterns import moved_tmpfs_size
-
         moved = moved_tmpfs_size(container, ctx)
         if moved is not None:
             return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"

@@ -52,7 +52,7 @@ from rewriter.record import Record
 from rewriter.sizes import ByteSize
 from rewriter.yamlpatch import Refusal
 from transforms.base import Context, Rule, report
-from transforms.go_runtime import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
+from transforms.gomem import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -82,11 +82,13 @@ _PROFILE_FILES = functools.cache(lambda: re.compile(
     r"\.bashrc|\.bash_profile|\.profile|\.zshrc|\.kshrc)\b"))
 _LIMITS_CONF = functools.cache(lambda: re.compile(r"/etc/security/limits\.(?:conf|d/\S*)"))
 _ULIMIT = functools.cache(lambda: re.compile(r"\bulimit\b"))
-_ULIMIT_N = functools.cache(lambda: re.compile(r"\bulimit\s+(?:-[A-Za-z]*n[A-Za-z]*\s+)(\d+)"))
+# ``ulimit -<letters with an n> N``. Written as ``-[A-Za-z]*n[A-Za-z]*`` the two stars split a
+# long run of letters every possible way (a 60 KB ``-nnn...`` line took 19 s); the letters are
+# matched once here and the ``n`` looked for in them (see ulimit_nofile).
+_ULIMIT_N = functools.cache(lambda: re.compile(r"\bulimit\s+-([A-Za-z]+)\s+(\d+)"))
 _LIMITS_NOFILE = functools.cache(lambda: re.compile(r"\bnofile\s+(\d+)"))
 _FSTAB = functools.cache(lambda: re.compile(r"/etc/fstab\b"))
 _FSTAB_TMP = functools.cache(lambda: re.compile(r"\btmpfs\s+(/\S*)\s+tmpfs\s+(\S+)"))
-_CGROUP_WRITE = functools.cache(lambda: re.compile(r"(?:>{1,2}|\btee\b(?:\s+-\S+)*)\s*['\"]?/sys/fs/cgroup\b"))
 _CGROUP_MEMORY = functools.cache(lambda: re.compile(
     r"\becho\s+['\"]?(\d+[KkMmGg]?)['\"]?\s*>{1,2}\s*['\"]?/sys/fs/cgroup/(?:\S*/)?memory\.(?:max|limit_in_bytes)\b"))
 
@@ -117,7 +119,7 @@ def misuses(image: DockerfileImage, instructions: tuple[Instruction, ...] | list
 
 
 def classify(text: str) -> tuple[Rule, str, str] | None:
-    if _CGROUP_WRITE().search(text):
+    if "/sys/fs/cgroup" in text and cgroup_write(text):
         m = _CGROUP_MEMORY().search(text)
         value = ""
         if m:
@@ -130,12 +132,75 @@ def classify(text: str) -> tuple[Rule, str, str] | None:
         options = m.group(2) if m and m.group(1).rstrip("/") == "/tmp" else ""
         return FSTAB_TMPFS, "tmpfs" if m and m.group(1).rstrip("/") == "/tmp" else "", options
     if _ULIMIT().search(text) and _PROFILE_FILES().search(text):
-        m = _ULIMIT_N().search(text)
-        return PROFILE_ULIMIT, "nofile" if m else "", m.group(1) if m else ""
+        nofile = ulimit_nofile(text)
+        return PROFILE_ULIMIT, "nofile" if nofile is not None else "", nofile or ""
     if _LIMITS_CONF().search(text) and "nofile" in text:
         m = _LIMITS_NOFILE().search(text)
         return PROFILE_ULIMIT, "nofile", m.group(1) if m else ""
     return None
+
+
+def ulimit_nofile(text: str) -> str | None:
+    """N of the first ``ulimit -<flags with n> N`` in ``text``, or None."""
+    for m in _ULIMIT_N().finditer(text):
+        if "n" in m.group(1):
+            return m.group(2)
+    return None
+
+
+def cgroup_write(text: str) -> bool:
+    r"""Whether ``text`` writes to cgroupfs: ``>``, ``>>`` or ``tee [-flags]`` before
+    ``/sys/fs/cgroup`` (optionally quoted), the regular expression
+    ``(?:>{1,2}|\btee\b(?:\s+-\S+)*)\s*['"]?/sys/fs/cgroup\b`` decided in O(n).
+
+    The expression, searched forwards, follows the whole run of flags after every ``tee`` it
+    meets, and flags such as ``-tee -tee ...`` each start a new ``tee``: a 300 KB Dockerfile took
+    46 s. Here each ``/sys/fs/cgroup`` looks backwards instead, over the flags before it to a
+    ``tee``; a run of flags is walked once, as the answer for its end is remembered.
+    """
+    answers: dict[int, bool] = {}  # end of a run of flags -> whether a tee stands before it
+    at = text.find("/sys/fs/cgroup")
+    while at != -1:
+        after = at + len("/sys/fs/cgroup")
+        if after == len(text) or not _is_word(text[after]):
+            # the quote is optional, so also as the last character of a flag ("tee -'/sys/...")
+            for end in (at - 1, at) if at and text[at - 1] in "'\"" else (at,):
+                while end and text[end - 1].isspace():
+                    end -= 1
+                if (end and text[end - 1] == ">") or _tee_before(text, end, answers):
+                    return True
+        at = text.find("/sys/fs/cgroup", at + 1)
+    return False
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _tee_before(text: str, end: int, answers: dict[int, bool]) -> bool:
+    r"""Whether ``text[:end]`` ends with ``\btee\b(?:\s+-\S+)*``."""
+    walked: list[int] = []
+    result = False
+    while True:
+        known = answers.get(end)
+        if known is not None:
+            result = known
+            break
+        walked.append(end)
+        if text.endswith("tee", 0, end) and (end == 3 or not _is_word(text[end - 4])):
+            result = True
+            break
+        start = end
+        while start and not text[start - 1].isspace():
+            start -= 1
+        if end - start < 2 or text[start] != "-" or not start:
+            break
+        end = start
+        while end and text[end - 1].isspace():
+            end -= 1
+    for point in walked:
+        answers[point] = result
+    return result
 
 
 def madvdontneed_rest(value: str) -> str | None:
@@ -162,7 +227,7 @@ _RUN_FORM = {"DF701": "--ulimit nofile=N:N", "DF702": "--tmpfs /tmp:size=64m,mod
 
 
 def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
-    from rewriter.project import chain_instructions, standalone_build, user_builds
+    from rewriter.project import chain_instructions, standalone_build, user_builds  # lazy: start-up
 
     users = user_builds(image, ctx.path)
     built = users[0][1] if users else standalone_build(image, ctx.path)
@@ -233,7 +298,7 @@ def _image_fix_report(image: DockerfileImage, ins: Instruction, rule: Rule, span
 
 
 def _godebug_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
-    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value  # lazy: start-up
 
     rest = madvdontneed_rest(unquote_env_value(pair.value))
     if rest is None:
@@ -252,7 +317,7 @@ def _godebug_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Ite
 
 
 def _gomemlimit_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> Iterator[Report]:
-    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value
+    from rewriter.surfaces.dockerfile import format_env_value, unquote_env_value  # lazy: start-up
 
     raw = unquote_env_value(pair.value)
     if raw == "off" or ByteSize.parse_gomemlimit(raw) is not None:

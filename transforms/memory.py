@@ -186,6 +186,21 @@ def plan(container: Container, ctx: Context) -> MemoryPlan | None:
     return MemoryPlan(value, profile.mem_limit, described, Applicability.UNSAFE, None, why)
 
 
+def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
+    """The memory limit the container ends up with, and where it comes from (GOMEMLIMIT and the
+    /tmp tmpfs size read it too)."""
+    planned = plan(container, ctx)
+    if planned is None or planned.size is None:
+        return None
+    return planned.size, planned.described
+
+
+def budget_applicability(container: Container, ctx: Context) -> Applicability:
+    """A value computed from a limit DF301 only suggests is itself a suggestion."""
+    planned = plan(container, ctx)
+    return planned.applicability if planned is not None else Applicability.SAFE
+
+
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     limits = container.memory_limits()

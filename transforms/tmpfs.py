@@ -71,6 +71,7 @@ from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
+from transforms.memory import memory_budget
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
@@ -106,14 +107,6 @@ def _why_capped(size: ByteSize, want: ByteSize | None, budget: tuple[ByteSize, s
     return f", capped at a quarter of {budget[1]}"
 
 
-def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
-    """The memory limit the container ends up with (go_runtime computes it for GOMEMLIMIT too;
-    imported here on use, since go_runtime imports this module)."""
-    from transforms.go_runtime import memory_budget as budget
-
-    return budget(container, ctx)
-
-
 def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> str:
     """Why a tmpfs (of ``size``) on /tmp would break the program, or '' when it would not."""
     facts = ctx.workload(container)
@@ -121,7 +114,7 @@ def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> 
         return f"{facts.tmp_agent} loads an agent from /tmp, which a tmpfs would hide"
     linked = ctx.linked_build(container)
     if linked is not None:
-        from rewriter.detectors.image import tmp_contents
+        from rewriter.detectors.image import tmp_contents  # lazy: start-up
 
         built, how = linked
         contents = tmp_contents(built)

@@ -203,22 +203,22 @@ def detect(inputs: Inputs) -> WorkloadFacts:
 
 def _detector(module: str) -> Callable[[Inputs, str], WorkloadFacts]:
     if module == "jvm":
-        from rewriter.detectors import jvm
+        from rewriter.detectors import jvm  # lazy: start-up
 
         return jvm.detect
     if module == "node":
-        from rewriter.detectors import node
+        from rewriter.detectors import node  # lazy: start-up
 
         return node.detect
     if module == "redis":
-        from rewriter.detectors import redis
+        from rewriter.detectors import redis  # lazy: start-up
 
         return redis.detect
     if module == "php":
-        from rewriter.detectors import php
+        from rewriter.detectors import php  # lazy: start-up
 
         return php.detect
-    from rewriter.detectors import databases
+    from rewriter.detectors import databases  # lazy: start-up
 
     return databases.detect
 

@@ -92,7 +92,7 @@ def link_image(compose_path: str, image: str,
         return None
 
     def resolve_build(path: str, spec: BuildSpec) -> ImageBuild | None:
-        from rewriter.project import resolve_build as resolve  # only once something links
+        from rewriter.project import resolve_build as resolve  # lazy: start-up (only once something links)
 
         return resolve(path, spec)
 

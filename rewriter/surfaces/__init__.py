@@ -39,47 +39,51 @@ _last: list[tuple[tuple[str, ...], Loaded]] = []
 
 
 def load(kind: str, src: SourceFile, companion: SourceFile | None = None) -> Loaded:
-    """``companion`` is the base Compose file when ``kind`` is ``compose-override``."""
+    """``companion`` is the base Compose file when ``kind`` is ``compose-override``. The file is
+    read alone, as the oracle does; the engine reads a Compose file's services through the other
+    files of its project (:func:`rewriter.compose_project.in_project`), a layer above this one."""
     key = (kind, os.environ.get("DOCKFIX_YAML_BACKEND", ""), src.path, src.text,
            companion.path if companion else "", companion.text if companion else "")
     if _last and _last[0][0] == key:
-        return _last[0][1]
-    loaded = _load(kind, src, companion)
-    _last[:] = [(key, loaded)]
+        loaded = _last[0][1]
+    else:
+        loaded = _load(kind, src, companion)
+        _last[:] = [(key, loaded)]
     return loaded
 
 
 def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
     if kind == "compose":
-        from rewriter.surfaces import compose
+        from rewriter.surfaces import compose  # lazy: start-up
 
         loaded = compose.load(src)
         containers: list[Container] = list(loaded.services)
         if "extends" in src.text:
-            from rewriter.surfaces.compose_override import with_extends
+            from rewriter.surfaces.compose_override import with_extends  # lazy: start-up
 
             containers = with_extends(loaded)  # type: ignore[assignment]
         return Loaded(loaded.doc.model, containers)
     if kind == "dockerfile":
-        from rewriter.surfaces import dockerfile
+        from rewriter.surfaces import dockerfile  # lazy: start-up
 
         image = dockerfile.load(src)
         model = {"instructions": [ins.model() for ins in image.instructions]}
         return Loaded(lambda: model, [], [image], {ins.scope: ins.span for ins in image.instructions})
     if kind == "compose-override":
-        from rewriter.surfaces import compose_override
+        from rewriter.surfaces import compose_override  # lazy: start-up
 
         if companion is None:
             raise DockfixError("an override file needs its base Compose file", path=src.path)
         over, services = compose_override.load(src, companion)
-        return Loaded(over.doc.model, list(services))
+        # an UnresolvedExtends is a Container by delegation (it refuses every change)
+        return Loaded(over.doc.model, list(services))  # type: ignore[arg-type]
     if kind == "shell":
-        from rewriter.surfaces import shell
+        from rewriter.surfaces import shell  # lazy: start-up
 
         script = shell.load(src)
         return Loaded(script.model, list(script.containers))
     if kind == "python":
-        from rewriter.surfaces import python_sdk
+        from rewriter.surfaces import python_sdk  # lazy: start-up
 
         module = python_sdk.load(src)
         return Loaded(module.model, list(module.containers))
@@ -90,7 +94,7 @@ def resolved_model(kind: str, src: SourceFile) -> object:
     """Parse ``src`` and return only its resolved model (the oracle's view). An override file is
     modelled as the Compose file it is."""
     if kind == "dockerfile":
-        from rewriter.surfaces import dockerfile
+        from rewriter.surfaces import dockerfile  # lazy: start-up
 
         return dockerfile.resolved_model(src)
     return load("compose" if kind == "compose-override" else kind, src).make_model()

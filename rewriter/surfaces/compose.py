@@ -157,9 +157,51 @@ class ComposeService:
         value = scalar_value(node) if is_scalar(node) else None
         if is_scalar(node) and value is None:
             return None
+        value, origin = self._interpolated(value, origin)
         span = Span(node.start_mark.index, self.patcher.content_end(node))
         name = display or ".".join(str(k) for k in keys)
         return Setting(name, value, span, keys, origin)
+
+    # -- interpolation (rewriter.compose_project): values read as Compose reads them -------------
+    def _interpolated(self, value: object, origin: str = "") -> tuple[object, str]:
+        """``value`` after ``${VAR:-default}`` substitution from the project's ``.env``, and its
+        origin saying so; unchanged when it has no variables. A value that cannot be known (a
+        variable without a default that .env does not set) stays as written."""
+        if not isinstance(value, str) or "$" not in value:
+            return value, origin
+        from rewriter.interpolation import has_variables, interpolate  # lazy: start-up
+
+        if not has_variables(value):
+            return value.replace("$$", "$"), origin
+        result = interpolate(value, self._dotenv())
+        said = f"interpolated from '{value}': {result.note}" if result.note else f"interpolated from '{value}'"
+        origin = f"{origin}, {said}" if origin else said
+        if result.value is None:
+            return value, origin
+        text = result.value
+        if text.lstrip("-").isdigit():
+            return int(text), origin
+        return text, origin
+
+    def _dotenv(self) -> dict[str, str]:
+        import os  # lazy: start-up
+
+        from rewriter.interpolation import dotenv  # lazy: start-up
+
+        path = self.doc.src.path
+        return dotenv(os.path.dirname(os.path.abspath(path))) if path not in ("", "-") else {}
+
+    def _refuse_interpolated(self, node: Node | None) -> None:
+        """An operator sets an interpolated value through its variable: never replace it by a
+        literal."""
+        if node is None:
+            return
+        from rewriter.interpolation import has_variables  # lazy: start-up
+
+        for scalar in _scalars(node):
+            if isinstance(scalar.value, str) and has_variables(scalar.value):
+                raise Refusal(f"'{scalar.value}' is interpolated, so whoever deploys sets it through its "
+                              f"variable; change the default or the variable instead of a literal here")
 
     def has(self, key: str) -> bool:
         return key in resolved_entries(self.node)
@@ -194,6 +236,8 @@ class ComposeService:
                    fallback=fallback)
 
     def _set(self, keys: tuple[str | int, ...], value: object) -> Fix:
+        found = self._lookup(keys)
+        self._refuse_interpolated(found[0] if found is not None else None)
         return self._fix(self.patcher.set(self.base, self.node, keys, value), str(keys[0]))
 
     # -- tmpfs -----------------------------------------------------------------------------------
@@ -207,7 +251,8 @@ class ComposeService:
                 if not is_scalar(item) or not isinstance(scalar_value(item), str):
                     continue
                 text = str(item.value)
-                path, _, opts = text.partition(":")
+                shown, _ = self._interpolated(text)
+                path, _, opts = str(shown).partition(":")
                 keys: tuple[str | int, ...] = ("tmpfs",) if is_scalar(node) else ("tmpfs", index)
                 span = Span(item.start_mark.index, item.end_mark.index)
                 mounts.append(TmpfsMount(path, parse_tmpfs_options(opts),
@@ -310,12 +355,14 @@ class ComposeService:
         span = Span(node.start_mark.index, self.patcher.content_end(node))
         setting = Setting(f"ulimits.{name}", None, span, ("ulimits", name), origin)
         if is_scalar(node):
-            value = _as_int(scalar_value(node))
+            value = _as_int(self._interpolated(scalar_value(node))[0])
             return Ulimit(name, value, value, setting, "single")
         if is_mapping(node):
             entries = resolved_entries(node)
-            soft = _as_int(scalar_value(entries["soft"].value)) if "soft" in entries and is_scalar(entries["soft"].value) else None
-            hard = _as_int(scalar_value(entries["hard"].value)) if "hard" in entries and is_scalar(entries["hard"].value) else None
+            soft = _as_int(self._interpolated(scalar_value(entries["soft"].value))[0]) \
+                if "soft" in entries and is_scalar(entries["soft"].value) else None
+            hard = _as_int(self._interpolated(scalar_value(entries["hard"].value))[0]) \
+                if "hard" in entries and is_scalar(entries["hard"].value) else None
             return Ulimit(name, soft, hard, setting, "pair")
         return Ulimit(name, None, None, setting, "pair")
 
@@ -338,6 +385,15 @@ class ComposeService:
         return self.setting(("memswap_limit",))
 
     def set_memswap_limit(self, value: object) -> Fix:
+        """Swap equal to the memory limit; when the limit is interpolated, the same expression, so
+        that the two follow the variable together (a literal would fall below a raised limit, and
+        Docker refuses a memswap_limit below mem_limit)."""
+        for limit in reversed(self.memory_limits()):
+            found = self._lookup(limit.keys)
+            if limit.value == value and found is not None and is_scalar(found[0]) and \
+                    isinstance(found[0].value, str) and "$" in found[0].value:
+                value = found[0].value
+            break
         return self._set(("memswap_limit",), value)
 
     # -- pids ------------------------------------------------------------------------------------
@@ -408,16 +464,18 @@ class ComposeService:
                     continue
                 name, sep, text = str(item.value).partition("=")
                 span = Span(item.start_mark.index, item.end_mark.index)
-                out.setdefault(name, Setting(f"environment {name}", text if sep else None, span,
-                                             ("environment", index), origin))
+                shown, said = self._interpolated(text, origin) if sep else (None, origin)
+                out.setdefault(name, Setting(f"environment {name}", None if shown is None else str(shown), span,
+                                             ("environment", index), said))
             return out
         for name, entry in resolved_entries(node).items():
             value = scalar_value(entry.value) if is_scalar(entry.value) else None
             span = Span(entry.value.start_mark.index, self.patcher.content_end(entry.value))
             if value is None:
                 span = Span(entry.key_node.start_mark.index, entry.key_node.end_mark.index)
-            out[name] = Setting(f"environment {name}", None if value is None else _env_text(value),
-                                span, ("environment", name), origin or ("inherited" if entry.inherited else ""))
+            shown, said = self._interpolated(value, origin or ("inherited" if entry.inherited else ""))
+            out[name] = Setting(f"environment {name}", None if shown is None else _env_text(shown),
+                                span, ("environment", name), said)
         return out
 
     def set_env(self, name: str, value: str) -> Fix:
@@ -429,6 +487,7 @@ class ComposeService:
             if current is not None:
                 index = current.keys[1]
                 assert isinstance(index, int)
+                self._refuse_interpolated(found[0].value[index])
                 plan = self.patcher.replace_item(self.base, self.node, ("environment",), index, item)
             else:
                 plan = self.patcher.append(self.base, self.node, ("environment",), item)
@@ -505,6 +564,97 @@ class ComposeService:
         """The CPU limit docker compose applies: ``deploy.resources.limits.cpus`` over ``cpus``."""
         deploy = self.setting(("deploy", "resources", "limits", "cpus"))
         return deploy if deploy is not None else self.setting(("cpus",))
+
+    def one_off(self) -> tuple[str, bool]:
+        """Why this service is a one-off job ('' when it serves); never a bare tool run."""
+        return job_reason(self, self.doc), False
+
+
+JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen", "bootstrap", "seed",
+                  "provision", "createbuckets", "create-buckets", "certs", "certgen")
+TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
+
+
+JOB_PROFILES = ("tools", "tool", "setup", "init", "migrate", "migration", "migrations", "jobs", "job", "cli",
+                "seed", "bootstrap", "admin", "maintenance", "backup", "manual", "once", "oneshot")
+
+
+def job_reason(service: object, doc: YamlDocument | None) -> str:
+    """Why a Compose service runs to completion instead of serving, or ''.
+
+    Signals, from the strongest: another service waits for it with ``condition:
+    service_completed_successfully``; its command is ``true``/``exit 0``. ``restart:
+    always``/``unless-stopped`` or published ``ports``/``expose`` say it serves, whatever else it
+    says. Then ``restart: "no"``, a ``profiles:`` group named for jobs (``tools``, ``setup``,
+    ``migrate``, ...) and a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``). Measured on
+    real stacks: ``restart: "no"`` is also written on web servers (Compose's default, spelled out),
+    and ``profiles: [metrics]`` holds Prometheus and Grafana, so neither counts for a service that
+    publishes ports, and only job-named profile groups count."""
+    setting = getattr(service, "setting")
+    name = str(getattr(service, "name"))
+    if doc is not None and name in completed_dependants(doc):
+        return "another service waits for it with 'condition: service_completed_successfully'"
+    command = setting(("command",))
+    if command is not None and isinstance(command.value, str) and command.value.strip() in TRUE_COMMANDS:
+        return f"its command is '{command.value.strip()}'"
+    restart = setting(("restart",))
+    policy = str(restart.value).strip().lower() if restart is not None else ""
+    has = getattr(service, "has")
+    if policy in ("always", "unless-stopped") or has("ports") or has("expose"):
+        return ""
+    if restart is not None and (restart.value is False or policy == "no"):
+        return "restart: \"no\", and it publishes no ports"
+    found = getattr(service, "_lookup", None)
+    profiles = found(("profiles",)) if callable(found) else None
+    if profiles is not None and is_sequence(profiles[0]):
+        groups = [str(item.value) for item in profiles[0].value if is_scalar(item)]
+        if any(g.lower() in JOB_PROFILES for g in groups):
+            return f"it runs only with 'profiles: [{', '.join(groups)}]'"
+    lowered = name.lower()
+    words = lowered.replace("_", "-").split("-")
+    for word in JOB_NAME_WORDS:
+        if word in words or lowered == word:
+            return f"its name '{name}' says so"
+    return ""
+
+
+_dependants_memo: list[tuple[YamlDocument, set[str]]] = []
+
+
+def completed_dependants(doc: YamlDocument) -> set[str]:
+    """Services that another service of ``doc`` waits for until they exit successfully."""
+    if _dependants_memo and _dependants_memo[0][0] is doc:
+        return _dependants_memo[0][1]
+    out: set[str] = set()
+    root = doc.root
+    if "service_completed_successfully" in doc.text and root is not None and is_mapping(root):
+        services = resolved_entries(root).get(SERVICES)
+        if services is not None and is_mapping(services.value):
+            for entry in resolved_entries(services.value).values():
+                if not is_mapping(entry.value):
+                    continue
+                depends = resolved_entries(entry.value).get("depends_on")
+                if depends is None or not is_mapping(depends.value):
+                    continue
+                for target, spec in resolved_entries(depends.value).items():
+                    if is_mapping(spec.value):
+                        condition = resolved_entries(spec.value).get("condition")
+                        if condition is not None and is_scalar(condition.value) and \
+                                condition.value.value == "service_completed_successfully":
+                            out.add(target)
+    _dependants_memo[:] = [(doc, out)]
+    return out
+
+
+def _scalars(node: Node) -> list[Node]:
+    """Every scalar in ``node`` (itself when it is one)."""
+    if is_scalar(node):
+        return [node]
+    if is_sequence(node):
+        return [s for item in node.value for s in _scalars(item)]
+    if is_mapping(node):
+        return [s for _, value in node.value for s in _scalars(value)]
+    return []
 
 
 def _pair_end(text: str, key: Node, value: Node, content_end: object) -> int:

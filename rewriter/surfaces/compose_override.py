@@ -5,13 +5,16 @@ gives the hardened stack. Facts come from the two files merged the way Compose m
 (compose-go ``override/merge.go``): a mapping key in the override wins (``mem_limit``, each
 ``ulimits.*`` entry), ``tmpfs`` and ``volumes`` lists are appended, ``volumes`` unique by target.
 Every change is written into the override file, which is created when it does not exist, so a
-setting the base already satisfies is never repeated.
+setting the base already satisfies is never repeated. The merge rules live in
+:mod:`rewriter.compose_merge`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
+from rewriter import compose_merge as merge
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
@@ -19,6 +22,10 @@ from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
 from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
 from rewriter.yamlview import is_mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rewriter.compose_merge import Layer
 
 YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
@@ -139,9 +146,15 @@ class OverlayService:
     def _over_tmpfs(self) -> list[TmpfsMount]:
         return self.over.tmpfs() if self.over is not None else []
 
+    def _layers(self) -> list[Layer]:
+        """The service in the base (shown here, 'set in compose.yaml') and in the override."""
+        layers: list[Layer] = [(self.base, self._from_base)]
+        if self.over is not None:
+            layers.append((self.over, merge.same))
+        return layers
+
     def tmpfs(self) -> list[TmpfsMount]:
-        base = [t.replace(setting=self._from_base(t.setting)) for t in self.base.tmpfs()]
-        return base + self._over_tmpfs()
+        return merge.tmpfs(self._layers())
 
     def add_tmpfs(self, target: str, options: str) -> Fix:
         return self._write(("tmpfs",), f"{target}:{options}", "append")
@@ -157,11 +170,7 @@ class OverlayService:
         return self.over.mounts() if self.over is not None else []
 
     def mounts(self) -> list[Mount]:
-        over = self._over_mounts()
-        targets = {m.target.rstrip("/") for m in over}
-        base = [m.replace(setting=self._from_base(m.setting)) for m in self.base.mounts()
-                if m.target.rstrip("/") not in targets]
-        return base + over
+        return merge.mounts(self._layers())
 
     def volume_targets(self) -> set[str]:
         return {m.target.rstrip("/") or "/" for m in self.mounts()}
@@ -178,12 +187,7 @@ class OverlayService:
 
     # -- scalar settings: the override's value wins ----------------------------------------------
     def _pick(self, keys: tuple[str, ...]) -> Setting | None:
-        if self.over is not None:
-            found = self.over.setting(keys)
-            if found is not None:
-                return found
-        base = self.base.setting(keys)
-        return self._from_base(base) if base is not None else None
+        return merge.pick(self._layers(), keys)
 
     def setting(self, keys: tuple[str, ...]) -> Setting | None:
         return self._pick(keys)
@@ -192,12 +196,7 @@ class OverlayService:
         return (self.over is not None and self.over.has(key)) or self.base.has(key)
 
     def ulimit(self, name: str) -> Ulimit | None:
-        if self.over is not None:
-            found = self.over.ulimit(name)
-            if found is not None:
-                return found
-        base = self.base.ulimit(name)
-        return base.replace(setting=self._from_base(base.setting)) if base is not None else None
+        return merge.ulimit(self._layers(), name)
 
     def set_ulimit(self, name: str, soft: int, hard: int) -> Fix:
         if self.over is not None and self.over.ulimit(name) is not None:
@@ -205,8 +204,7 @@ class OverlayService:
         return self._write(("ulimits", name), {"soft": soft, "hard": hard})
 
     def memory_limits(self) -> list[Setting]:
-        found = [self._pick(("mem_limit",)), self._pick(("deploy", "resources", "limits", "memory"))]
-        return [s for s in found if s is not None]
+        return merge.memory_limits(self._layers())
 
     def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
         return self._write(tuple(where.keys) if where else self.new_limit_keys("memory"), value)
@@ -218,8 +216,7 @@ class OverlayService:
         return self._write(("memswap_limit",), value)
 
     def pids_limits(self) -> list[Setting]:
-        found = [self._pick(("pids_limit",)), self._pick(("deploy", "resources", "limits", "pids"))]
-        return [s for s in found if s is not None]
+        return merge.pids_limits(self._layers())
 
     def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
         return self._write(tuple(where.keys) if where else self.new_limit_keys("pids"), value)
@@ -227,20 +224,13 @@ class OverlayService:
 
     # -- Go-facing settings: environment merges by variable, the override winning -----------------
     def image(self) -> str | None:
-        if self.over is not None and self.over.image() is not None:
-            return self.over.image()
-        return self.base.image()
+        return merge.image(self._layers())
 
     def build(self) -> BuildSpec | None:
-        if self.over is not None and self.over.build() is not None:
-            return self.over.build()
-        return self.base.build()
+        return merge.build(self._layers())
 
     def env(self) -> dict[str, Setting]:
-        merged = {k: self._from_base(v) for k, v in self.base.env().items()}
-        if self.over is not None:
-            merged.update(self.over.env())
-        return merged
+        return merge.env(self._layers())
 
     def set_env(self, name: str, value: str) -> Fix:
         if self.over is not None and self.over.has("environment"):
@@ -253,7 +243,12 @@ class OverlayService:
         raise Refusal(f"'{name}' is set in the base file; an override cannot unset it, so remove it there")
 
     def cpu_limit(self) -> Setting | None:
-        return self._pick(("deploy", "resources", "limits", "cpus")) or self._pick(("cpus",))
+        return merge.cpu_limit(self._layers())
+
+    def one_off(self) -> tuple[str, bool]:
+        from rewriter.surfaces.compose import job_reason  # lazy: start-up
+
+        return job_reason(self, self.over.doc if self.over is not None else None), False
 
     def command(self) -> tuple[str, ...]:
         """The override's command when it sets one (Compose replaces it whole), else the base's."""
@@ -266,16 +261,16 @@ class UnresolvedExtends:
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is
     written, because what it inherits is unknown (a local key could clash with it)."""
 
-    def __init__(self, service: ComposeService, reason: str) -> None:
-        self._service = service
-        self._reason = reason
+    def __init__(self, service: ComposeService | OverlayService, reason: str) -> None:
+        self.service = service
+        self.reason = reason
 
     def __getattr__(self, name: str) -> object:
         if name.startswith(("set_", "add_", "remove_")):
             def refuse(*args: object, **kwargs: object) -> Fix:
-                raise Refusal(self._reason)
+                raise Refusal(self.reason)
             return refuse
-        return getattr(self._service, name)
+        return getattr(self.service, name)
 
 
 MAX_EXTENDS = 8
@@ -286,10 +281,20 @@ def with_extends(file: compose.ComposeFile) -> list[object]:
     (merged the way Compose merges them, as for an override file)."""
     if "extends" not in file.src.text:
         return list(file.services)
-    return [_extended(svc, file, 0) for svc in file.services]
+    named = _by_name(file)
+    return [_extended(svc, file, named, 0) for svc in file.services]
 
 
-def _extended(svc: ComposeService, file: compose.ComposeFile, depth: int) -> object:
+def _by_name(file: compose.ComposeFile) -> dict[str, ComposeService]:
+    """The file's services by name (the first of a repeated name, as Compose reads it)."""
+    named: dict[str, ComposeService] = {}
+    for svc in file.services:
+        named.setdefault(svc.name, svc)
+    return named
+
+
+def _extended(svc: ComposeService, file: compose.ComposeFile, named: dict[str, ComposeService],
+              depth: int) -> object:
     spec = svc.extends()
     if spec is None:
         return svc
@@ -297,31 +302,62 @@ def _extended(svc: ComposeService, file: compose.ComposeFile, depth: int) -> obj
     where = f"service '{base_name}'" + (f" in {base_file}" if base_file else "")
     if depth >= MAX_EXTENDS:
         return UnresolvedExtends(svc, f"'extends' nests deeper than {MAX_EXTENDS} levels")
-    source = file
+    source, source_named = file, named
     if base_file is not None:
-        import os
-
-        from rewriter.errors import DockfixError
-
-        from rewriter import deps
-
-        path = os.path.join(os.path.dirname(os.path.abspath(file.src.path)), base_file)
-        deps.touch(path)
-        try:
-            with open(path, "rb") as fh:
-                source = compose.load(SourceFile.from_bytes(path, fh.read()))
-        except (OSError, DockfixError) as err:
-            why = getattr(err, "strerror", None) or getattr(err, "message", str(err))
-            return UnresolvedExtends(svc, f"it extends {where}, which cannot be read ({why})")
-    found = [s for s in source.services if s.name == base_name]
-    if not found or found[0] is svc:
+        loaded = _extends_file(file.src.path, base_file)
+        if isinstance(loaded, str):
+            return UnresolvedExtends(svc, f"it extends {where}, which {loaded}")
+        source, source_named = loaded
+    found = source_named.get(base_name)
+    if found is None or found is svc:
         return UnresolvedExtends(svc, f"it extends {where}, which does not exist")
-    base = _extended(found[0], source, depth + 1)
+    base = _extended(found, source, source_named, depth + 1)
     if isinstance(base, UnresolvedExtends):
         return UnresolvedExtends(svc, f"it extends {where}, which cannot be resolved")
     assert isinstance(base, (ComposeService, OverlayService))
     return OverlayService(svc.name, base, svc, file, base_name, file.patcher.style,
                           origin=f"inherited through 'extends' from {where}")
+
+
+def _extends_file(path: str, name: str) -> tuple[compose.ComposeFile, dict[str, ComposeService]] | str:
+    """The Compose file an ``extends: file:`` names, relative to ``path``'s directory, or why it
+    cannot be used: it is read by the repository rule (:mod:`rewriter.safefs`: inside the
+    repository root, no link, a regular file, at most 10 MB), so ``/dev/zero``, ``/dev/stdin``,
+    ``/etc/passwd`` and ``../outside.yaml`` are refused before anything is read."""
+    import os  # lazy: start-up
+
+    from rewriter import deps, safefs  # lazy: start-up
+
+    here = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
+    full = os.path.normpath(os.path.join(here, name))
+    root = safefs.root_for(here)
+    if not safefs.inside(full, root):
+        return f"is outside the repository ({root}); dockfix reads nothing outside it"
+    deps.touch(full)
+    try:
+        st = os.lstat(full)
+    except OSError as err:
+        return f"cannot be read ({err.strerror})"
+    return _load_extends(full, root, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_extends(path: str, root: str, dev: int, ino: int, mtime: int,
+                  size: int) -> tuple[compose.ComposeFile, dict[str, ComposeService]] | str:
+    """One read and parse per file and run, however many services extend it, with its services
+    by name (keyed by the file's identity: 100 services extending a 450 KB file ran for over
+    300 s, growing past 750 MB, when each one parsed it again; 6 s and 46 MB now, most of it
+    parsing that file once)."""
+    from rewriter import safefs  # lazy: start-up
+    from rewriter.errors import DockfixError  # lazy: start-up
+
+    try:
+        loaded = compose.load(SourceFile.from_bytes(path, safefs.read_bytes(path, root)))
+        return loaded, _by_name(loaded)
+    except OSError as err:  # safefs.Refused says why in words: "is a FIFO, not a regular file"
+        return f"cannot be read ({err.strerror})"
+    except DockfixError as err:
+        return f"cannot be read ({err.message})"
 
 
 def _services_span(over_file: compose.ComposeFile) -> Span:
@@ -333,7 +369,7 @@ def _services_span(over_file: compose.ComposeFile) -> Span:
     return Span(0, 0)
 
 
-def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService]]:
+def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService | UnresolvedExtends]]:
     base = compose.load(base_src)
     over = compose.load(src)
     style = detect_style(base.doc) if base.doc.root is not None else Style(newline=base_src.newline)
@@ -341,5 +377,15 @@ def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, li
         style = style.replace(newline=base_src.newline)
     over_services = {s.name: s for s in over.services}
     name = display_path(base_src.path).rsplit("/", 1)[-1]
-    services = [OverlayService(s.name, s, over_services.get(s.name), over, name, style) for s in base.services]
+    services: list[OverlayService | UnresolvedExtends] = []
+    # a base service that extends another is seen merged with it, as Compose merges it before the
+    # override: what it inherits (a bare /tmp tmpfs, mem_limit 1g) is neither repeated nor contradicted
+    for s in with_extends(base):
+        if isinstance(s, UnresolvedExtends):
+            inner = s.service
+            services.append(UnresolvedExtends(
+                OverlayService(inner.name, inner, over_services.get(inner.name), over, name, style), s.reason))
+            continue
+        assert isinstance(s, (ComposeService, OverlayService))
+        services.append(OverlayService(s.name, s, over_services.get(s.name), over, name, style))
     return over, services

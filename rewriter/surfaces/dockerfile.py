@@ -481,7 +481,7 @@ def _unterminated_heredoc(text: str) -> tuple[int, int, str] | None:
 
 
 def parse(src: SourceFile) -> list[Instruction]:
-    import dockerfile
+    import dockerfile  # lazy: start-up
 
     try:
         commands = dockerfile.parse_string(src.text)

@@ -58,11 +58,12 @@ class _Module:
     """The parsed module with what surfaces need: text offsets of nodes, node source."""
 
     def __init__(self, src: SourceFile) -> None:
-        import libcst as cst
-        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+        import libcst as cst  # lazy: start-up
+        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider  # lazy: start-up
 
         self.cst = cst
         self.src = src
+        check_nesting(src)
         try:
             module = cst.parse_module(src.text)
         except cst.ParserSyntaxError as err:
@@ -83,10 +84,108 @@ class _Module:
         return self.src.text[start:end]
 
 
+# libcst's native parser recurses once per bracket level and overflows the C stack (a segfault
+# that takes the whole run down) from about 1,300 nested parentheses (``x=`` plus 1,500 of them: a
+# 3 KB file); CPython's own tokenizer refuses more than 200 ("too many nested parentheses"), so no
+# valid Python goes deeper than that limit.
+MAX_BRACKETS = 200
+# Chains of operators, attribute accesses, calls and subscripts nest the tree one level per link
+# without any bracket, and libcst's time grows with the cube of that depth (4,000 prefix minuses:
+# 37 s; 1,000: under a second). Counted per bracket level along the open levels, as below.
+MAX_CHAIN = 1000
+# libcst takes about 40 us per token even on flat code (a 240 KB list literal: 10 s), so a file
+# that starts containers is parsed only up to this many tokens (about 1 MB of ordinary code).
+MAX_TOKENS = 250_000
+_CHAIN_KEYWORDS = frozenset({"not", "and", "or", "if", "else", "lambda", "await", "is", "in"})
+_NOT_CHAIN = frozenset({",", ":", ";", "=", "->", "...", ":="})
+
+
+def check_nesting(src: SourceFile) -> None:
+    """Refuse (ParseError at the place) Python that nests deeper than libcst can parse safely.
+
+    A pass over CPython's tokenizer, before libcst: bracket depth (and brace depth inside
+    f-strings), plus the operators met on the way down (a bound on the depth of the tree an
+    expression without brackets makes). A file the tokenizer gives up on is scanned for raw
+    bracket depth instead.
+    """
+    import io  # lazy: start-up
+    import tokenize  # lazy: start-up
+
+    def refuse(what: str, row: int, col: int) -> ParseError:
+        return ParseError(f"Python nests too deeply for a safe parse ({what})", path=src.path, line=row,
+                          column=col + 1)
+
+    levels: list[int] = []  # operator count of each open bracket level
+    outer = 0  # the sum of ``levels``
+    chain = 0  # operators at the current level of the current statement
+    fstrings = 0  # f-string pieces left open in the current statement
+    try:
+        for count, tok in enumerate(tokenize.generate_tokens(io.StringIO(src.text).readline)):
+            kind, text = tok.type, tok.string
+            if count > MAX_TOKENS:
+                raise ParseError(f"Python file too large to parse safely (more than {MAX_TOKENS} tokens)",
+                                 path=src.path, line=tok.start[0], column=tok.start[1] + 1)
+            if kind == tokenize.OP:
+                if text in ("(", "[", "{"):
+                    levels.append(chain)
+                    outer += chain
+                    chain = 0
+                    if len(levels) > MAX_BRACKETS:
+                        raise refuse(f"more than {MAX_BRACKETS} nested brackets", *tok.start)
+                elif text in (")", "]", "}"):
+                    if levels:
+                        chain = levels.pop()
+                        outer -= chain
+                elif text not in _NOT_CHAIN and not (text.endswith("=") and text not in ("==", "<=", ">=", "!=")):
+                    chain += 1
+            elif kind == tokenize.NAME and text in _CHAIN_KEYWORDS:
+                chain += 1
+            elif kind == tokenize.STRING and "f" in text[:3].lower():
+                deepest, unclosed = _brace_depth(text)
+                # CPython 3.11 splits an f-string that nests its own quotes (3.12 syntax, which
+                # libcst parses) into pieces: each piece left open counts as a level
+                fstrings += unclosed > 0
+                if len(levels) + fstrings + deepest > MAX_BRACKETS:
+                    raise refuse(f"more than {MAX_BRACKETS} nested brackets", *tok.start)
+            elif kind == tokenize.NEWLINE:
+                chain = fstrings = 0
+            if chain + outer > MAX_CHAIN:
+                raise refuse(f"a chain of more than {MAX_CHAIN} operators", *tok.start)
+    except (tokenize.TokenError, SyntaxError):
+        depth = 0
+        for index, ch in enumerate(src.text):
+            if ch in "([{":
+                depth += 1
+                if depth > MAX_BRACKETS:
+                    row, col = src.position(index)
+                    raise refuse(f"more than {MAX_BRACKETS} nested brackets", row, col - 1) from None
+            elif ch in ")]}" and depth:
+                depth -= 1
+
+
+def _brace_depth(literal: str) -> tuple[int, int]:
+    """The deepest ``{`` nesting inside an f-string token (``{{`` and ``}}`` are literal braces),
+    and how many are left open at its end."""
+    depth = deepest = 0
+    i, n = 0, len(literal)
+    while i < n:
+        ch = literal[i]
+        if ch in "{}" and i + 1 < n and literal[i + 1] == ch and depth == 0:
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == "}" and depth:
+            depth -= 1
+        i += 1
+    return deepest, depth
+
+
 def load(src: SourceFile) -> PyFile:
     if not any(marker in src.text for marker in MARKERS):
         return PyFile(src, [], {}, src.text, 0, "")
-    import libcst as cst
+    import libcst as cst  # lazy: start-up
 
     mod = _Module(src)
     calls: list[Node] = []

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewriter.edits import Edit, Fix, Intent
+from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.source import SourceFile
 from rewriter.surfaces import dockerflags as df
@@ -118,7 +119,7 @@ def _make_region(text: str) -> Region:
 
 
 def _workflow_regions(src: SourceFile) -> list[Region]:
-    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, parse_yaml, resolved_entries
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, parse_yaml, resolved_entries  # lazy: start-up
 
     doc = parse_yaml(src)
     root = doc.root
@@ -155,7 +156,7 @@ def _workflow_regions(src: SourceFile) -> list[Region]:
 
 
 def _shell_default(entries: dict[str, Any]) -> str:
-    from rewriter.yamlview import is_mapping, is_scalar, resolved_entries
+    from rewriter.yamlview import is_mapping, is_scalar, resolved_entries  # lazy: start-up
 
     defaults = entries.get("defaults")
     if defaults is None or not is_mapping(defaults.value):
@@ -205,11 +206,38 @@ def _scalar_region(text: str, node: Any, key_column: int) -> Region | None:
 
 def _masked(text: str, origin: list[int]) -> Region:
     """Mask ``${{ expr }}`` as a same-length variable expansion for the parser."""
-    def mask(m: re.Match[str]) -> str:
-        return "${" + "G" * (len(m.group(0)) - 3) + "}"
+    return Region(text, origin, mask_expressions(text) if "${{" in text else text)
 
-    parse_text = GHA_EXPR.sub(mask, text) if "${{" in text else text
-    return Region(text, origin, parse_text)
+
+def mask_expressions(text: str) -> str:
+    """Each ``${{ ... }}`` on one line (what ``GHA_EXPR`` matches, first ``}}`` closing) replaced by
+    ``${GGG...}`` of the same length.
+
+    A scan instead of ``GHA_EXPR.sub``: the lazy ``.*?`` restarts at every ``${{`` and runs to the
+    end of the line when nothing closes it, so a 312 KB workflow line of unclosed ``${{`` took over
+    100 s. Here, when the first ``}}`` after an opening lies beyond the line's end, every later
+    opening on that line is unclosed too, and the scan jumps to the next line: O(n).
+    """
+    out: list[str] = []
+    pos = 0
+    search = 0
+    while True:
+        start = text.find("${{", search)
+        if start == -1:
+            break
+        close = text.find("}}", start + 3)
+        newline = text.find("\n", start + 3)
+        if close == -1:
+            break
+        if newline != -1 and newline < close:
+            search = newline + 1
+            continue
+        end = close + 2
+        out.append(text[pos:start])
+        out.append("${" + "G" * (end - start - 3) + "}")
+        pos = search = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -296,12 +324,14 @@ def _literal(node: TsNode, raw: str, parsed: _Parsed) -> str | None:
 
 def _dynamic_kind(node: TsNode, raw: str, make: bool) -> str:
     """'list' when the word may stand for several words (flags), else 'value'."""
+    if node.type == "command_substitution" and not (
+            make and re.fullmatch(r"\$\([A-Za-z_][A-Za-z0-9_.-]*\)", raw)):
+        # unquoted output of a command: split into any number of words (decided before any scan
+        # of ``raw``, which holds every command nested inside)
+        return "list"
     if "[@]" in raw or "[*]" in raw or re.search(r"\$\{?[@*]", raw):
         return "list"
     if node.type in ("simple_expansion", "expansion", "command_substitution"):
-        if node.type == "command_substitution" and not (
-                make and re.fullmatch(r"\$\([A-Za-z_][A-Za-z0-9_.-]*\)", raw)):
-            return "list"  # unquoted output of a command: split into any number of words
         names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", raw)
         if any(OPTIONS_NAME.search(n) for n in names[:1]):
             return "list"  # unquoted, and the name says it holds options
@@ -489,8 +519,8 @@ class ShellFile:
 
 
 def load(src: SourceFile) -> ShellFile:
-    import tree_sitter
-    import tree_sitter_bash
+    import tree_sitter  # lazy: start-up
+    import tree_sitter_bash  # lazy: start-up
 
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
     commands: list[Command] = []
@@ -499,7 +529,7 @@ def load(src: SourceFile) -> ShellFile:
                 and not re.search(r"DOCKER|PODMAN", region.text, re.IGNORECASE):
             continue
         parsed = _Parsed(region, parser)
-        for node in _command_nodes(parsed.tree.root_node):
+        for node in _command_nodes(parsed, src):
             cmd = _docker_command(parsed, node)
             if cmd is not None:
                 commands.append(cmd)
@@ -507,15 +537,27 @@ def load(src: SourceFile) -> ShellFile:
     return ShellFile(src, commands)
 
 
-def _command_nodes(root: TsNode) -> Iterator[TsNode]:
-    stack = [root]
+# Commands nested in commands (``$(``, backquotes, ``<(``, quoted ``"$(...)"``) beyond this depth
+# make the file an error. Each level's words hold the text of every level inside, so reading them
+# costs O(depth x length): 50,000 levels of ``$(`` took 25 s. Real scripts nest a few levels.
+MAX_COMMAND_NESTING = 64
+
+
+def _command_nodes(parsed: _Parsed, src: SourceFile) -> Iterator[TsNode]:
+    stack: list[tuple[TsNode, int]] = [(parsed.tree.root_node, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if node.type == "ERROR" or node.is_missing:
             continue
-        if node.type == "command" and not node.has_error:
-            yield node
-        stack.extend(reversed(node.children))
+        if node.type == "command":
+            depth += 1
+            if depth > MAX_COMMAND_NESTING:
+                line, column = src.position(parsed.region.to_file(parsed.chars(node)[0]))
+                raise ParseError(f"commands nest more than {MAX_COMMAND_NESTING} deep (command substitutions)",
+                                 path=src.path, line=line, column=column)
+            if not node.has_error:
+                yield node
+        stack.extend((child, depth) for child in reversed(node.children))
 
 
 def _docker_command(parsed: _Parsed, node: TsNode) -> Command | None:
@@ -572,6 +614,28 @@ class DockerCommand:
         self.scope = f"command.{index + 1}"
         self.label = f"'{head}' at line {line}"
         self.span = Span(cmd.head[0].start, cmd.head[-1].end)
+
+    def one_off(self) -> tuple[str, bool]:
+        """Why this command runs a tool to completion rather than a service ('' when it may
+        serve): a ``docker run`` that is neither detached (``-d``) nor restarted (``--restart``),
+        in a build, lint, test, CI or release script (:func:`rewriter.roles.script_role`)."""
+        cmd = self.cmd
+        if cmd.problem or cmd.head[-1].literal != "run":
+            return "", False  # flags unknown, or ``docker create``: started later, maybe for good
+        detach = self._last("--detach")
+        if detach is not None and detach.value_text.lower() not in ("false", "0"):
+            return "", False
+        restart = self._last("--restart")
+        if restart is not None and restart.value_text not in ("", "no"):
+            return "", False
+        from rewriter.roles import script_role  # lazy: start-up
+
+        role, why = script_role(self.file.src.path)
+        if role == "" and file_flavour(self.file.src.path) == "workflow":
+            role, why = "tool", "a CI workflow"
+        if role != "tool":
+            return "", False
+        return f"not detached and without --restart, in {why}", True
 
     # -- helpers -------------------------------------------------------------------------------
     def _check(self) -> Command:

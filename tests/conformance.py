@@ -1,7 +1,8 @@
 """Conformance checks: what must hold for *any* file dockfix processes, whatever the fixes are.
 
 Used by ``tests/test_conformance.py`` (over ``fixtures/real``), the property-based tests and
-``scripts/conformance.py`` (over the shared corpus). For one file and one profile:
+``scripts/conformance.py`` (over the shared corpus). It lives with the tests, not in the runtime
+package: it needs the test extra (``jsonschema``) and the repository's ``fixtures/``. For one file and one profile:
 
 - no crash: an input dockfix cannot read is refused with a :class:`ParseError`; an internal
   error or a convergence error is a violation;
@@ -49,7 +50,7 @@ SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 @lru_cache(maxsize=1)
 def _compose_validator() -> object:
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema  # type: ignore[import-untyped]  # lazy: start-up
 
     with open(SCHEMA_PATH, encoding="utf-8") as fh:
         schema = json.load(fh)
@@ -60,7 +61,7 @@ def _compose_validator() -> object:
 
 def compose_validity(data: bytes) -> str:
     """'' when the file's resolved model validates against the compose-spec JSON schema."""
-    from rewriter.yamlview import parse_yaml
+    from rewriter.yamlview import parse_yaml  # lazy: start-up
 
     try:
         model = parse_yaml(SourceFile.from_bytes("<conformance>", data)).model()
@@ -76,7 +77,7 @@ def compose_validity(data: bytes) -> str:
 
 def dockerfile_validity(data: bytes) -> str:
     """'' when BuildKit's own parser (the ``dockerfile`` package) accepts the file."""
-    import dockerfile
+    import dockerfile  # lazy: start-up
 
     try:
         dockerfile.parse_string(data.decode("utf-8"))
@@ -148,7 +149,7 @@ def applied_intents(fixed: list[Finding]) -> list[Intent]:
 def check_file(path: str, kind: str, data: bytes, *, profile: str = "prod",
                surfaces: tuple[str, ...] | None = None) -> FileResult:
     """Run every conformance check on one file's bytes; never writes anything."""
-    from rewriter.surfaces import KINDS
+    from rewriter.surfaces import KINDS  # lazy: start-up
 
     result = FileResult(path, kind)
     validator = VALIDATORS.get(kind)
@@ -206,7 +207,7 @@ def check_file(path: str, kind: str, data: bytes, *, profile: str = "prod",
 
 
 def _service_scopes(kind: str, data: bytes) -> set[str]:
-    from rewriter import surfaces
+    from rewriter import surfaces  # lazy: start-up
 
     try:
         loaded = surfaces.load(kind, SourceFile.from_bytes("<conformance>", data))
@@ -336,7 +337,7 @@ def differences(a: object, b: object, path: ModelPath = ()) -> Iterator[ModelPat
 
 
 def model_violations(kind: str, path: str, old: bytes, new: bytes, intents: list[Intent]) -> list[str]:
-    from rewriter.surfaces import resolved_model
+    from rewriter.surfaces import resolved_model  # lazy: start-up
 
     try:
         before = resolved_model(kind, SourceFile.from_bytes(path, old))

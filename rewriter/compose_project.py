@@ -1,0 +1,426 @@
+"""The Compose project a file belongs to: which files Compose merges with it, and ``.env``.
+
+Compose does not run a file, it runs a *project*: ``compose.yaml`` merged with
+``compose.override.yaml`` (loaded by default), the files ``COMPOSE_FILE`` names, the ``-f`` chain a
+user types. A setting in a later file wins, so a value written into one file without looking at the
+others can be overridden (the fix does nothing) or can override (the fix lowers what the base
+said). This module finds the chains a file is part of; :mod:`rewriter.compose_merge` reads a service
+through them.
+
+Chains, in this order (the first four are how Compose itself is told; the last two are how a
+repository says it):
+
+1. ``[tool.dockfix] compose-files = [["compose.yaml", "compose.full.yaml"]]``, paths relative to the
+   config file;
+2. ``COMPOSE_FILE`` (split on ``COMPOSE_PATH_SEPARATOR``, default ``:``) in the ``.env`` beside the
+   file;
+3. the default pair: the first of ``compose.yaml``, ``compose.yml``, ``docker-compose.yaml``,
+   ``docker-compose.yml`` plus its ``*.override.y(a)ml``;
+4. a header comment naming the chain, ``# docker compose -f compose.yaml -f compose.full.yaml up``;
+5. an overlay by name: ``compose.<x>.yaml``, ``compose-<x>.yaml`` (and the ``docker-compose``
+   forms) whose services all have neither ``image`` nor ``build`` (Compose would refuse the file
+   alone) is merged onto the base file of its family.
+
+Interpolation: ``${VAR}``, ``$VAR``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?msg}``,
+``${VAR?msg}``, ``${VAR:+alt}``, ``${VAR+alt}`` and ``$$`` are read as compose-go reads them, with
+the variables of the project's ``.env`` only. Compose lets the process environment win over
+``.env``; dockfix deliberately does not read it, so the same repository gives the same findings
+and the same pull request on every machine and CI runner. ``env_file:`` is not an interpolation
+source (it sets the container's environment), and Compose does not read it for ``${}`` either.
+
+Everything here is a few ``stat``/``read`` calls on small files beside the one being checked, so
+format-on-save (``dockfix apply -``) stays cheap; YAML is parsed only for sibling files whose names
+say they may be overlays.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+
+from rewriter import deps, safefs
+from rewriter.errors import DockfixError
+from rewriter.interpolation import MAX_PROJECT_FILE_BYTES as MAX_PROJECT_FILE_BYTES
+from rewriter.interpolation import Interpolated as Interpolated
+from rewriter.interpolation import dotenv as dotenv
+from rewriter.interpolation import has_variables as has_variables
+from rewriter.interpolation import interpolate as interpolate
+from rewriter.interpolation import parse_dotenv as parse_dotenv
+from rewriter.interpolation import read_text
+from rewriter.source import SourceFile
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.surfaces import Loaded
+
+BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_FAMILY = functools.cache(lambda: re.compile(
+    r"^(?P<stem>docker-compose|compose)(?P<sep>[.-])(?P<variant>[^/]+?)\.(?P<ext>ya?ml)$"))
+_HEADER_CHAIN = functools.cache(lambda: re.compile(
+    r"docker[ -]compose((?:\s+(?:-f|--file)(?:\s+|=)\S+)+)"))
+_HEADER_FILE = functools.cache(lambda: re.compile(r"(?:-f|--file)(?:\s+|=)(\S+)"))
+MAX_HEADER_LINES = 30  # the comment block a file opens with
+
+
+# -- chains -------------------------------------------------------------------------------------
+
+
+def _maybe_family(name: str) -> bool:
+    """A cheap test before the regex: format-on-save of a lone compose.yaml compiles none."""
+    return name.startswith(("compose", "docker-compose")) and name.endswith((".yml", ".yaml")) \
+        and name not in BASE_NAMES
+
+
+def _root() -> str:
+    """The repository root of the file being checked: every file of its project is read inside
+    it, the way :mod:`rewriter.safefs` reads every path a repository names."""
+    return safefs.root_of_file(_current[0] or os.getcwd())
+
+
+def _exists(path: str) -> bool:
+    deps.touch(path)
+    if not os.path.lexists(path):
+        return False
+    return safefs.is_regular(path, _root())
+
+
+_current: list[str] = [""]  # the file being checked: it exists, and is no dependency of itself
+
+
+def default_base(directory: str, stem: str | None = None) -> str | None:
+    """The file ``docker compose`` picks in ``directory`` (of one family when ``stem`` is given)."""
+    for name in BASE_NAMES:
+        if stem is not None and not name.startswith(stem + "."):
+            continue
+        path = os.path.join(directory, name)
+        if path == _current[0] or _exists(path):
+            return path
+    return None
+
+
+def _override_of(base: str) -> str | None:
+    directory, name = os.path.split(base)
+    stem = name.rsplit(".", 1)[0]
+    for ext in ("yml", "yaml") if name.endswith(".yml") else ("yaml", "yml"):
+        path = os.path.join(directory, f"{stem}.override.{ext}")
+        if path == _current[0] or _exists(path):
+            return path
+    return None
+
+
+def _compose_file_chain(directory: str, env: dict[str, str]) -> tuple[str, ...] | None:
+    value = env.get("COMPOSE_FILE")
+    if not value:
+        return None
+    separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+    files = [os.path.normpath(os.path.join(directory, p.strip())) for p in value.split(separator) if p.strip()]
+    return tuple(files) if len(files) > 1 else None
+
+
+def header_chain(text: str, directory: str) -> tuple[str, ...] | None:
+    """A ``docker compose -f a -f b`` in the comments a file opens with, as paths."""
+    if "-f" not in text and "--file" not in text:
+        return None
+    lines = []
+    for line in text.splitlines()[:MAX_HEADER_LINES]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        lines.append(stripped.lstrip("#"))
+    m = _HEADER_CHAIN().search(" ".join(lines))
+    if m is None:
+        return None
+    files = [os.path.normpath(os.path.join(directory, f.strip("'\"`")))
+             for f in _HEADER_FILE().findall(m.group(1))]
+    return tuple(files) if len(files) > 1 else None
+
+
+def _read(path: str, root: str | None = None) -> str | None:
+    """A file of the project, or None (see :func:`rewriter.interpolation.read_text`)."""
+    return read_text(path, root or _root())
+
+
+_partial_memo: dict[str, bool] = {}
+
+
+def is_partial_overlay(text: str) -> bool:
+    """Whether a Compose file only makes sense merged onto another: it has services and none of
+    them has ``image``, ``build`` or ``extends`` (Compose refuses such a file on its own).
+    Kept per text: every file of a directory asks about the same siblings, on every pass."""
+    found = _partial_memo.get(text)
+    if found is None:
+        found = _partial_overlay(text)
+        if len(_partial_memo) > 64:
+            _partial_memo.clear()
+        _partial_memo[text] = found
+    return found
+
+
+def _partial_overlay(text: str) -> bool:
+    from rewriter.surfaces import compose  # lazy: start-up
+
+    try:
+        loaded = compose.load(SourceFile.from_text("overlay.yaml", text))
+    except (DockfixError, RecursionError):
+        return False
+    if not loaded.services:
+        return False
+    return not any(s.has("image") or s.has("build") or s.has("extends") for s in loaded.services)
+
+
+def chains_for(path: str, text: str, declared: tuple[tuple[str, ...], ...] = ()) -> list[tuple[str, ...]]:
+    """Every chain of files (absolute, in merge order) that ``path`` is part of; [] when it is
+    used alone. ``text`` is the file's own content (standard input has no file to read)."""
+    path = os.path.abspath(path)
+    _current[0] = path
+    directory = os.path.dirname(path)
+    chains: list[tuple[str, ...]] = [c for c in declared if path in c]
+    env = dotenv(directory)
+    from_env = _compose_file_chain(directory, env)
+    if from_env is not None and path in from_env:
+        chains.append(from_env)
+    base = default_base(directory)
+    name = os.path.basename(path)
+    if name in BASE_NAMES:
+        override = _override_of(path)
+        if override is not None:
+            chains.append((path, override))
+    own = header_chain(text, directory)
+    if own is not None and path in own:
+        chains.append(own)
+    family = _FAMILY().match(name) if _maybe_family(name) else None
+    if family is not None and family.group("variant") == "override":
+        own_base = default_base(directory, family.group("stem"))
+        if own_base is not None:
+            chains.append((own_base, path))  # each base file with its own *.override.*
+    if family is not None and family.group("variant") != "override":
+        family_base = default_base(directory, family.group("stem")) or base
+        if family_base is not None and family_base != path and is_partial_overlay(text):
+            chains.append((family_base, path))
+    elif name in BASE_NAMES:
+        chains.extend(_overlays_of(path, directory))
+    for includer in _includers(path):
+        # an included file's services are overridden by the overlays of the file including it
+        for chain in chains_for(includer, _read(includer) or "", declared):
+            rest = chain[chain.index(includer) + 1:]
+            if rest:
+                chains.append((path,) + rest)
+        _current[0] = path
+    unique: list[tuple[str, ...]] = []
+    for chain in chains:
+        if chain not in unique and all(p == path or _exists(p) for p in chain):
+            unique.append(chain)
+    return unique
+
+
+MAX_INCLUDE_LEVELS = 2  # an including file sits beside the included one, or one or two levels up
+
+
+def _includers(path: str) -> list[str]:
+    """The base Compose files, in this directory or up to two above it, whose ``include:`` names
+    ``path``."""
+    from rewriter.surfaces import compose  # lazy: start-up
+
+    from rewriter.roles import upward  # lazy: start-up
+
+    out: list[str] = []
+    for directory in upward(os.path.dirname(path), MAX_INCLUDE_LEVELS):
+        base = default_base(directory)
+        text = _read(base) if base is not None and base != path else None
+        if base is None or text is None or "include" not in text:
+            continue
+        try:
+            doc = compose.load(SourceFile.from_text(base, text)).doc
+        except (DockfixError, RecursionError):
+            continue
+        if path in includes(doc, directory):
+            out.append(base)
+    return out
+
+
+def _overlays_of(base: str, directory: str) -> list[tuple[str, ...]]:
+    """Chains in which siblings name ``base`` as theirs: by a header comment or by being a
+    partial overlay of its family."""
+    out: list[tuple[str, ...]] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return out
+    for name in names:
+        m = _FAMILY().match(name) if _maybe_family(name) else None
+        if m is None or m.group("variant") == "override":
+            continue
+        sibling = os.path.join(directory, name)
+        text = _read(sibling)
+        if text is None:
+            continue
+        hinted = header_chain(text, directory)
+        if hinted is not None and base in hinted and sibling in hinted:
+            out.append(hinted)
+            continue
+        family_base = default_base(directory, m.group("stem")) or default_base(directory)
+        if family_base == base and is_partial_overlay(text):
+            out.append((base, sibling))
+    return out
+
+
+def layers_of(path: str, chains: list[tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """The files merged before ``path`` and after it, over all its chains, each once, in order.
+
+    With alternative overlays (``compose.yaml`` + ``compose.dev.yaml`` or + ``compose.prod.yaml``)
+    the base sees them all: a fix to the base must hold under every overlay that may follow it."""
+    path = os.path.abspath(path)
+    before: list[str] = []
+    after: list[str] = []
+    for chain in chains:
+        at = chain.index(path)
+        before.extend(p for p in chain[:at] if p not in before and p != path)
+        after.extend(p for p in chain[at + 1:] if p not in after and p != path)
+    return [p for p in before if p not in after], after
+
+
+# -- the services of one file, seen through the project -----------------------------------------
+
+
+def _label(path: str, directory: str) -> str:
+    return os.path.relpath(path, directory).replace(os.sep, "/")
+
+
+MAX_INCLUDE_DEPTH = 4
+
+
+_other_memo: dict[tuple[str, int, str], object] = {}
+
+
+def _load_other(path: str, depth: int = 0) -> object:
+    """Another file of the project, parsed (with its ``extends`` resolved, and the services of the
+    files its top-level ``include:`` brings in); an error message when it cannot be read. Kept
+    per content: the fix loop reads the same siblings on every pass, and only reads them."""
+    text = _read(path)
+    key = (path, depth, text or "")
+    found = _other_memo.get(key)
+    if found is None:
+        found = _parse_other(path, text, depth)
+        if text is not None and "include" in text:
+            return found  # what it includes may change on its own
+        if len(_other_memo) > 32:
+            _other_memo.clear()
+        _other_memo[key] = found
+    return found
+
+
+def _parse_other(path: str, text: str | None, depth: int) -> object:
+    from rewriter.surfaces import compose  # lazy: start-up
+    from rewriter.surfaces.compose_override import with_extends  # lazy: start-up
+
+    if text is None:
+        return f"{os.path.basename(path)} cannot be read"
+    try:
+        loaded = compose.load(SourceFile.from_text(path, text))
+    except (DockfixError, RecursionError) as err:
+        return f"{os.path.basename(path)} cannot be parsed ({getattr(err, 'message', err)})"
+    services = {getattr(s, "name"): s for s in with_extends(loaded)}
+    if depth < MAX_INCLUDE_DEPTH and "include" in text:
+        for included in includes(loaded.doc, os.path.dirname(path)):
+            found = _load_other(included, depth + 1)
+            if isinstance(found, dict):
+                for name, service in found.items():
+                    services.setdefault(name, service)
+    return services
+
+
+def includes(doc: object, directory: str) -> list[str]:
+    """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
+    string or a list), as absolute paths."""
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries  # lazy: start-up
+
+    root = getattr(doc, "root", None)
+    if root is None or not is_mapping(root):
+        return []
+    entry = resolved_entries(root).get("include")
+    if entry is None or not is_sequence(entry.value):
+        return []
+    out: list[str] = []
+    for item in entry.value.value:
+        paths = [item] if is_scalar(item) else []
+        if is_mapping(item):
+            path = resolved_entries(item).get("path")
+            if path is not None:
+                paths = [path.value] if is_scalar(path.value) else (
+                    list(path.value.value) if is_sequence(path.value) else [])
+        out.extend(os.path.normpath(os.path.join(directory, str(p.value))) for p in paths if is_scalar(p))
+    return out
+
+
+def _partial(service: object) -> bool:
+    has = getattr(service, "has")
+    return not (has("image") or has("build") or has("extends"))
+
+
+def in_project(loaded: Loaded, src: SourceFile, project: tuple[tuple[str, ...], ...]) -> Loaded:
+    """``loaded`` (a Compose file read alone) with its services read through the other files of
+    its project (``project``: the ``-f`` chains the config declares)."""
+    from rewriter.surfaces import Loaded  # lazy: start-up (the surfaces registry, on use)
+
+    containers = with_project(src.path, src.text, list(loaded.containers), project)
+    return Loaded(loaded.make_model, containers, loaded.images, loaded.scopes)  # type: ignore[arg-type]
+
+
+def with_project(path: str, text: str, containers: list[object],
+                 declared: tuple[tuple[str, ...], ...] = ()) -> list[object]:
+    """``containers`` (the services of the Compose file at ``path``) each seen through the other
+    files of its project, or unchanged when the file is used alone."""
+    if path in ("", "-") or not containers:
+        return containers
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    chains = chains_for(path, text, declared)
+    name = os.path.basename(path)
+    if not chains:
+        family = _FAMILY().match(name) if _maybe_family(name) else None
+        if family is None:
+            return containers
+        if all(_partial(c) for c in containers):
+            from rewriter.compose_merge import same  # lazy: start-up (a project of several files)
+            from rewriter.compose_service import ProjectService  # lazy: start-up
+
+            why = (f"it has neither 'image' nor 'build', so {name} is an overlay; dockfix found no base "
+                   f"file for it (name the files in [tool.dockfix] compose-files)")
+            return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]  # type: ignore[list-item]
+        return containers
+    from rewriter.compose_merge import relabeller, same  # lazy: start-up (a project of several files)
+    from rewriter.compose_service import ProjectService  # lazy: start-up
+
+    before, after = layers_of(path, chains)
+    others = {p: _load_other(p) for p in before + after}
+    broken = [v for v in others.values() if isinstance(v, str)]
+    out: list[object] = []
+    for container in containers:
+        layers: list[tuple[object, object]] = []
+        labels: list[str] = []
+        span = getattr(container, "span")
+        for p in before:
+            found = others[p]
+            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+                labels.append(_label(p, directory))
+        here = len(layers)
+        layers.append((container, same))
+        labels.append(name)
+        for p in after:
+            found = others[p]
+            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+                labels.append(_label(p, directory))
+        orphan = ""
+        if broken:
+            orphan = f"the project's {broken[0]}, so what the service merges is unknown"
+        elif here == 0 and before and _partial(container):
+            orphan = (f"it has neither 'image' nor 'build' and no earlier file of its project "
+                      f"({', '.join(_label(p, directory) for p in before)}) defines it")
+        if len(layers) == 1 and not orphan:
+            out.append(container)
+            continue
+        out.append(ProjectService(layers, here, labels, orphan))  # type: ignore[arg-type]
+    return out

@@ -1,0 +1,165 @@
+"""A service seen through every file of its Compose project: the project model's merged service.
+
+It reads each setting through :mod:`rewriter.compose_merge` (Compose's merge rules, below the
+surfaces) and writes through the Compose surface, so it sits above both, in the project-model
+layer beside :mod:`rewriter.compose_project`, which builds it.
+"""
+
+from __future__ import annotations
+
+from rewriter.compose_merge import (FAMILIES, build, cpu_limit, defines, env, image, memory_limits, mounts, pick,
+                                    pids_limits, tmpfs, ulimit)
+from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
+from rewriter.surfaces.compose import TWIN_OF, ComposeService, job_reason
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.compose_merge import Layer, Relabel
+    from rewriter.edits import Fix
+    from rewriter.model import BuildSpec, Container
+
+
+class ProjectService:
+    """A service seen through every file of its Compose project; changes go into this file.
+
+    ``layers`` are the service's definitions in merge order, ``here`` the index of the one in the
+    file being checked. A rule family's findings are kept only in the file where its settings take
+    effect (:meth:`reports_here`): the last file that sets one of them, else the file that defines
+    the service. So an overlay never gets values that override (and lower) the base, and a base
+    never gets a value an overlay overrides anyway.
+    """
+
+    def __init__(self, layers: list[Layer], here: int, labels: list[str], orphan: str = "") -> None:
+        self._layers = layers
+        self._here = here
+        self._labels = labels  # each layer's file, as shown in messages
+        self._own = layers[here][0]
+        own = self._own
+        self.name = own.name
+        self.scope = own.scope
+        self.label = own.label
+        self.span = own.span
+        self.orphan = orphan  # why this service cannot be read (an overlay without its base)
+
+    # what the project adds to a container
+    def reports_here(self, code: str) -> bool:
+        if self.orphan:
+            return False
+        later = [service for service, _ in self._layers[self._here + 1:]]
+        paths = FAMILIES.get(code[:3], ())
+        if any(defines(service, path) for service in later for path in paths):
+            return False
+        if self._here == 0:
+            return True
+        return any(defines(self._own, path) for path in paths)
+
+    def files(self) -> list[str]:
+        return list(self._labels)
+
+    def __getattr__(self, name: str) -> object:
+        """Changes (``set_*``, ``add_*``, ``remove_*``) and private helpers go to this file's
+        definition; any other fact a surface offers is read from the last file that has it (a
+        later file wins, as for ``image`` or ``command``)."""
+        found = getattr(self._own, name)
+        if name.startswith(("_", "set_", "add_", "remove_")) or name in ("extends", "setting_name") \
+                or not callable(found):
+            return found
+        layers = self._layers
+
+        def merged(*args: object, **kwargs: object) -> object:
+            result: object = None
+            for service, relabel in reversed(layers):
+                method = getattr(service, name, None)
+                result = method(*args, **kwargs) if callable(method) else None
+                if result is not None and result != [] and result != {} and result != ():
+                    return _relabelled(result, relabel)
+            return result
+        return merged
+
+    def setting_name(self, concern: str) -> str:
+        if concern in TWIN_OF:
+            return ".".join(self.new_limit_keys(concern))
+        return self._own.setting_name(concern)
+
+    # -- deploy limits and their service-level twins, on the merged service ----------------------
+    def has_block(self, keys: tuple[str, ...]) -> bool:
+        return any(service.has_block(keys) for service, _ in self._layers)  # type: ignore[attr-defined]
+
+    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
+        """Where a missing limit goes: beside a ``deploy.resources.limits`` block any file of the
+        project has (Compose refuses a service-level limit against the block's missing twin)."""
+        return ComposeService.new_limit_keys(self, concern)  # type: ignore[arg-type]
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        return ComposeService.limit_twins(self)  # type: ignore[arg-type]
+
+    def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
+        return self._own.set_memory_limit(value, where or self._at(self.new_limit_keys("memory")))
+
+    def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
+        return self._own.set_pids_limit(value, where or self._at(self.new_limit_keys("pids")))
+
+    def _at(self, keys: tuple[str, ...]) -> Setting:
+        """A place to write at ``keys`` in this file (nothing is there yet)."""
+        return Setting(".".join(keys), None, self.span, keys)
+
+    def setting(self, keys: tuple[str, ...]) -> Setting | None:
+        return pick(self._layers, keys)
+
+    def has(self, key: str) -> bool:
+        return any(service.has(key) for service, _ in self._layers)  # type: ignore[attr-defined]
+
+    def tmpfs(self) -> list[TmpfsMount]:
+        return tmpfs(self._layers)
+
+    def mounts(self) -> list[Mount]:
+        return mounts(self._layers)
+
+    def volume_targets(self) -> set[str]:
+        return {m.target.rstrip("/") or "/" for m in self.mounts()}
+
+    def ulimit(self, name: str) -> Ulimit | None:
+        return ulimit(self._layers, name)
+
+    def memory_limits(self) -> list[Setting]:
+        return memory_limits(self._layers)
+
+    def memswap_limit(self) -> Setting | None:
+        return pick(self._layers, ("memswap_limit",))
+
+    def pids_limits(self) -> list[Setting]:
+        return pids_limits(self._layers)
+
+    def image(self) -> str | None:
+        return image(self._layers)
+
+    def build(self) -> BuildSpec | None:
+        return build(self._layers)
+
+    def env(self) -> dict[str, Setting]:
+        return env(self._layers)
+
+    def cpu_limit(self) -> Setting | None:
+        return cpu_limit(self._layers)
+
+    def one_off(self) -> tuple[str, bool]:
+        own = self._own
+        doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)
+        return job_reason(self, doc), False
+
+
+def _relabelled(value: object, relabel: Relabel) -> object:
+    """A fact read from another file, with every setting in it shown here (its span is in that
+    file's text, not this one's)."""
+    if isinstance(value, Setting):
+        return relabel(value)
+    if isinstance(value, list):
+        return [_relabelled(v, relabel) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_relabelled(v, relabel) for v in value)
+    if isinstance(value, dict):
+        return {k: _relabelled(v, relabel) for k, v in value.items()}
+    setting = getattr(value, "setting", None)
+    if isinstance(setting, Setting) and hasattr(value, "replace"):
+        return value.replace(setting=relabel(setting))
+    return value

@@ -1,0 +1,3 @@
+module dockfix.test/probe
+
+go 1.19
