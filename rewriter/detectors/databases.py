@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from rewriter.detectors import Inputs, WorkloadFacts, repository_name
+from rewriter.detectors.facts import Inputs, WorkloadFacts, repository_name
 from rewriter.sizes import ByteSize
 
 _BINARY = {"": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3,

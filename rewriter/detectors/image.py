@@ -24,7 +24,7 @@ import os
 import re
 
 from rewriter import deps
-from rewriter.detectors import image_repository, repository_name
+from rewriter.detectors.facts import image_repository, repository_name
 from rewriter.model import BuildSpec
 
 TYPE_CHECKING = False

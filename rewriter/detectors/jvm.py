@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rewriter.detectors import SEARCH_RATIO, Inputs, WorkloadFacts, repository_name
+from rewriter.detectors.facts import SEARCH_RATIO, Inputs, WorkloadFacts, repository_name
 from rewriter.sizes import ByteSize
 
 _FLAG = functools.cache(lambda: re.compile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rewriter.detectors import Inputs, WorkloadFacts
+from rewriter.detectors.facts import Inputs, WorkloadFacts
 from rewriter.sizes import ByteSize
 
 _FLAG = r"--max[-_]old[-_]space[-_]size(?:=|\s+)(\d+)"

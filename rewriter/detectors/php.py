@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rewriter.detectors import Inputs, WorkloadFacts, repository_name
+from rewriter.detectors.facts import Inputs, WorkloadFacts, repository_name
 from rewriter.sizes import ByteSize
 
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rewriter.detectors import Inputs, WorkloadFacts
+from rewriter.detectors.facts import Inputs, WorkloadFacts
 from rewriter.sizes import ByteSize
 
 _UNITS = {"": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
