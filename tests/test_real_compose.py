@@ -29,7 +29,7 @@ SUBJECTS = oracle.fixture_subjects(FIXTURES)
 ISSUE12 = "found by the Compose oracle after issue 12 landed: in place and override disagree"
 ISSUE12_IN_PLACE = {"override/existing", "override/variants/docker-compose.test.yml", "projects/overlays"}
 ISSUE12_OVERRIDE = {
-    "compose/swap-forms", "override/variants/docker-compose.test.yml", "projects/overlays/compose.full.yaml",
+    "override/variants/docker-compose.test.yml", "projects/overlays/compose.full.yaml",
     "projects/overlays/compose.override.yaml", "projects/overlays", "projects/roles/docker-compose.dev.yml",
     "projects/roles/.devcontainer/docker-compose.yml", "projects/roles/tests/e2e/compose.yaml",
     "real/compose-go/loader/testdata/compose-test-extends-with-context-url-imported.yaml",
