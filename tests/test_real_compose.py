@@ -29,9 +29,13 @@ SUBJECTS = oracle.fixture_subjects(FIXTURES)
 # the limit's expression), the overlays of projects/overlays and override/existing (an overlay
 # decides the memory family). Strict: each fails loudly once fixed, and the mark must go then.
 # What remains: an overlay file as the subject. In place dockfix fixes it as an overlay of
-# compose.yaml (the base's settings stay in the base), its override gets every setting; the harness
-# loads the overlay alone, not the project's merged model, so the two cannot agree.
-ISSUE12 = "an overlay as the subject: in place it is fixed as an overlay of compose.yaml, the harness loads it alone"
+# compose.yaml (what the base sets stays there); its override gets every setting, and the harness
+# loads the overlay alone, not the project, so the two cannot agree. For compose.override.yaml it is
+# also a product bug: the override is written as if the overlay stood alone, and with its base
+# Compose refuses the project (`-f compose.yaml -f compose.override.yaml -f
+# compose.override.prod.yaml`: "services.worker: can't set distinct values on 'mem_limit' and
+# 'deploy.resources.limits.memory'"); compose.full.yaml's three files load and are sound.
+ISSUE12 = "an overlay as the subject: in place it is fixed against compose.yaml, the harness loads it alone"
 ISSUE12_IN_PLACE: set[str] = set()
 ISSUE12_OVERRIDE = {"projects/overlays/compose.full.yaml", "projects/overlays/compose.override.yaml"}
 
