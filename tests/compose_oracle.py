@@ -490,13 +490,27 @@ _DOCKFIX_LOCK = threading.Lock()
 _PARSER: list[object] = []
 
 
-def run_dockfix(path: Path, profile: str, unsafe: bool, write_to: str) -> tuple[int, str, set[tuple[str, str]]]:
+_ROLES: dict[str, str] = {}  # absolute path -> the role dockfix gave it in the last run
+
+
+def run_dockfix(path: Path, profile: str, unsafe: bool, write_to: str,
+                as_deployed: bool = False) -> tuple[int, str, set[tuple[str, str]]]:
     """``dockfix apply PATH`` in-process, the way ``rewriter.cli.main`` runs it (its parser is
     built once): the exit status, the error output and the (service, rule family) pairs of the
-    findings that remain."""
+    findings that remain. The roles dockfix gave the files are left in :data:`_ROLES`; with
+    ``as_deployed``, a ``dev`` role is read as ``prod`` (what ``--write-to override`` does: the
+    override file is the profile's, whatever the file's role; README "File roles")."""
+    import rewriter.roles as roles
     from rewriter.app import run
     from rewriter.cli import build_parser
     from rewriter.errors import DockfixError
+
+    role_of = roles.role_of
+
+    def recorded(*args: object, **kwargs: object) -> tuple[str, str]:
+        role, why = role_of(*args, **kwargs)  # type: ignore[arg-type]
+        _ROLES[os.path.abspath(str(args[0]))] = role
+        return ("prod", "") if as_deployed and role == "dev" else (role, why)
 
     if not _PARSER:
         _PARSER.append(build_parser("apply"))
@@ -506,11 +520,15 @@ def run_dockfix(path: Path, profile: str, unsafe: bool, write_to: str) -> tuple[
         argv.append("--unsafe-fixes")
     out, err = io.StringIO(), io.StringIO()
     with _DOCKFIX_LOCK, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        _ROLES.clear()
+        roles.role_of = recorded  # type: ignore[assignment]
         try:
             code = run(_PARSER[0].parse_args(argv))  # type: ignore[attr-defined]
         except DockfixError as error:
             print(f"dockfix: {error.render()}", file=sys.stderr)
             code = 2
+        finally:
+            roles.role_of = role_of
     remaining = set()
     try:
         findings = json.loads(out.getvalue() or "[]")
@@ -577,6 +595,7 @@ class _Prepared:
     existing_override: dict[str, Path | None] = field(default_factory=dict)
     before: dict[str, Loaded] = field(default_factory=dict)  # variant -> the original's model
     strict: dict[str, bool] = field(default_factory=dict)  # variant -> consistency checked
+    profiles: dict[str, str] = field(default_factory=dict)  # mode -> the profile the file got (its role's)
 
 
 VARIANTS = {"raw": False, "interpolated": True}  # variant -> interpolate
@@ -612,7 +631,7 @@ def _load_before(prepared: _Prepared, compose: Compose) -> None:
 
 def _fix(prepared: _Prepared, modes: Sequence[tuple[str, bool, str]]) -> None:
     """Run dockfix in each mode, each in a mirror of its own (main thread)."""
-    result, subject = prepared.result, prepared.subject
+    result = prepared.result
     data = prepared.original.read_bytes()
     for profile, unsafe, write_to in modes:
         name = mode_name(profile, unsafe, write_to)
@@ -621,32 +640,47 @@ def _fix(prepared: _Prepared, modes: Sequence[tuple[str, bool, str]]) -> None:
             # no unsafe fix was left over: --unsafe-fixes writes the same bytes
             prepared.mirrors[name], prepared.files[name] = prepared.mirrors[safe], prepared.files[safe]
             result.remaining[name], result.changed[name] = result.remaining[safe], result.changed[safe]
+            prepared.profiles[name] = prepared.profiles[safe]
             continue
-        mirror = prepared.work / name.replace(" ", "-")
-        path = make_mirror(subject, mirror)
-        prepared.mirrors[name] = mirror
-        before_listing = set(os.listdir(path.parent))
-        snapshots = {e: (path.parent / e).read_bytes() for e in before_listing
-                     if (path.parent / e).is_file() and not (path.parent / e).is_symlink()}
-        code, err, result.remaining[name] = run_dockfix(path, profile, unsafe, write_to)
-        if code == 2:
-            result.problems.append(Problem("dockfix", name, err.strip()[-400:]))
-        if write_to == "override":
-            if path.read_bytes() != data:
-                result.problems.append(Problem("override", name, "the base file was changed"))
-            written = [e for e in sorted(os.listdir(path.parent))
-                       if e in snapshots and e != path.name and (path.parent / e).read_bytes() != snapshots[e]
-                       or e not in before_listing]
-            override = path.parent / written[0] if written else None
-            prepared.existing_override[name] = override if override is not None and override.name in before_listing else None
-            prepared.files[name] = [path] + ([override] if override is not None else [])
-            result.changed[name] = bool(written)
-            if override is not None:
-                for key, value in variables(override.read_text("utf-8", "replace")).items():
-                    prepared.env.setdefault(key, value)
-        else:
-            prepared.files[name] = [path]
-            result.changed[name] = path.read_bytes() != data
+        _fix_one(prepared, name, profile, unsafe, write_to, data)
+        if write_to == "file" and not unsafe and prepared.profiles[name] != profile and (profile, False, "override") in modes:
+            # a development or test file: in place it gets the dev profile, an override the
+            # profile asked for (README "File roles"); the override is compared with this run
+            _fix_one(prepared, f"{profile} deployed", profile, False, write_to, data, as_deployed=True)
+
+
+def _fix_one(prepared: _Prepared, name: str, profile: str, unsafe: bool, write_to: str, data: bytes,
+             as_deployed: bool = False) -> None:
+    """One run of dockfix in a mirror of its own; records the files to load, whether anything
+    changed and the profile the file got (``dev`` where its role says so, in place only)."""
+    result, subject = prepared.result, prepared.subject
+    mirror = prepared.work / name.replace(" ", "-")
+    path = make_mirror(subject, mirror)
+    prepared.mirrors[name] = mirror
+    before_listing = set(os.listdir(path.parent))
+    snapshots = {e: (path.parent / e).read_bytes() for e in before_listing
+                 if (path.parent / e).is_file() and not (path.parent / e).is_symlink()}
+    code, err, result.remaining[name] = run_dockfix(path, profile, unsafe, write_to, as_deployed)
+    dev = _ROLES.get(str(path)) == "dev" and write_to == "file" and not as_deployed
+    prepared.profiles[name] = "dev" if dev else profile
+    if code == 2:
+        result.problems.append(Problem("dockfix", name, err.strip()[-400:]))
+    if write_to == "override":
+        if path.read_bytes() != data:
+            result.problems.append(Problem("override", name, "the base file was changed"))
+        written = [e for e in sorted(os.listdir(path.parent))
+                   if e in snapshots and e != path.name and (path.parent / e).read_bytes() != snapshots[e]
+                   or e not in before_listing]
+        override = path.parent / written[0] if written else None
+        prepared.existing_override[name] = override if override is not None and override.name in before_listing else None
+        prepared.files[name] = [path] + ([override] if override is not None else [])
+        result.changed[name] = bool(written)
+        if override is not None:
+            for key, value in variables(override.read_text("utf-8", "replace")).items():
+                prepared.env.setdefault(key, value)
+    else:
+        prepared.files[name] = [path]
+        result.changed[name] = path.read_bytes() != data
 
 
 def _check_after(prepared: _Prepared, compose: Compose) -> Result:
@@ -679,29 +713,60 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
                 result.problems.append(Problem("model", f"{name} {variant}", diff))
             if variant == "interpolated":
                 raw = after.get("raw")
-                for error in value_errors(base.model, loaded.model, name.split()[0],
-                                          raw.model if raw is not None else None, result.remaining.get(name, set())):
+                decided = set() if name.endswith("override") else overlay_decided(files[0])
+                for error in value_errors(base.model, loaded.model, prepared.profiles[name],
+                                          raw.model if raw is not None else None,
+                                          result.remaining.get(name, set()) | decided):
                     result.problems.append(Problem("value", name, error))
     for name in prepared.files:
         if not name.endswith("override"):
             continue
         in_place = name.removesuffix(" override")
+        if name.replace(" override", " deployed") in prepared.files:
+            in_place = name.replace(" override", " deployed")
         if prepared.existing_override.get(name) is not None or not result.changed.get(in_place):
             continue
         if not result.changed[name]:
             result.problems.append(Problem("override", name, "in place changes the file, but no override was written"))
             continue
+        # in place an overlay may decide a service's memory family (the file alone has no
+        # memswap_limit); the override holds the pair -f FILE -f OVERRIDE to the same rule
+        decided = overlay_decided(prepared.files[in_place][0])
         for variant in VARIANTS:
             ours, theirs = after_by_mode[name].get(variant), after_by_mode[in_place].get(variant)
             if ours is None or theirs is None or not ours.ok or not theirs.ok:
                 continue
             a, b = _canonical(theirs.model), _canonical(ours.model)
             for where in _leaf_diffs(a, b, ()):
-                if _reported(where, result.remaining.get(name, set()) | result.remaining.get(in_place, set())):
+                if _reported(where, result.remaining.get(name, set()) | result.remaining.get(in_place, set()) | decided):
                     continue
                 result.problems.append(Problem("override", f"{name} {variant}", f"{'.'.join(where)}: in place "
                                                f"{_short(_get(a, where))} != override {_short(_get(b, where))}"))
     return result
+
+
+def overlay_decided(path: Path) -> set[tuple[str, str]]:
+    """(service, "DF3") for each service whose memory limit or ``memswap_limit`` an overlay of the
+    file sets (``<stem>.*.yaml`` beside it: ``compose.override.yaml``, ``compose.prod.yaml``): in a
+    Compose project the last file that sets one of them decides the family, and dockfix writes the
+    ``memswap_limit`` there (rewriter/compose_merge.py FAMILIES), so the file alone need not have it."""
+    import yaml
+
+    stem = path.name.rsplit(".", 1)[0] + "."
+    out: set[tuple[str, str]] = set()
+    for sibling in path.parent.iterdir():
+        if sibling == path or not sibling.name.startswith(stem) or not sibling.name.endswith((".yml", ".yaml")):
+            continue
+        try:
+            doc = yaml.safe_load(sibling.read_text("utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        services = doc.get("services") if isinstance(doc, dict) else None
+        for service, svc in services.items() if isinstance(services, dict) else ():
+            if isinstance(svc, dict) and (svc.get("mem_limit") is not None or svc.get("memswap_limit") is not None
+                                          or _get(svc, ("deploy", "resources", "limits", "memory")) is not None):
+                out.add((str(service), "DF3"))
+    return out
 
 
 def _reported(path: tuple[str, ...], remaining: set[tuple[str, str]]) -> bool:

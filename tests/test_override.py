@@ -66,6 +66,16 @@ def test_override_follows_the_profile_and_base_name(run_cli, tmp_path: Path) -> 
     assert not (tmp_path / "docker-compose.dev.dev.yml").exists()
 
 
+def test_memswap_next_to_an_interpolated_limit_copies_the_expression(run_cli, tmp_path: Path) -> None:
+    """As in place (README "Interpolation"): the override's memswap_limit is the base limit's
+    expression, so the two follow API_MEMORY together; before, the override got the literal '1g'
+    (found by the Compose oracle on compose/swap-forms)."""
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: a\n    mem_limit: ${API_MEMORY:-1g}\n")
+    run_cli("apply", "--write-to", "override", "--profile", "prod", ".", cwd=tmp_path)
+    text = (tmp_path / "compose.prod.yaml").read_text()
+    assert "memswap_limit: ${API_MEMORY:-1g}" in text, text
+
+
 def test_base_tmpfs_without_size_is_reported_not_duplicated(run_cli, tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: a\n    tmpfs:\n      - /tmp\n")
     code, out, _ = run_cli("apply", "--write-to", "override", "--select", "DF1", ".", cwd=tmp_path)

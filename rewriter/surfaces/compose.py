@@ -389,12 +389,19 @@ class ComposeService:
         that the two follow the variable together (a literal would fall below a raised limit, and
         Docker refuses a memswap_limit below mem_limit)."""
         for limit in reversed(self.memory_limits()):
-            found = self._lookup(limit.keys)
-            if limit.value == value and found is not None and is_scalar(found[0]) and \
-                    isinstance(found[0].value, str) and "$" in found[0].value:
-                value = found[0].value
+            value = self.limit_expression(limit.keys, value)
             break
         return self._set(("memswap_limit",), value)
+
+    def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object:
+        """The interpolated expression written at ``keys`` when it resolves to ``value`` (a
+        ``memswap_limit`` copies it, here or in an override file), else ``value``."""
+        limit = self.setting(tuple(str(k) for k in keys))
+        found = self._lookup(keys)
+        if limit is not None and limit.value == value and found is not None and is_scalar(found[0]) and \
+                isinstance(found[0].value, str) and "$" in found[0].value:
+            return found[0].value
+        return value
 
     # -- pids ------------------------------------------------------------------------------------
     def pids_limits(self) -> list[Setting]:

@@ -213,7 +213,19 @@ class OverlayService:
         return self._pick(("memswap_limit",))
 
     def set_memswap_limit(self, value: object) -> Fix:
+        """As :meth:`ComposeService.set_memswap_limit`: next to an interpolated limit, the same
+        expression (``${API_MEMORY:-1g}``, not ``1g``), so that the two follow the variable."""
+        for limit in reversed(self.memory_limits()):
+            value = self.limit_expression(limit.keys, value)
+            break
         return self._write(("memswap_limit",), value)
+
+    def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object:
+        """The expression of the file whose limit at ``keys`` wins (the override's, else the base's)."""
+        for service, _ in reversed(self._layers()):
+            if service.setting(tuple(str(k) for k in keys)) is not None:  # type: ignore[attr-defined]
+                return service.limit_expression(keys, value)  # type: ignore[attr-defined]
+        return value
 
     def pids_limits(self) -> list[Setting]:
         return merge.pids_limits(self._layers())
