@@ -370,7 +370,7 @@ def test_planted_marshal_bytes_cannot_crash_dockfix(world: World, name: str) -> 
     assert code == 1 and "DF101" in out, err
     code, out, err = world.run("apply", "-", "--stdin-filename", "compose.yaml",
                                stdin=world.repo / "compose.yaml")
-    assert code == 0 and "pids_limit" in out, err
+    assert code in (0, 1) and "pids_limit" in out, err  # 1: the built-in memory limit stays a suggestion
 
 
 HOSTILE_JSON = {
