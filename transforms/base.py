@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from rewriter.edits import Applicability, Fix
-from rewriter.model import Container, Report, Severity, Span
+from rewriter.model import BuildSpec, Container, Report, Severity, Span
 from rewriter.profiles import Profile, ServiceConfig
 from rewriter.record import Record
 from rewriter.yamlpatch import Refusal
@@ -38,7 +38,7 @@ class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
     __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "containers", "_builds",
-                 "_workloads", "_linked")
+                 "_workloads", "_linked", "_builders")
 
     def __init__(self, profile: Profile, path: str = "", kind: str = "", services: tuple[ServiceConfig, ...] = (),
                  wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False,
@@ -53,6 +53,7 @@ class Context:
         self._builds: dict[str, ImageBuild | None] = {}
         self._workloads: dict[str, WorkloadFacts] = {}
         self._linked: dict[str, tuple[ImageBuild, str] | None] = {}
+        self._builders: tuple[tuple[Container, str, BuildSpec], ...] | None = None
 
     @property
     def directory(self) -> str:
@@ -95,7 +96,10 @@ class Context:
             if image and self.kind in ("compose", "compose-override"):
                 from rewriter.detectors import may_link  # lazy: start-up
 
-                siblings = tuple((c.label, c.image(), c.build()) for c in self.containers if c is not container)
+                if self._builders is None:  # once per file: a file of 36,000 services stays linear
+                    self._builders = tuple((c, c.image() or "", spec) for c in self.containers
+                                           if (spec := c.build()) is not None and c.image())
+                siblings = tuple((c.label, other, spec) for c, other, spec in self._builders if c is not container)
                 if may_link(image, siblings):
                     from rewriter.detectors.image import link_image  # lazy: start-up
 
