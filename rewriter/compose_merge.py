@@ -79,19 +79,14 @@ def ulimit(layers: Sequence[Layer], name: str) -> Ulimit | None:
 
 
 def image(layers: Sequence[Layer]) -> str | None:
-    for service, _ in reversed(layers):
-        found = service.image()
-        if found is not None:
-            return found
-    return None
+    """The image: a scalar, so the last file that sets it wins."""
+    return next((found for service, _ in reversed(layers) if (found := service.image()) is not None), None)
 
 
 def build(layers: Sequence[Layer]) -> BuildSpec | None:
-    for service, _ in reversed(layers):
-        found = service.build()
-        if found is not None:
-            return found
-    return None
+    """The build of the last file that sets one (Compose merges build mappings key by key; a later
+    file that sets only ``args`` is not merged with an earlier ``context`` here)."""
+    return next((found for service, _ in reversed(layers) if (found := service.build()) is not None), None)
 
 
 def memory_limits(layers: Sequence[Layer]) -> list[Setting]:
