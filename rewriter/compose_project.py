@@ -367,10 +367,45 @@ def in_project(loaded: Loaded, src: SourceFile, project: tuple[tuple[str, ...], 
     return Loaded(loaded.make_model, containers, loaded.images, loaded.scopes)  # type: ignore[arg-type]
 
 
+def override_in_project(loaded: Loaded, base: SourceFile, project: tuple[tuple[str, ...], ...]) -> Loaded:
+    """``loaded`` (an override file read over ``base``, ``--write-to override``) with ``base``'s
+    services read through the files Compose merges *before* it: the override of an overlay
+    (``compose.override.yaml`` -> ``compose.override.prod.yaml``) is used as ``-f compose.yaml -f
+    compose.override.yaml -f compose.override.prod.yaml``, so its settings are decided on that merged
+    service. Read alone, the overlay's worker had no memory limit and got ``mem_limit: 512m`` beside
+    the base's ``deploy.resources.limits.memory: 256M``, and Compose refused the project ("can't set
+    distinct values on 'mem_limit' and 'deploy.resources.limits.memory'"). The files merged after
+    ``base`` are not read: the override comes last. An overlay whose base is not found keeps its
+    DF901 note and gets nothing, as in place."""
+    import copy  # lazy: start-up (a project of several files)
+
+    from rewriter.surfaces import Loaded  # lazy: start-up (the surfaces registry, on use)
+
+    containers: list[object] = list(loaded.containers)
+    wrapped = [getattr(c, "service", c) for c in containers]  # an UnresolvedExtends wraps its service
+    bases = [getattr(c, "base") for c in wrapped]
+    merged = with_project(base.path, base.text, bases, project, later=False)
+    if all(m is b for m, b in zip(merged, bases)):
+        return loaded
+    out: list[object] = []
+    for container, inner, was, now in zip(containers, wrapped, bases, merged):
+        if now is not was:  # a copy: the surface keeps its last parse (rewriter.surfaces.load)
+            rebased = copy.copy(inner)
+            rebased.base = now  # type: ignore[attr-defined]
+            if inner is not container:  # the same refusal, over the rebased service
+                outer = copy.copy(container)
+                outer.service = rebased  # type: ignore[attr-defined]
+                rebased = outer
+            container = rebased
+        out.append(container)
+    return Loaded(loaded.make_model, out, loaded.images, loaded.scopes)  # type: ignore[arg-type]
+
+
 def with_project(path: str, text: str, containers: list[object],
-                 declared: tuple[tuple[str, ...], ...] = ()) -> list[object]:
+                 declared: tuple[tuple[str, ...], ...] = (), later: bool = True) -> list[object]:
     """``containers`` (the services of the Compose file at ``path``) each seen through the other
-    files of its project, or unchanged when the file is used alone."""
+    files of its project, or unchanged when the file is used alone; without ``later``, only
+    through the files merged before it (the base of an override file)."""
     if path in ("", "-") or not containers:
         return containers
     path = os.path.abspath(path)
@@ -393,6 +428,8 @@ def with_project(path: str, text: str, containers: list[object],
     from rewriter.compose_service import ProjectService  # lazy: start-up
 
     before, after = layers_of(path, chains)
+    if not later:
+        after = []
     others = {p: _load_other(p) for p in before + after}
     broken = [v for v in others.values() if isinstance(v, str)]
     out: list[object] = []

@@ -106,6 +106,15 @@ class ProjectService:
     def setting(self, keys: tuple[str, ...]) -> Setting | None:
         return pick(self._layers, keys)
 
+    def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object:
+        """The expression of the file whose limit at ``keys`` wins: a ``memswap_limit`` an
+        override adds beside the base's ``mem_limit: ${API_MEM:-768m}`` copies that expression
+        (every layer answers, so the last one's literal would have won)."""
+        for service, _ in reversed(self._layers):
+            if service.setting(tuple(str(k) for k in keys)) is not None:  # type: ignore[attr-defined]
+                return service.limit_expression(keys, value)  # type: ignore[attr-defined]
+        return value
+
     def has(self, key: str) -> bool:
         return any(service.has(key) for service, _ in self._layers)  # type: ignore[attr-defined]
 

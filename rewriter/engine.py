@@ -117,6 +117,10 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
         from rewriter.compose_project import in_project  # lazy: start-up
 
         loaded = in_project(loaded, src, options.compose_files)
+    elif kind == "compose-override" and companion is not None:
+        from rewriter.compose_project import override_in_project  # lazy: start-up
+
+        loaded = override_in_project(loaded, companion, options.compose_files)
     containers, model = loaded.containers, loaded.make_model
     _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,

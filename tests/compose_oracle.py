@@ -27,6 +27,7 @@ Used by ``tests/test_real_compose.py`` and ``scripts/compose_compare.py``; it ne
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -184,10 +185,81 @@ def make_mirror(subject: Subject, dest: Path) -> Path:
             if (real / entry).is_symlink():
                 (real / entry).unlink()
             shutil.copyfile(origin / entry, real / entry)
+    for entry in chain_of(subject):  # dockfix fixes them in place too (see _fix_one)
+        if (real / entry).is_symlink():
+            (real / entry).unlink()
+        if not (real / entry).exists():
+            shutil.copyfile(origin / entry, real / entry)
     target = top / subject.mirrored
     if not target.exists():
         shutil.copyfile(subject.root / subject.file, target)
     return target
+
+
+# --- the project a file is run in ----------------------------------------------------------------
+
+_DEFAULT_STEMS = ("compose", "docker-compose")
+_FAMILY_NAME = re.compile(r"^(?P<stem>docker-compose|compose)[.-](?P<variant>.+)\.ya?ml$")
+_HEADER_CHAIN = re.compile(r"docker[ -]compose((?:\s+(?:-f|--file)(?:\s+|=)\S+)+)")
+_HEADER_FILE = re.compile(r"(?:-f|--file)(?:\s+|=)(\S+)")
+
+
+@functools.lru_cache(maxsize=None)
+def chain_of(subject: Subject) -> tuple[str, ...]:
+    """The files Compose merges *before* the subject, the way its users run it (names in the
+    subject's folder, in merge order); () for a file used alone. The harness's own reading, not
+    dockfix's (rewriter/compose_project.py), so that the two can disagree:
+
+    1. the opening comment names the chain: ``# docker compose -f compose.yaml -f compose.full.yaml up``;
+    2. Compose's default pair: ``compose.override.yaml`` is loaded after ``compose.yaml`` (the
+       ``docker-compose`` and ``.yml`` forms too);
+    3. ``compose.<x>.yaml`` whose services all lack ``image``, ``build`` and ``extends``: an overlay
+       of its family's base file (alone, such a file describes no container).
+
+    Files in other folders are not followed (dockfix would have to fix them in a mirror)."""
+    if subject.name:  # a fixture case's input.yaml: a file of its own
+        return ()
+    path = subject.root / subject.file
+    folder, name = path.parent, path.name
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ()
+    header = []
+    for line in text.splitlines()[:30]:
+        if line.strip() and not line.strip().startswith("#"):
+            break
+        header.append(line.strip().lstrip("#"))
+    found = _HEADER_CHAIN.search(" ".join(header))
+    if found is not None:
+        files = [os.path.normpath(f.strip("'\"`")) for f in _HEADER_FILE.findall(found.group(1))]
+        before = files[:files.index(name)] if name in files else []
+        if before and all(os.sep not in f and f != name and (folder / f).is_file() for f in before):
+            return tuple(before)
+    family = _FAMILY_NAME.match(name)
+    if family is None:
+        return ()
+    stem = family.group("stem")
+    bases = [f"{stem}.yaml", f"{stem}.yml"]
+    if family.group("variant") != "override":
+        if not _partial(text):
+            return ()
+        bases += [f"{s}.{e}" for s in _DEFAULT_STEMS for e in ("yaml", "yml")]
+    return next(((b,) for b in bases if (folder / b).is_file()), ())
+
+
+def _partial(text: str) -> bool:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict) or not services:
+        return False
+    return all(svc is None or isinstance(svc, dict) and not {"image", "build", "extends"} & set(svc)
+               for svc in services.values())
 
 
 _ALWAYS = re.compile(r"^(\.env|go\.(mod|sum)|pyproject\.toml|\.?dockfix\.toml|(.*\.)?(Dockerfile|Containerfile)(\..*)?)$")
@@ -596,6 +668,11 @@ class _Prepared:
     before: dict[str, Loaded] = field(default_factory=dict)  # variant -> the original's model
     strict: dict[str, bool] = field(default_factory=dict)  # variant -> consistency checked
     profiles: dict[str, str] = field(default_factory=dict)  # mode -> the profile the file got (its role's)
+    chain: tuple[str, ...] = ()  # the files Compose merges before the subject (chain_of)
+
+    def project(self, path: Path) -> list[Path]:
+        """The files to load for the subject at ``path`` (in some mirror): its chain, then it."""
+        return [path.parent / name for name in self.chain] + [path]
 
 
 VARIANTS = {"raw": False, "interpolated": True}  # variant -> interpolate
@@ -604,7 +681,9 @@ VARIANTS = {"raw": False, "interpolated": True}  # variant -> interpolate
 def _prepare(subject: Subject, work: Path) -> _Prepared:
     mirror = work / "before"
     base = make_mirror(subject, mirror)
-    prepared = _Prepared(subject, work, base, variables(base.read_text("utf-8", "replace")), Result(subject))
+    chain = chain_of(subject)
+    text = "\n".join(p.read_text("utf-8", "replace") for p in [base.parent / c for c in chain] + [base])
+    prepared = _Prepared(subject, work, base, variables(text), Result(subject), chain=chain)
     prepared.mirrors["before"] = mirror
     return prepared
 
@@ -617,10 +696,10 @@ def _load_before(prepared: _Prepared, compose: Compose) -> None:
         if interpolate and not prepared.before["raw"].ok:  # not even the YAML loads
             prepared.before[variant], result.loaded[variant] = prepared.before["raw"], False
             continue
-        loaded = compose.config(prepared.mirrors["before"], root, [prepared.original], interpolate, True,
+        loaded = compose.config(prepared.mirrors["before"], root, prepared.project(prepared.original), interpolate, True,
                                 prepared.env)
         if not loaded.ok and interpolate:
-            lax = compose.config(prepared.mirrors["before"], root, [prepared.original], interpolate, False,
+            lax = compose.config(prepared.mirrors["before"], root, prepared.project(prepared.original), interpolate, False,
                                  prepared.env)
             if lax.ok:
                 loaded, prepared.strict[variant] = lax, False
@@ -660,27 +739,35 @@ def _fix_one(prepared: _Prepared, name: str, profile: str, unsafe: bool, write_t
     before_listing = set(os.listdir(path.parent))
     snapshots = {e: (path.parent / e).read_bytes() for e in before_listing
                  if (path.parent / e).is_file() and not (path.parent / e).is_symlink()}
-    code, err, result.remaining[name] = run_dockfix(path, profile, unsafe, write_to, as_deployed)
+    project = prepared.project(path)
+    # in place, the way users fix a project (`dockfix apply .`): every file of the chain, then the
+    # subject, each against the others; an override is the subject's alone, read over the chain
+    runs = project if write_to == "file" else [path]
+    result.remaining[name] = set()
+    for file in runs:
+        code, err, remaining = run_dockfix(file, profile, unsafe, write_to, as_deployed)
+        result.remaining[name] |= remaining
+        if code == 2:
+            result.problems.append(Problem("dockfix", name, err.strip()[-400:]))
     dev = _ROLES.get(str(path)) == "dev" and write_to == "file" and not as_deployed
     prepared.profiles[name] = "dev" if dev else profile
-    if code == 2:
-        result.problems.append(Problem("dockfix", name, err.strip()[-400:]))
     if write_to == "override":
-        if path.read_bytes() != data:
-            result.problems.append(Problem("override", name, "the base file was changed"))
+        for file in project:
+            if file.read_bytes() != snapshots[file.name]:
+                result.problems.append(Problem("override", name, f"{file.name} was changed"))
         written = [e for e in sorted(os.listdir(path.parent))
                    if e in snapshots and e != path.name and (path.parent / e).read_bytes() != snapshots[e]
                    or e not in before_listing]
         override = path.parent / written[0] if written else None
         prepared.existing_override[name] = override if override is not None and override.name in before_listing else None
-        prepared.files[name] = [path] + ([override] if override is not None else [])
+        prepared.files[name] = project + ([override] if override is not None else [])
         result.changed[name] = bool(written)
         if override is not None:
             for key, value in variables(override.read_text("utf-8", "replace")).items():
                 prepared.env.setdefault(key, value)
     else:
-        prepared.files[name] = [path]
-        result.changed[name] = path.read_bytes() != data
+        prepared.files[name] = project
+        result.changed[name] = any(f.read_bytes() != snapshots[f.name] for f in project)
 
 
 def _check_after(prepared: _Prepared, compose: Compose) -> Result:
@@ -702,7 +789,7 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
             base = before[variant]
             if existing is not None:  # an override that existed: compare with the pair as it was
                 orig = prepared.original.parent / existing.name
-                base = compose.config(prepared.mirrors["before"], root, [prepared.original, orig],
+                base = compose.config(prepared.mirrors["before"], root, prepared.project(prepared.original) + [orig],
                                       VARIANTS[variant], strict[variant], prepared.env)
                 if not base.ok:
                     continue
@@ -713,7 +800,7 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
                 result.problems.append(Problem("model", f"{name} {variant}", diff))
             if variant == "interpolated":
                 raw = after.get("raw")
-                decided = set() if name.endswith("override") else overlay_decided(files[0])
+                decided = set() if name.endswith("override") else overlay_decided(files[0], files)
                 for error in value_errors(base.model, loaded.model, prepared.profiles[name],
                                           raw.model if raw is not None else None,
                                           result.remaining.get(name, set()) | decided):
@@ -731,12 +818,17 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
             continue
         # in place an overlay may decide a service's memory family (the file alone has no
         # memswap_limit); the override holds the pair -f FILE -f OVERRIDE to the same rule
-        decided = overlay_decided(prepared.files[in_place][0])
+        decided = overlay_decided(prepared.files[in_place][0], prepared.files[in_place])
         for variant in VARIANTS:
             ours, theirs = after_by_mode[name].get(variant), after_by_mode[in_place].get(variant)
             if ours is None or theirs is None or not ours.ok or not theirs.ok:
                 continue
             a, b = _canonical(theirs.model), _canonical(ours.model)
+            if prepared.chain:  # in place fixed the chain's files too: only the subject's services are its override's
+                own = _service_names(prepared.original)
+                for model in (a, b):
+                    if isinstance(model.get("services"), dict):
+                        model["services"] = {k: v for k, v in model["services"].items() if k in own}
             for where in _leaf_diffs(a, b, ()):
                 if _reported(where, result.remaining.get(name, set()) | result.remaining.get(in_place, set()) | decided):
                     continue
@@ -745,17 +837,19 @@ def _check_after(prepared: _Prepared, compose: Compose) -> Result:
     return result
 
 
-def overlay_decided(path: Path) -> set[tuple[str, str]]:
+def overlay_decided(path: Path, loaded: Sequence[Path] = ()) -> set[tuple[str, str]]:
     """(service, "DF3") for each service whose memory limit or ``memswap_limit`` an overlay of the
-    file sets (``<stem>.*.yaml`` beside it: ``compose.override.yaml``, ``compose.prod.yaml``): in a
-    Compose project the last file that sets one of them decides the family, and dockfix writes the
-    ``memswap_limit`` there (rewriter/compose_merge.py FAMILIES), so the file alone need not have it."""
+    file sets (``<stem>.*.yaml`` beside it: ``compose.override.yaml``, ``compose.prod.yaml``) that
+    is not among the files ``loaded``: in a Compose project the last file that sets one of them
+    decides the family, and dockfix writes the ``memswap_limit`` there (rewriter/compose_merge.py
+    FAMILIES), so the files loaded without that overlay need not have it."""
     import yaml
 
     stem = path.name.rsplit(".", 1)[0] + "."
     out: set[tuple[str, str]] = set()
     for sibling in path.parent.iterdir():
-        if sibling == path or not sibling.name.startswith(stem) or not sibling.name.endswith((".yml", ".yaml")):
+        if sibling == path or sibling in loaded or not sibling.name.startswith(stem) \
+                or not sibling.name.endswith((".yml", ".yaml")):
             continue
         try:
             doc = yaml.safe_load(sibling.read_text("utf-8"))
@@ -767,6 +861,15 @@ def overlay_decided(path: Path) -> set[tuple[str, str]]:
                                           or _get(svc, ("deploy", "resources", "limits", "memory")) is not None):
                 out.add((str(service), "DF3"))
     return out
+
+
+def _service_names(path: Path) -> set[str]:
+    """The services a Compose file defines itself."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text("utf-8"))
+    services = doc.get("services") if isinstance(doc, dict) else None
+    return {str(k) for k in services} if isinstance(services, dict) else set()
 
 
 def _reported(path: tuple[str, ...], remaining: set[tuple[str, str]]) -> bool:

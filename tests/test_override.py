@@ -114,6 +114,33 @@ def test_an_override_named_alone_is_fixed_against_its_base(run_cli, tmp_path: Pa
     assert not (tmp_path / "compose.prod.prod.yaml").exists()
 
 
+def test_an_overlays_override_is_built_on_its_project(run_cli, tmp_path: Path) -> None:
+    """``compose.override.prod.yaml`` is used after compose.yaml and compose.override.yaml, so it is
+    built on the two merged (README "Compose projects"): the worker's limits stay in the base's
+    ``deploy.resources.limits`` (only the overlay's wrong memswap is overridden) and the api's
+    memswap copies the base's ``${API_MEM:-768m}``. Before, the overlay was read alone: both got
+    ``mem_limit: 512m`` (the worker's beside ``limits.memory: 256M``, which Compose refuses: "can't
+    set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'"). An overlay whose
+    base is not found gets its DF901 note and no override, as in place."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  worker:\n    image: w\n    deploy:\n      resources:\n        limits:\n"
+        "          memory: 256M\n          pids: 512\n  api:\n    image: a\n    mem_limit: ${API_MEM:-768m}\n")
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  worker:\n    memswap_limit: 512m\n  api:\n    environment:\n      DEBUG: \"1\"\n")
+    (tmp_path / "orphan").mkdir()
+    (tmp_path / "orphan" / "compose.ci.yaml").write_text("services:\n  app:\n    environment:\n      A: \"1\"\n")
+    code, out, err = run_cli("apply", "--write-to", "override", "compose.override.yaml", "orphan/compose.ci.yaml",
+                             cwd=tmp_path)
+    assert code == 0 and b"DF901 service 'app'" in out, err  # a note: exit 0
+    nofile = "    ulimits:\n      nofile:\n        soft: 65536\n        hard: 65536\n"
+    assert (tmp_path / "compose.override.prod.yaml").read_text() == (
+        "services:\n  worker:\n    tmpfs:\n      - /tmp:size=64m,mode=1777\n" + nofile
+        + "    memswap_limit: 256M\n  api:\n    tmpfs:\n      - /tmp:size=64m,mode=1777\n" + nofile
+        + "    memswap_limit: ${API_MEM:-768m}\n    pids_limit: 512\n")
+    assert not (tmp_path / "orphan" / "compose.ci.prod.yaml").exists()
+    assert run_cli("diff", "--write-to", "override", "compose.override.yaml", cwd=tmp_path)[:2] == (0, b"")
+
+
 def test_a_file_that_cannot_get_an_override_is_an_error(run_cli, tmp_path: Path) -> None:
     (tmp_path / "Stackfile").write_text("services:\n  a:\n    image: a\n")
     code, _, err = run_cli("apply", "--write-to", "override", "--file-type", "compose", "Stackfile", cwd=tmp_path)

@@ -17,32 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 import compose_oracle as oracle
 from conftest import FIXTURES
 
 SUBJECTS = oracle.fixture_subjects(FIXTURES)
 
-# Found by the oracle once issue 12 (Compose projects: roles, overlays, interpolation) reached main.
-# Fixed on branch fixup: roles (the harness compares an override with an in-place run that reads the
-# file as deployed; compose-go's testdata/ files were this too), interpolation (the override copies
-# the limit's expression), the overlays of projects/overlays and override/existing (an overlay
-# decides the memory family). Strict: each fails loudly once fixed, and the mark must go then.
-# What remains: an overlay file as the subject. In place dockfix fixes it as an overlay of
-# compose.yaml (what the base sets stays there); its override gets every setting, and the harness
-# loads the overlay alone, not the project, so the two cannot agree. For compose.override.yaml it is
-# also a product bug: the override is written as if the overlay stood alone, and with its base
-# Compose refuses the project (`-f compose.yaml -f compose.override.yaml -f
-# compose.override.prod.yaml`: "services.worker: can't set distinct values on 'mem_limit' and
-# 'deploy.resources.limits.memory'"); compose.full.yaml's three files load and are sound.
-ISSUE12 = "an overlay as the subject: in place it is fixed against compose.yaml, the harness loads it alone"
-ISSUE12_IN_PLACE: set[str] = set()
-ISSUE12_OVERRIDE = {"projects/overlays/compose.full.yaml"}  # compose.override.yaml: loads since the built-in limit is a suggestion
-
-
-def _param(subject: str, known: set[str]) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=ISSUE12)] if subject in known else []
-    return pytest.param(subject, id=subject, marks=marks)
+# An overlay as the subject (projects/overlays/compose.override.yaml, compose.full.yaml) is loaded
+# with the files Compose merges before it (oracle.chain_of), in every mode; once it was loaded alone,
+# and its override was written as if it stood alone (see test_an_overlays_override_loads_with_its_project).
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +69,7 @@ def _override(result: oracle.Result) -> list[str]:
     return [str(p) for p in result.problems if "override" in p.mode.split()]
 
 
-@pytest.mark.parametrize("subject", [_param(s, ISSUE12_IN_PLACE) for s in _ids()])
+@pytest.mark.parametrize("subject", _ids())
 def test_in_place(results: dict[str, oracle.Result], subject: str) -> None:
     """Compose still loads the fixed file (prod, prod unsafe, dev) and its model differs from the
     original's only in the settings the fixes name, with sound values. (Before issue 10's bug 1
@@ -95,7 +79,7 @@ def test_in_place(results: dict[str, oracle.Result], subject: str) -> None:
     assert not _in_place(result), "\n".join(_in_place(result))
 
 
-@pytest.mark.parametrize("subject", [_param(s, ISSUE12_OVERRIDE) for s in _ids()])
+@pytest.mark.parametrize("subject", _ids())
 def test_override(results: dict[str, oracle.Result], subject: str) -> None:
     """``config -f FILE -f OVERRIDE`` loads and equals the in-place result's model. (Before issue
     10's bug 2 was fixed, 101 files with other names than compose.yaml failed here: no override.)"""
@@ -113,6 +97,37 @@ def test_roles_are_compared_like_with_like(results: dict[str, oracle.Result], su
     result = results[subject]
     assert "prod deployed" in result.changed and result.changed["prod deployed"]
     assert not [p for p in result.problems if p.mode.startswith("prod deployed")]
+
+
+@pytest.mark.parametrize("overlay", ["compose.override.yaml", "compose.full.yaml", "compose.ci.yaml"])
+def test_an_overlays_override_loads_with_its_project(binary: str, tmp_path: Path, overlay: str) -> None:
+    """The override of an overlay is used as ``-f compose.yaml -f OVERLAY -f OVERRIDE``: Compose
+    loads the three with its consistency check, and every service of the overlay ends with a
+    memory limit, ``memswap_limit`` equal to it, a pids limit of 512 and a 64m /tmp. Before, the
+    override was built on the overlay alone: compose.override.yaml's worker (``memory: 256M`` in
+    compose.yaml's ``deploy.resources.limits``) got ``mem_limit: 512m`` and Compose refused the
+    project ("can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'")."""
+    project = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "projects" / "overlays" / "input", project)
+    code, err, remaining = oracle.run_dockfix(project / overlay, "prod", False, "override")
+    assert code == 0 and not remaining, err
+    override = project / overlay.replace(".yaml", ".prod.yaml")
+    files = [project / "compose.yaml", project / overlay, override]
+    loaded = oracle.Compose(binary, tmp_path).config(project, project, files, True, True, {})
+    assert loaded.ok, loaded.error
+    services = oracle._services(loaded.model)
+    own = oracle._service_names(project / overlay)
+    assert own and own <= set(services)
+    for name in own:
+        svc = services[name]
+        limit = oracle.memory_limit(svc)
+        assert limit is not None and oracle.docker_bytes(svc.get("memswap_limit")) == limit, (name, svc)
+        pids = svc.get("pids_limit") or oracle._get(svc, ("deploy", "resources", "limits", "pids"))
+        assert pids == 512 and oracle.tmp_tmpfs(svc) == 64 << 20, (name, svc)
+    if overlay == "compose.override.yaml":  # the base's deploy block holds the worker's limits
+        written = yaml.safe_load(override.read_text())["services"]["worker"]
+        assert "mem_limit" not in written and written["memswap_limit"] == "256M"
+        assert oracle.memory_limit(services["worker"]) == 256 << 20
 
 
 def test_the_oracle_sees_enough(results: dict[str, oracle.Result]) -> None:

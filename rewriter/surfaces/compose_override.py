@@ -66,6 +66,17 @@ class OverlayService:
         self._origin = origin or f"set in {base_name}"
         self._style = style
 
+    @property
+    def orphan(self) -> str:
+        """Why the service cannot be read: the base is an overlay whose own base file was not
+        found (DF901, :func:`rewriter.compose_project.override_in_project`)."""
+        return str(getattr(self.base, "orphan", ""))
+
+    def reports_here(self, code: str) -> bool:
+        """The override is the last file Compose merges: every rule family takes effect here,
+        unless what the service merges is unknown (an orphan overlay gets nothing, as in place)."""
+        return not self.orphan
+
     def setting_name(self, concern: str) -> str:
         if concern in compose.TWIN_OF:
             return ".".join(self.new_limit_keys(concern))
