@@ -129,8 +129,9 @@ def test_an_overlays_override_is_built_on_its_project(run_cli, tmp_path: Path) -
         "services:\n  worker:\n    memswap_limit: 512m\n  api:\n    environment:\n      DEBUG: \"1\"\n")
     (tmp_path / "orphan").mkdir()
     (tmp_path / "orphan" / "compose.ci.yaml").write_text("services:\n  app:\n    environment:\n      A: \"1\"\n")
-    code, out, err = run_cli("apply", "--write-to", "override", "compose.override.yaml", "orphan/compose.ci.yaml",
-                             cwd=tmp_path)
+    # unsafe too: the overlay's explicit memswap_limit: 512m (over 256M) is a decision (DF302)
+    code, out, err = run_cli("apply", "--write-to", "override", "--unsafe-fixes", "compose.override.yaml",
+                             "orphan/compose.ci.yaml", cwd=tmp_path)
     assert code == 0 and b"DF901 service 'app'" in out, err  # a note: exit 0
     nofile = "    ulimits:\n      nofile:\n        soft: 65536\n        hard: 65536\n"
     assert (tmp_path / "compose.override.prod.yaml").read_text() == (
@@ -138,7 +139,8 @@ def test_an_overlays_override_is_built_on_its_project(run_cli, tmp_path: Path) -
         + "    memswap_limit: 256M\n  api:\n    tmpfs:\n      - /tmp:size=64m,mode=1777\n" + nofile
         + "    memswap_limit: ${API_MEM:-768m}\n    pids_limit: 512\n")
     assert not (tmp_path / "orphan" / "compose.ci.prod.yaml").exists()
-    assert run_cli("diff", "--write-to", "override", "compose.override.yaml", cwd=tmp_path)[:2] == (0, b"")
+    assert run_cli("diff", "--write-to", "override", "--unsafe-fixes", "compose.override.yaml",
+                   cwd=tmp_path)[:2] == (0, b"")
 
 
 def test_a_file_that_cannot_get_an_override_is_an_error(run_cli, tmp_path: Path) -> None:
