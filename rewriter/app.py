@@ -24,8 +24,11 @@ class OptionsFor:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        from transforms import OPTIONS  # lazy: start-up
+
         # Parsed configs are cached for the command line only (not the server or the bot).
-        self.finder = ConfigFinder(args.config, args.isolated, cache=not getattr(args, "no_cache", True))
+        self.finder = ConfigFinder(args.config, args.isolated, cache=not getattr(args, "no_cache", True),
+                                   options=OPTIONS)
         self._cache: dict[tuple[str, str], Options] = {}
 
     def __call__(self, path: str, kind: str | None = None) -> Options:

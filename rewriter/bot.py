@@ -335,13 +335,15 @@ def _author(git: Git, flag: str | None) -> tuple[str, str]:
 
 def _profile_name(args: argparse.Namespace, root: str) -> str:
     """The profile, checked to be a plain name before it names a branch (``dockfix/<profile>``)."""
+    from transforms import OPTIONS  # lazy: start-up
+
     from rewriter.profiles import ConfigFinder, check_profile_name  # lazy: start-up
 
     if args.profile:
         return check_profile_name(str(args.profile))
     if os.environ.get("DOCKFIX_PROFILE"):
         return check_profile_name(os.environ["DOCKFIX_PROFILE"], "<environment: DOCKFIX_PROFILE>")
-    return ConfigFinder(args.config, False).for_path(os.path.join(root, "-")).profile  # checked on load
+    return ConfigFinder(args.config, False, options=OPTIONS).for_path(os.path.join(root, "-")).profile  # checked on load
 
 
 def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from rewriter.compose_merge import (FAMILIES, build, cpu_limit, defines, env, image, memory_limits, mounts, pick,
                                     pids_limits, tmpfs, ulimit)
 from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
-from rewriter.surfaces.compose import TWIN_OF, ComposeService, job_reason
+from rewriter.surfaces.compose import TWIN_OF, ComposeService, service_run
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.compose_merge import Layer, Relabel
     from rewriter.edits import Fix
     from rewriter.model import BuildSpec, Container
+    from rewriter.runfacts import ServiceRun
 
 
 class ProjectService:
@@ -151,10 +152,10 @@ class ProjectService:
     def cpu_limit(self) -> Setting | None:
         return cpu_limit(self._layers)
 
-    def one_off(self) -> tuple[str, bool]:
+    def run_facts(self) -> ServiceRun:
         own = self._own
         doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)
-        return job_reason(self, doc), False
+        return service_run(self, doc)
 
 
 def _relabelled(value: object, relabel: Relabel) -> object:

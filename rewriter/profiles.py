@@ -1,7 +1,10 @@
 """Profiles (what each container must have) and configuration discovery.
 
-Built-in profiles are data, written the way a user writes their own in ``[tool.dockfix.profiles]``;
-``extends`` layers one on another. Every key and value is checked when the file is loaded, so a
+Each concern declares its own profile keys (:class:`Option`: a validator, a default per built-in
+profile, a line of documentation) in its transform module; this module knows none of them and
+resolves a profile over the declarations it is given (``transforms.OPTIONS``). Built-in profiles
+are data, written the way a user writes their own in ``[tool.dockfix.profiles]``; ``extends``
+layers one on another. Every key and value is checked when the file is loaded, so a
 typo is a ConfigError that names the file, the line and the key (exit code 2), never a silent
 default.
 
@@ -21,39 +24,29 @@ from rewriter.sizes import ByteSize
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable, Sequence
+    from typing import Any, Generic, TypeVar
+
+    T = TypeVar("T")
+
+    class _Typed(Generic[T]):
+        """An :class:`Option` is generic in the type of its value, for mypy only."""
+else:
+    class _Typed:
+        __slots__ = ()
+
+        def __class_getitem__(cls, item: object) -> type:
+            return cls
 
 DEFAULT_PROFILE = "prod"
 CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
 
-BUILTIN_PROFILES: dict[str, dict[str, object]] = {
-    "prod": {
-        "tmpfs-size": "64m",
-        "tmpfs-mode": "1777",
-        "nofile": 65536,
-        "mem-limit": "512m",
-        "swap": "off",
-        "pids-limit": 512,
-        "gomemlimit-ratio": 0.9,
-    },
-    "staging": {"extends": "prod"},
-    "dev": {
-        "tmpfs-size": "256m",
-        "tmpfs-mode": "1777",
-        "nofile": 65536,
-        "mem-limit": "none",
-        "swap": "keep",
-        "pids-limit": "none",
-        "gomemlimit-ratio": 0.9,
-    },
-}
-
-PROFILE_KEYS = {"extends", "tmpfs-size", "tmpfs-mode", "nofile", "mem-limit", "swap", "pids-limit",
-                "gomemlimit-ratio", "config-mounts"}
+# The built-in profiles and the one each extends: their values are the concerns' declarations
+# (each option's ``defaults``), see :func:`builtin_profiles`.
+BUILTIN_NAMES: dict[str, str | None] = {"prod": None, "staging": "prod", "dev": None}
 TOP_KEYS = {"profile", "select", "ignore", "extend-select", "unsafe-fixes", "profiles", "services",
             "exclude", "extend-exclude", "respect-gitignore", "compose-files", "roles"}
 ROLES = ("prod", "dev", "none")  # a deployed file (the run's profile), the dev profile, not checked
-MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
 # A profile name becomes part of a file name (``compose.<profile>.yaml``), so it is a plain name:
 # "/../../home/u/.config/gh/hosts" once made dockfix read and append to a file outside the repository.
 PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -66,15 +59,6 @@ def check_profile_name(name: str, path: str = "<command line>", line: int = 0, c
         raise ConfigError(f"invalid profile name {name!r}: {PROFILE_NAME_RULE}", path=path, line=line,
                           column=column)
     return name
-
-
-class ConfigMount(Record):
-    __slots__ = ("source", "target", "services")
-
-    def __init__(self, source: str, target: str, services: tuple[str, ...] = ("*",)) -> None:
-        self.source = source
-        self.target = target
-        self.services = services
 
 
 class ServiceConfig(Record):
@@ -91,32 +75,73 @@ class ServiceConfig(Record):
 SERVICE_KEYS = {"go", "go-version"}
 
 
-class Profile(Record):
-    __slots__ = (
-        "name", "origin", "tmpfs_size", "tmpfs_mode", "nofile", "mem_limit", "swap_off", "pids_limit",
-        "gomemlimit_ratio", "config_mounts", "user_keys", "user_file", "role",
-    )
+class Option(_Typed["T"]):
+    """One profile key, declared by the concern that reads it (``transforms/*.py``).
 
-    def __init__(self, name: str, origin: str, tmpfs_size: ByteSize | None, tmpfs_mode: int,
-                 nofile: int | None, mem_limit: ByteSize | None, swap_off: bool, pids_limit: int | None,
-                 gomemlimit_ratio: float, config_mounts: tuple[ConfigMount, ...] = (),
+    ``parse(value, key, where, path)`` checks a raw TOML value and returns the typed one (a
+    ConfigError naming the profile otherwise); ``defaults`` are the raw values of the built-in
+    profiles that set it (``staging`` extends ``prod``); ``unset`` is the raw value when no layer
+    of a profile sets the key; ``not_for`` names the kinds of container the concern asks nothing
+    of (``job``: a one-off job, ``tool``: a tool run in a build or test script), which then get
+    ``off``. A declaration is a plain record, cheap to build at import: nothing is parsed until a
+    profile is resolved.
+    """
+
+    __slots__ = ("name", "parse", "defaults", "unset", "off", "not_for", "doc")
+
+    def __init__(self, name: str, parse: Callable[[object, str, str, str], T],
+                 defaults: tuple[tuple[str, object], ...], unset: object = None, off: object = None,
+                 not_for: tuple[str, ...] = (), doc: str = "") -> None:
+        self.name = name  # the key in [tool.dockfix.profiles.NAME], e.g. "mem-limit"
+        self.parse = parse
+        self.defaults = defaults  # (("prod", "512m"), ("dev", "none"))
+        self.unset = unset
+        self.off = off  # the typed value that turns the concern off (None, or () for a list)
+        self.not_for = not_for
+        self.doc = doc  # one line for ``dockfix`` users: what the key sets
+
+
+def builtin_profiles(options: Sequence[Option[Any]]) -> dict[str, dict[str, object]]:
+    """The built-in profiles as a user would write them, from the options' declared defaults."""
+    out: dict[str, dict[str, object]] = {}
+    for name, parent in BUILTIN_NAMES.items():
+        body: dict[str, object] = {} if parent is None else {"extends": parent}
+        for option in options:
+            for profile, value in option.defaults:
+                if profile == name:
+                    body[option.name] = value
+        out[name] = body
+    return out
+
+
+class Profile(Record):
+    """A resolved profile: each declared option's typed value (:meth:`get`)."""
+
+    __slots__ = ("name", "origin", "values", "user_keys", "user_file", "role")
+
+    def __init__(self, name: str, origin: str, values: tuple[tuple[str, object], ...],
                  user_keys: tuple[str, ...] = (), user_file: str = "", role: str = "") -> None:
         self.name = name
         self.origin = origin  # "built-in" or the config file path
-        self.tmpfs_size = tmpfs_size
-        self.tmpfs_mode = tmpfs_mode
-        self.nofile = nofile
-        self.mem_limit = mem_limit
-        self.swap_off = swap_off
-        self.pids_limit = pids_limit
-        self.gomemlimit_ratio = gomemlimit_ratio
-        self.config_mounts = config_mounts
+        self.values = values  # (option name, typed value), in the options' order
         self.role = role  # why a file got this profile, e.g. "instead of prod, for a test or CI file under 'tests/'"
         # The keys a [tool.dockfix] profile sets itself (or through a user profile it extends):
         # their values are the user's choice, which makes a fix using them safe. A key that only a
         # built-in profile gives is a default for unknown workloads (see transforms/memory.py).
         self.user_keys = user_keys
         self.user_file = user_file  # the config file those keys are in
+
+    def get(self, option: Option[T]) -> T:
+        """The profile's value for ``option``. A profile resolved without that option's
+        declaration is a programming error, never a silent "off" (``transforms.OPTIONS``)."""
+        for name, value in self.values:
+            if name == option.name:
+                return value  # type: ignore[return-value]  # parsed by option.parse
+        raise KeyError(f"profile {self.name} was resolved without the option '{option.name}'")
+
+    def with_values(self, changes: dict[str, object]) -> Profile:
+        """A copy with some options' values replaced (``{"mem-limit": None}``)."""
+        return self.replace(values=tuple((n, changes.get(n, v)) for n, v in self.values))
 
     def chose(self, key: str) -> bool:
         """Whether the user set ``key`` (e.g. ``mem-limit``) in their own profile."""
@@ -140,11 +165,16 @@ class Profile(Record):
 
         return f"profile {self.name} from {display_path(self.origin)}{role}"
 
+    def for_kind(self, kind: str, options: Sequence[Option[Any]]) -> Profile:
+        """The profile a kind of container gets (``job``, ``tool``): each option that does not
+        apply to it turned off, as its concern declares (:attr:`Option.not_for`)."""
+        return self.with_values({o.name: o.off for o in options if kind in o.not_for})
+
 
 class Config(Record):
     __slots__ = (
         "path", "profile", "select", "ignore", "unsafe_fixes", "profiles", "exclude", "respect_gitignore",
-        "services", "compose_files", "roles",
+        "services", "compose_files", "roles", "options",
     )
 
     def __init__(self, path: str, profile: str = DEFAULT_PROFILE, select: tuple[str, ...] = (),
@@ -152,7 +182,7 @@ class Config(Record):
                  profiles: dict[str, dict[str, object]] | None = None, exclude: tuple[str, ...] = (),
                  respect_gitignore: bool = True, services: tuple[ServiceConfig, ...] = (),
                  compose_files: tuple[tuple[str, ...], ...] = (),
-                 roles: tuple[tuple[str, str], ...] = ()) -> None:
+                 roles: tuple[tuple[str, str], ...] = (), options: tuple[Option[Any], ...] = ()) -> None:
         self.path = path  # "" when no file was found
         self.profile = profile
         self.select = select
@@ -164,9 +194,10 @@ class Config(Record):
         self.services = services
         self.compose_files = compose_files  # -f chains, absolute paths
         self.roles = roles  # (glob relative to the config's directory, role), first match wins
+        self.options = options  # the concerns' profile options (transforms.OPTIONS)
 
     def resolve_profile(self, name: str | None = None) -> Profile:
-        return resolve_profile(name or self.profile, self.profiles, self.path)
+        return resolve_profile(name or self.profile, self.profiles, self.path, self.options)
 
 
 def _line_of(text: str, key: str) -> int:
@@ -193,17 +224,22 @@ def _key_position(text: str, name: str) -> tuple[int, int]:
     return _line_of(text, name), 1
 
 
-def _raw_profile(name: str, user: dict[str, dict[str, object]]) -> tuple[dict[str, object], str]:
+def _raw_profile(name: str, user: dict[str, dict[str, object]],
+                 builtin: dict[str, dict[str, object]]) -> tuple[dict[str, object], str]:
     if name in user:
         return user[name], "user"
-    if name in BUILTIN_PROFILES:
-        return BUILTIN_PROFILES[name], "built-in"
-    known = sorted(set(BUILTIN_PROFILES) | set(user))
+    if name in builtin:
+        return builtin[name], "built-in"
+    known = sorted(set(builtin) | set(user))
     raise ConfigError(f"unknown profile '{name}' (known: {', '.join(known)})")
 
 
-def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: str = "") -> Profile:
+def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: str = "",
+                    options: Sequence[Option[Any]] = ()) -> Profile:
+    """The profile ``name`` (a user's from ``user``, else a built-in one), each of ``options``
+    checked and typed; the built-in profiles are the options' declared defaults."""
     check_profile_name(name, origin_path or "<command line>")
+    builtin = builtin_profiles(options)
     chain: list[str] = []
     merged: dict[str, object] = {}
     current: str | None = name
@@ -216,7 +252,7 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
                               path=origin_path)
         chain.append(current)
         try:
-            raw, kind = _raw_profile(current, user)
+            raw, kind = _raw_profile(current, user, builtin)
         except ConfigError as err:
             err.path = err.path or origin_path
             raise
@@ -229,9 +265,9 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
         if parent is not None and not isinstance(parent, str):
             raise ConfigError(f"profile '{current}': 'extends' must be a profile name", path=origin_path)
         # a user profile named like a built-in extends the built-in of that name by default
-        if parent is None and kind == "user" and current in BUILTIN_PROFILES and current not in chain[:-1]:
-            layers.append(BUILTIN_PROFILES[current])
-            builtin_parent = BUILTIN_PROFILES[current].get("extends")
+        if parent is None and kind == "user" and current in builtin and current not in chain[:-1]:
+            layers.append(builtin[current])
+            builtin_parent = builtin[current].get("extends")
             parent = builtin_parent if isinstance(builtin_parent, str) else None
         current = parent
     for layer in reversed(layers):
@@ -240,17 +276,27 @@ def resolve_profile(name: str, user: dict[str, dict[str, object]], origin_path: 
     return Profile(
         name=name,
         origin=origin,
-        tmpfs_size=_size_or_none(merged.get("tmpfs-size"), f"{where}: tmpfs-size", origin_path),
-        tmpfs_mode=_mode(merged.get("tmpfs-mode", "1777"), where, origin_path),
-        nofile=_int_or_none(merged.get("nofile"), f"{where}: nofile", origin_path, 1, MAX_NOFILE),
-        mem_limit=_size_or_none(merged.get("mem-limit"), f"{where}: mem-limit", origin_path, minimum=6 * 1024 * 1024),
-        swap_off=_swap(merged.get("swap", "off"), where, origin_path),
-        pids_limit=_int_or_none(merged.get("pids-limit"), f"{where}: pids-limit", origin_path, 16, None),
-        gomemlimit_ratio=_ratio(merged.get("gomemlimit-ratio", 0.9), where, origin_path),
-        config_mounts=_mounts(merged.get("config-mounts", []), where, origin_path),
+        values=tuple((o.name, o.parse(merged.get(o.name, o.unset), o.name, where, origin_path)) for o in options),
         user_keys=tuple(sorted(user_keys)),  # sorted: the cache key is the options' repr
         user_file=origin_path if user_keys else "",
     )
+
+
+# -- validators the concerns' options are built from -------------------------------------------
+
+
+def size_option(minimum: int = 1) -> Callable[[object, str, str, str], ByteSize | None]:
+    """A size in Docker units (``64m``, ``1g``, bytes) or ``"none"`` (None), at least ``minimum``."""
+    def parse(value: object, key: str, where: str, path: str) -> ByteSize | None:
+        return _size_or_none(value, f"{where}: {key}", path, minimum)
+    return parse
+
+
+def count_option(low: int, high: int | None) -> Callable[[object, str, str, str], int | None]:
+    """A whole number from ``low`` to ``high`` (no bound: None), or ``"none"`` (None)."""
+    def parse(value: object, key: str, where: str, path: str) -> int | None:
+        return _int_or_none(value, f"{where}: {key}", path, low, high)
+    return parse
 
 
 def _size_or_none(value: object, where: str, path: str, minimum: int = 1) -> ByteSize | None:
@@ -275,45 +321,6 @@ def _int_or_none(value: object, where: str, path: str, low: int, high: int | Non
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"{where}: {value} is out of range (must be {bound})", path=path)
     return value
-
-
-def _mode(value: object, where: str, path: str) -> int:
-    text = str(value)
-    if not isinstance(value, str) or not re.fullmatch(r"0?[0-7]{3,4}", text):
-        raise ConfigError(f"{where}: tmpfs-mode '{value}' must be an octal mode written as a string, e.g. \"1777\"", path=path)
-    return int(text, 8)
-
-
-def _swap(value: object, where: str, path: str) -> bool:
-    if value not in ("off", "keep"):
-        raise ConfigError(f"{where}: swap must be \"off\" or \"keep\", got {value!r}", path=path)
-    return value == "off"
-
-
-def _ratio(value: object, where: str, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= float(value) <= 1.0:
-        raise ConfigError(f"{where}: gomemlimit-ratio must be a number between 0.1 and 1.0, got {value!r}", path=path)
-    return float(value)
-
-
-def _mounts(value: object, where: str, path: str) -> tuple[ConfigMount, ...]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: config-mounts must be an array of tables", path=path)
-    out = []
-    for n, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where}: config-mounts[{n}] must be a table", path=path)
-        unknown = set(item) - {"source", "target", "services"}
-        if unknown:
-            raise ConfigError(f"{where}: config-mounts[{n}]: unknown key '{sorted(unknown)[0]}'", path=path)
-        source, target = item.get("source"), item.get("target")
-        if not isinstance(source, str) or not isinstance(target, str) or not target.startswith("/"):
-            raise ConfigError(f"{where}: config-mounts[{n}] needs 'source' and an absolute 'target'", path=path)
-        services = item.get("services", ["*"])
-        if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
-            raise ConfigError(f"{where}: config-mounts[{n}].services must be a list of globs", path=path)
-        out.append(ConfigMount(source, target, tuple(services)))
-    return tuple(out)
 
 
 def _codes(value: object, key: str, path: str) -> tuple[str, ...]:
@@ -382,8 +389,9 @@ def _roles(value: object, text: str, path: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
-    """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``.
+def parse_config(path: str, text: str, cache: bool = False, options: Sequence[Option[Any]] = ()) -> Config | None:
+    """Parse one config file; None for a pyproject.toml without ``[tool.dockfix]``. A profile's
+    keys are ``extends`` and the ``options`` the concerns declare (``transforms.OPTIONS``).
 
     A pyproject.toml that does not even contain the word ``dockfix`` has no such table and is
     not read: tomllib costs ~10 ms to import, and format-on-save runs dockfix once per save.
@@ -405,13 +413,14 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
         raise ConfigError("'profile' must be a profile name", path=path, line=_line_of(text, "profile"), column=1)
     check_profile_name(profile, path, *_value_position(text, "profile"))
     profiles = table.get("profiles", {})
+    profile_keys = {"extends"} | {o.name for o in options}
     if not isinstance(profiles, dict):
         raise ConfigError("'profiles' must be a table of profiles", path=path)
     for name, body in profiles.items():
         check_profile_name(name, path, *_key_position(text, name))
         if not isinstance(body, dict):
             raise ConfigError(f"profile '{name}' must be a table", path=path)
-        _check_keys(body, PROFILE_KEYS, f"profile '{name}': ", text, path)
+        _check_keys(body, profile_keys, f"profile '{name}': ", text, path)
     unsafe = table.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
         raise ConfigError("'unsafe-fixes' must be true or false", path=path, line=_line_of(text, "unsafe-fixes"), column=1)
@@ -427,6 +436,7 @@ def parse_config(path: str, text: str, cache: bool = False) -> Config | None:
         services=_services(table.get("services", {}), text, path),
         compose_files=_compose_files(table.get("compose-files", []), text, path),
         roles=_roles(table.get("roles", {}), text, path),
+        options=tuple(options),
     )
     # validate every profile now, so a broken one fails even when another is in use
     for name in config.profiles:
@@ -521,7 +531,9 @@ def _read_text(path: str) -> str:
 class ConfigFinder:
     """Finds the closest config for a file; caches per directory for one run."""
 
-    def __init__(self, explicit: str | None = None, isolated: bool = False, cache: bool = False) -> None:
+    def __init__(self, explicit: str | None = None, isolated: bool = False, cache: bool = False,
+                 options: Sequence[Option[Any]] = ()) -> None:
+        self._options = tuple(options)  # the concerns' profile options (transforms.OPTIONS)
         self._cache: dict[str, Config] = {}
         self._explicit: Config | None = None
         self._isolated = isolated
@@ -531,13 +543,14 @@ class ConfigFinder:
                 text = _read_text(explicit)
             except OSError as err:
                 raise ConfigError(f"cannot read config: {err.strerror}", path=explicit) from None
-            self._explicit = parse_config(explicit, text, cache) or Config(path=explicit)
+            self._explicit = parse_config(explicit, text, cache, self._options) or Config(
+                path=explicit, options=self._options)
 
     def for_path(self, path: str) -> Config:
         if self._explicit is not None:
             return self._explicit
         if self._isolated:
-            return Config(path="")
+            return Config(path="", options=self._options)
         directory = os.path.dirname(os.path.abspath(path))
         return self._for_dir(directory)
 
@@ -553,11 +566,11 @@ class ConfigFinder:
                     text = _read_text(candidate)
                 except OSError as err:
                     raise ConfigError(f"cannot read config: {err.strerror}", path=candidate) from None
-                found = parse_config(candidate, text, self._use_cache)
+                found = parse_config(candidate, text, self._use_cache, self._options)
                 if found is not None:
                     break
         if found is None:
             parent = os.path.dirname(directory)
-            found = self._for_dir(parent) if parent != directory else Config(path="")
+            found = self._for_dir(parent) if parent != directory else Config(path="", options=self._options)
         self._cache[directory] = found
         return found

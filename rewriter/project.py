@@ -1,13 +1,11 @@
-"""The project model: which Dockerfile, stage and go.mod a Compose service is built from.
+"""The project model: which Dockerfile and stages a Compose service is built from.
 
 A Compose service with ``build:`` names a context directory, a Dockerfile in it, an optional
 ``target`` stage and build ``args``. The image is the target stage (or the last one) plus what
 it copies from other stages (``COPY --from``, ``RUN --mount=...,from=``) and the stages it is
-based on (``FROM <stage>``). The service is Go when one of those stages uses a ``golang`` image
-or runs ``go build``/``go install``. Its Go version comes from the ``go`` line of ``go.mod`` in
-the build context, which governs the GODEBUG defaults such as container-aware GOMAXPROCS, or
-else from the golang image's tag, with ``ARG`` defaults resolved and overridden by
-``build.args``.
+based on (``FROM <stage>``), with ``ARG`` defaults resolved in ``FROM`` and overridden by
+``build.args``. What runs in the image is for the detectors (rewriter/detectors: Go from the
+stages and the context's go.mod, JVM and the others from the bases and ``ENV``).
 
 Every file is read once per run (cached by path, size and modification time); a file that
 cannot be read or parsed just leaves the facts unknown.
@@ -23,16 +21,12 @@ from rewriter import deps
 from rewriter.errors import DockfixError
 from rewriter.model import BuildSpec
 from rewriter.record import Record
-from rewriter.golang import GoFacts, GoVersion, is_golang_image, tag_version
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.surfaces.dockerfile import DockerfileImage, Instruction
 
-_GO_BUILD = re.compile(r"(?:^|[\s;&|(])go\s+(?:build|install)\b")
-# Compiled on first use: a build without go.mod or variables in FROM needs neither.
-_GO_LINE = functools.cache(lambda: re.compile(
-    r"^go[ \t]+(\d+)\.(\d+)(?:\.\d+)?(?:[ \t]*//.*)?[ \t]*\r?$", re.MULTILINE))
+# Compiled on first use: a build without variables in FROM needs it not.
 _VAR = functools.cache(lambda: re.compile(
     r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"))
 _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
@@ -63,11 +57,11 @@ class Stage(Record):
 class ImageBuild(Record):
     """A Compose service's build resolved to a Dockerfile."""
 
-    __slots__ = ("path", "display", "image", "stages", "final", "chain", "used", "go", "context")
+    __slots__ = ("path", "display", "image", "stages", "final", "chain", "used", "context", "root")
 
     def __init__(self, path: str, display: str, image: DockerfileImage, stages: tuple[Stage, ...],
-                 final: int, chain: tuple[int, ...], used: tuple[int, ...], go: GoFacts,
-                 context: str = "") -> None:
+                 final: int, chain: tuple[int, ...], used: tuple[int, ...], context: str = "",
+                 root: str = "") -> None:
         self.path = path  # the Dockerfile, as a path usable with open() ("" for dockerfile_inline)
         self.display = display  # the Dockerfile path as shown in messages (relative to the Compose file)
         self.image = image
@@ -75,8 +69,8 @@ class ImageBuild(Record):
         self.final = final
         self.chain = chain  # the final stage and the stages it is FROM (what the image contains)
         self.used = used  # chain plus every stage it copies from, transitively
-        self.go = go
-        self.context = context
+        self.context = context  # the build context directory (go.mod is read there)
+        self.root = root  # the repository of the file that names the build: nothing outside is read
 
 
 class DockerfileUser(Record):
@@ -109,25 +103,6 @@ def substitute(text: str, values: dict[str, str]) -> str:
         return value or ""
 
     return _VAR().sub(repl, text) if "$" in text else text
-
-
-def parse_version(text: str) -> GoVersion | None:
-    m = re.fullmatch(r"(?:go)?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
-    return (int(m.group(1)), int(m.group(2))) if m else None
-
-
-def go_mod_version(text: str) -> tuple[GoVersion, int] | None:
-    """The ``go`` line of a go.mod: (version, line number)."""
-    m = _GO_LINE().search(text)
-    if not m:
-        return None
-    return (int(m.group(1)), int(m.group(2))), text.count("\n", 0, m.start()) + 1
-
-
-def runs_go_build(ins: Instruction) -> bool:
-    if ins.cmd != "RUN":
-        return False
-    return any(_GO_BUILD.search(part) for part in ins.value + ins.heredocs)
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -230,43 +205,13 @@ def closure(stages: tuple[Stage, ...], final: int) -> tuple[tuple[int, ...], tup
     return tuple(chain), tuple(sorted(used))
 
 
-def go_facts(stages: tuple[Stage, ...], used: tuple[int, ...], display: str,
-             go_mod: tuple[GoVersion, int, str] | None) -> GoFacts:
-    """Decide whether the image is Go and which version governs its runtime defaults."""
-    evidence = ""
-    tag: tuple[GoVersion, str] | None = None
-    for n in used:
-        stage = stages[n]
-        if is_golang_image(stage.resolved):
-            if not evidence:
-                evidence = f"{stage.label} uses {stage.resolved} ({display}:{stage.line})"
-            version = tag_version(stage.resolved)
-            if version is not None and (tag is None or version > tag[0]):
-                tag = (version, f"image {stage.resolved}, {display}:{stage.line}")
-        for ins in stage.instructions:
-            if not evidence and runs_go_build(ins):
-                evidence = f"{stage.label} runs go build ({display}:{ins.start_line})"
-    if not evidence:
-        return GoFacts(False)
-    if go_mod is not None:
-        version, line, where = go_mod
-        note = ""
-        if tag is not None and tag[0] != version:
-            note = (f"go.mod says go {version[0]}.{version[1]} and the image is "
-                    f"{tag[0][0]}.{tag[0][1]}; the go.mod line governs the runtime defaults")
-        return GoFacts(True, evidence, version, f"'go {version[0]}.{version[1]}' in {where} line {line}", note)
-    if tag is not None:
-        return GoFacts(True, evidence, tag[0], tag[1])
-    return GoFacts(True, evidence)
-
-
 # -- files, cached per run -------------------------------------------------------------------------
 
 
 MAX_PROJECT_FILE_BYTES = 1024 * 1024  # a Dockerfile, go.mod or Compose file read for facts
 
 
-def _stat_key(path: str, root: str) -> tuple[str, str, int, int] | None:
+def stat_key(path: str, root: str) -> tuple[str, str, int, int] | None:
     """(path, root, mtime, size) of a file inside ``root``, or None (missing, or outside: a file
     outside the repository is neither read nor looked at)."""
     from rewriter.safefs import inside  # lazy: start-up
@@ -281,7 +226,7 @@ def _stat_key(path: str, root: str) -> tuple[str, str, int, int] | None:
     return os.path.abspath(path), root, st.st_mtime_ns, st.st_size
 
 
-def _read(path: str, root: str) -> str | None:
+def read_text(path: str, root: str) -> str | None:
     """The file's text, read by the repository rule (:mod:`rewriter.safefs`: inside ``root``,
     the root of the file that names it; no link; a regular file; at most 1 MB), or None: the
     facts it would give stay unknown."""
@@ -295,7 +240,7 @@ def _read(path: str, root: str) -> str | None:
 
 @functools.lru_cache(maxsize=256)
 def _dockerfile_cached(path: str, root: str, mtime: int, size: int) -> DockerfileImage | None:
-    text = _read(path, root)
+    text = read_text(path, root)
     return None if text is None else _parse_dockerfile(path, text)
 
 
@@ -310,22 +255,10 @@ def _parse_dockerfile(path: str, text: str) -> DockerfileImage | None:
 
 
 def load_dockerfile(path: str, root: str) -> DockerfileImage | None:
-    key = _stat_key(path, root)
+    key = stat_key(path, root)
     if key is None or not os.path.isfile(path):
         return None
     return _dockerfile_cached(*key)
-
-
-@functools.lru_cache(maxsize=256)
-def _go_mod_cached(path: str, root: str, mtime: int, size: int) -> tuple[GoVersion, int] | None:
-    text = _read(path, root)
-    return None if text is None else go_mod_version(text)
-
-
-def read_go_mod(context: str, root: str) -> tuple[GoVersion, int] | None:
-    path = os.path.join(context, "go.mod")
-    key = _stat_key(path, root)
-    return None if key is None else _go_mod_cached(*key)
 
 
 def _is_remote(context: str) -> bool:
@@ -366,14 +299,7 @@ def build_from(image: DockerfileImage, path: str, display: str, context: str,
             return None
         final = named[0]
     chain, used = closure(stages, final)
-    mod = read_go_mod(context, root)
-    go_mod = None
-    if mod is not None:
-        where = os.path.relpath(os.path.join(context, "go.mod"),
-                                os.path.dirname(path) if path else context)
-        go_mod = (mod[0], mod[1], where if path else "go.mod")
-    facts = go_facts(stages, used, display, go_mod)
-    return ImageBuild(path, display, image, stages, final, chain, used, facts, context)
+    return ImageBuild(path, display, image, stages, final, chain, used, context, root)
 
 
 @functools.lru_cache(maxsize=128)
@@ -381,7 +307,7 @@ def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[
     from rewriter.source import SourceFile  # lazy: start-up
     from rewriter.surfaces import compose  # lazy: start-up
 
-    text = _read(path, root)
+    text = read_text(path, root)
     if text is None:
         return ()
     try:
@@ -415,7 +341,7 @@ def users_of(dockerfile_path: str) -> list[DockerfileUser]:
             break  # never above the repository root
         for name in _COMPOSE_NAMES:
             candidate = os.path.join(directory, name)
-            key = _stat_key(candidate, root)
+            key = stat_key(candidate, root)
             if key is None:
                 continue
             for user in _compose_users_cached(*key):
@@ -464,5 +390,5 @@ def chain_instructions(built: ImageBuild) -> set[int]:
     return {ins.index for n in built.chain for ins in built.stages[n].instructions}
 
 
-__all__ = ["DockerfileUser", "GoFacts", "ImageBuild", "Stage", "go_facts", "resolve_build",
-           "stages_of", "standalone_build", "substitute", "users_of"]
+__all__ = ["DockerfileUser", "ImageBuild", "Stage", "read_text", "resolve_build", "stages_of", "stat_key",
+           "standalone_build", "substitute", "users_of"]

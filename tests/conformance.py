@@ -35,7 +35,7 @@ from functools import lru_cache
 from rewriter.edits import Fix, Intent
 from rewriter.engine import Finding, Options
 from rewriter.errors import ConvergenceError, DockfixError, ParseError
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.runner import Done, Failed, Job, Skipped, run_job
 from rewriter.source import SourceFile
 

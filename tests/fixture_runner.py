@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rewriter.engine import FileOutcome, Options, process
-from rewriter.profiles import Profile, ServiceConfig, resolve_profile
+from rewriter.profiles import Profile, ServiceConfig
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
@@ -78,7 +79,7 @@ def services_config(directory: Path) -> tuple[ServiceConfig, ...]:
     config = directory / "dockfix.toml"
     if not config.is_file():
         return ()
-    from rewriter.profiles import parse_config
+    from transforms import parse_config
 
     parsed = parse_config(str(config), config.read_text(encoding="utf-8"))
     return parsed.services if parsed is not None else ()

@@ -10,7 +10,7 @@ still gets no automatic fix.
 from __future__ import annotations
 
 from rewriter.engine import Options, process
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.yamlview import parse_yaml
 

@@ -316,7 +316,7 @@ def test_cache_filled_from_the_process_pool(tmp_path: Path, monkeypatch: pytest.
     from rewriter.cache import Cache, options_key
     from rewriter.cli import main
     from rewriter.engine import Options
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
 
     assert main(["check", "-q", "--jobs", "2", "."]) == 1
     cache = Cache.open(str(tmp_path), options_key(Options(profile=resolve_profile("prod", {}))))
@@ -377,7 +377,7 @@ def test_a_planted_cache_file_runs_no_code(planted: str, tmp_path: Path, monkeyp
     from rewriter.cache import Cache, digest, options_key
     from rewriter.cli import main
     from rewriter.engine import Options
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
 
     (tmp_path / "compose.yaml").write_bytes(BASIC)
     marker = tmp_path / "pwned"

@@ -15,7 +15,7 @@ import pytest
 from rewriter.cli import main
 from rewriter.compose_project import chains_for, has_variables, interpolate, parse_dotenv
 from rewriter.errors import ConfigError
-from rewriter.profiles import parse_config
+from transforms import parse_config
 
 PROJECTS = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
 CASES = ("overlays", "interpolation", "roles", "jobs", "layout", "discovery", "scripts")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rewriter.engine import Options, process
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.sizes import ByteSize
 from rewriter.yamlview import parse_yaml

@@ -10,7 +10,7 @@ from rewriter import engine
 from rewriter.edits import Edit, Fix, Intent, apply_edits
 from rewriter.engine import Options, process
 from rewriter.model import Report, Severity, Span
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Patcher, Refusal, apply_intents, plain_ok
 from rewriter.yamlview import parse_yaml, resolved_entries

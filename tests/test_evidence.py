@@ -11,7 +11,7 @@ import pytest
 from rewriter.detectors import Inputs, WorkloadFacts, detect
 from rewriter.edits import Applicability
 from rewriter.engine import Finding, Options, process
-from rewriter.profiles import parse_config, resolve_profile
+from transforms import parse_config, resolve_profile
 from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
 
@@ -120,7 +120,7 @@ def test_the_cold_path_imports_no_detector() -> None:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom rewriter.engine import Options, process\nfrom rewriter.profiles import resolve_profile\n"
+    code = ("import sys\nfrom rewriter.engine import Options, process\nfrom transforms import resolve_profile\n"
             "from rewriter.source import SourceFile\n"
             "process('compose', SourceFile.from_text('compose.yaml', 'services:\\n  web:\\n    image: nginx:1.27\\n'),"
             " Options(profile=resolve_profile('prod', {})), fix=True)\n"

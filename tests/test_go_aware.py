@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fixture_runner import Case, cases, fixed_bytes, modes, run  # noqa: E402
 
 from rewriter.golang import split_image  # noqa: E402
-from rewriter.profiles import resolve_profile  # noqa: E402
+from transforms import resolve_profile  # noqa: E402
+from rewriter.detectors.go import go_mod_version, of_build  # noqa: E402
 from rewriter.project import (  # noqa: E402
     closure,
-    go_mod_version,
     stages_of,
     substitute,
 )
@@ -129,6 +129,46 @@ def test_dockerfile_only_repo_is_told_what_to_pass_at_run_time(tmp_path: Path) -
     assert fixed_bytes(path, "dockerfile", "prod", True) == path.read_bytes()  # nothing baked in
 
 
+def test_run_time_advice_comes_from_the_active_profile(tmp_path: Path) -> None:
+    """DF706 used to print prod's values whatever the profile (``--memory 512m`` under dev)."""
+    from rewriter.profiles import parse_config as parse_with
+    from transforms import OPTIONS
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM golang:1.24 AS b\nRUN go build -o /a .\nFROM scratch\nCOPY --from=b /a /a\n")
+
+    def advice(profile: object) -> str:
+        return next(f for f in run(path, "dockerfile", profile, True).findings if f.code == "DF706").message
+
+    dev = advice("dev")  # no memory or pids limit in dev: nothing to compute GOMEMLIMIT from either
+    assert dev.endswith("docker run --tmpfs /tmp:size=256m,mode=1777 --ulimit nofile=65536:65536"), dev
+    config = parse_with(str(tmp_path / "dockfix.toml"), '[profiles.big]\nextends = "prod"\nmem-limit = "1g"\npids-limit = 1024\n'
+                        'gomemlimit-ratio = 0.8\n', options=OPTIONS)
+    assert config is not None
+    big = advice(config.resolve_profile("big"))  # 0.8 x (1024 MiB - 64 MiB) = 768 MiB
+    assert ("docker run --memory 1g --memory-swap 1g --tmpfs /tmp:size=64m,mode=1777 "
+            "--ulimit nofile=65536:65536 --pids-limit 1024 -e GOMEMLIMIT=768MiB (0.8 x (memory - tmpfs), in MiB)"
+            ) in big, big
+    small = advice(config.replace(profiles={"small": {"mem-limit": "128m", "swap": "keep"}}).resolve_profile("small"))
+    # swap kept: no --memory-swap; no built-in profile under it: no tmpfs, nofile or pids either
+    assert small.endswith("docker run --memory 128m -e GOMEMLIMIT=115MiB (0.9 x memory, in MiB)"), small
+    bare = config.replace(profiles={"bare": {}}).resolve_profile("bare")
+    assert [f.code for f in run(path, "dockerfile", bare, True).findings if f.code == "DF706"] == []
+
+
+def test_fstab_advice_names_the_intended_size_or_the_profiles(tmp_path: Path) -> None:
+    """DF702's ``docker run`` advice said ``size=64m`` whatever the fstab line or the profile."""
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine\nRUN echo 'tmpfs /tmp tmpfs rw,size=100m 0 0' >> /etc/fstab\n"
+                    "RUN echo 'tmpfs /tmp tmpfs rw 0 0' >> /etc/fstab\n")
+    advice = [f.message for f in run(path, "dockerfile", "dev", False).findings if f.code == "DF702"]
+    assert [m.split("; ", 1)[1] for m in advice] == [
+        "pass --tmpfs /tmp:size=100m,mode=1777 at docker run instead",  # what the line meant
+        "pass --tmpfs /tmp:size=256m,mode=1777 at docker run instead"]  # no size: the dev profile's
+
+
 # -- values ------------------------------------------------------------------------------------
 
 
@@ -203,10 +243,10 @@ def test_real_go_projects_are_detected() -> None:
 
     built = resolve_build(str(real / "nginx-golang-postgres" / "compose.yaml"),
                           BuildSpec(context="backend", target="builder"))
-    assert built is not None and built.go.is_go and built.go.version == (1, 18)
-    assert "golang:1.18-alpine" in built.go.evidence
+    assert built is not None and of_build(built).is_go and of_build(built).version == (1, 18)
+    assert "golang:1.18-alpine" in of_build(built).evidence
     not_go = resolve_build(str(real / "flask" / "compose.yaml"), BuildSpec(context="app"))
-    assert not_go is not None and not not_go.go.is_go
+    assert not_go is not None and not of_build(not_go).is_go
 
 
 REAL_DOCKERFILES = sorted(p for p in (Path(__file__).resolve().parent.parent / "fixtures" / "real").rglob("*")
@@ -242,7 +282,7 @@ def test_compose_only_run_does_not_import_the_dockerfile_parser(tmp_path: Path) 
 
 def test_services_config() -> None:
     from rewriter.errors import ConfigError
-    from rewriter.profiles import parse_config
+    from transforms import parse_config
 
     config = parse_config("dockfix.toml", '[services.gw]\ngo = true\ngo-version = "1.23.4"\n')
     assert config is not None

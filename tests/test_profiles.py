@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from rewriter.errors import ConfigError
-from rewriter.profiles import BUILTIN_PROFILES, ConfigFinder, parse_config, resolve_profile
+from rewriter.profiles import BUILTIN_NAMES, ConfigFinder
+from transforms import OPTIONS, parse_config, resolve_profile
+from transforms.config_mounts import MOUNTS
+from transforms.memory import MEM_LIMIT, SWAP_OFF
+from transforms.pids import PIDS_LIMIT
+from transforms.tmpfs import SIZE as TMPFS_SIZE
+from transforms.ulimits import NOFILE
 from rewriter.sizes import ByteSize
 
 EDGE = """\
@@ -81,28 +87,30 @@ services:
 
 def test_builtin_profiles_resolve() -> None:
     prod = resolve_profile("prod", {})
-    assert (prod.tmpfs_size, prod.nofile, prod.mem_limit, prod.swap_off, prod.pids_limit) == (
+    assert (prod.get(TMPFS_SIZE), prod.get(NOFILE), prod.get(MEM_LIMIT), prod.get(SWAP_OFF), prod.get(PIDS_LIMIT)) == (
         ByteSize.parse_docker("64m"), 65536, ByteSize.parse_docker("512m"), True, 512)
-    assert resolve_profile("staging", {}).mem_limit == prod.mem_limit
+    assert resolve_profile("staging", {}).get(MEM_LIMIT) == prod.get(MEM_LIMIT)
     dev = resolve_profile("dev", {})
-    assert (dev.tmpfs_size, dev.mem_limit, dev.swap_off, dev.pids_limit) == (ByteSize.parse_docker("256m"), None, False, None)
-    assert set(BUILTIN_PROFILES) == {"prod", "staging", "dev"}
+    assert (dev.get(TMPFS_SIZE), dev.get(MEM_LIMIT), dev.get(SWAP_OFF), dev.get(PIDS_LIMIT)) == (
+        ByteSize.parse_docker("256m"), None, False, None)
+    assert set(BUILTIN_NAMES) == {"prod", "staging", "dev"}
 
 
 def test_user_profile_extends_and_overrides() -> None:
     config = parse_config("pyproject.toml", EDGE)
     assert config is not None
     edge = config.resolve_profile()
-    assert edge.name == "edge" and edge.mem_limit == ByteSize(1024**3) and edge.tmpfs_size == ByteSize(128 * 1024**2)
-    assert edge.nofile == 65536 and edge.pids_limit == 512
-    assert edge.config_mounts[0].services == ("api", "worker*")
+    assert edge.name == "edge" and edge.get(MEM_LIMIT) == ByteSize(1024**3)
+    assert edge.get(TMPFS_SIZE) == ByteSize(128 * 1024**2)
+    assert edge.get(NOFILE) == 65536 and edge.get(PIDS_LIMIT) == 512
+    assert edge.get(MOUNTS)[0].services == ("api", "worker*")
 
 
 def test_user_profile_named_like_a_builtin_layers_on_it() -> None:
     config = parse_config("dockfix.toml", '[profiles.prod]\npids-limit = 2048\n')
     assert config is not None
     prod = config.resolve_profile("prod")
-    assert prod.pids_limit == 2048 and prod.mem_limit == ByteSize.parse_docker("512m")
+    assert prod.get(PIDS_LIMIT) == 2048 and prod.get(MEM_LIMIT) == ByteSize.parse_docker("512m")
 
 
 @pytest.mark.parametrize("body, message", [
@@ -132,7 +140,7 @@ def test_closest_config_wins(tmp_path: Path) -> None:
     (tmp_path / "svc" / "dockfix.toml").write_text('profile = "prod"\n')
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.dockfix]
-    finder = ConfigFinder()
+    finder = ConfigFinder(options=OPTIONS)
     assert finder.for_path(str(tmp_path / "svc" / "compose.yaml")).profile == "staging"
     assert finder.for_path(str(tmp_path / "other" / "compose.yaml")).profile == "dev"
     assert finder.for_path(str(tmp_path / "compose.yaml")).profile == "dev"

@@ -167,7 +167,7 @@ def test_libyaml_and_ruamel_give_the_same_fix(data: bytes) -> None:
 
     from rewriter.engine import Options, process
     from rewriter.errors import DockfixError
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
     from rewriter.source import SourceFile
 
     options = Options(profile=resolve_profile("prod", {}))

@@ -11,7 +11,7 @@ from conftest import FIXTURES
 from rewriter.discovery import COMPOSE_RE
 from rewriter.engine import Options, process
 from rewriter.errors import ParseError
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.yamlview import parse_yaml
 

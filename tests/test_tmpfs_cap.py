@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from rewriter.engine import Options, process
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.sizes import ByteSize
 from transforms.tmpfs import FLOOR, capped, quarter
 

@@ -448,7 +448,7 @@ def test_too_many_services_is_an_error_that_names_the_cap(tmp_path: Path) -> Non
 def test_too_many_findings_is_an_error_that_names_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rewriter import engine
     from rewriter.errors import ParseError
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
     from rewriter.source import SourceFile
 
     monkeypatch.setattr(engine, "MAX_FINDINGS", 9)
@@ -471,7 +471,7 @@ def test_the_yaml_cap_applies_to_inputs_not_to_fixed_texts(monkeypatch: pytest.M
     # and the oracle's re-parse must not count against the cap
     from rewriter import engine, yamlview
     from rewriter.errors import ParseError
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
     from rewriter.source import SourceFile
 
     monkeypatch.setattr(yamlview, "MAX_YAML_LINES", 6)

@@ -281,7 +281,7 @@ def _old_cache_entry(repo: Path) -> Path:
     name anyone can compute."""
     from rewriter import __version__
     from rewriter.engine import Options
-    from rewriter.profiles import resolve_profile
+    from transforms import resolve_profile
 
     key = hashlib.sha256(f"{__version__}\0{3}\0{Options(profile=resolve_profile('prod', {}))!r}".encode())
     return repo / ".dockfix_cache" / __version__ / f"{key.hexdigest()[:16]}.marshal"

@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURES
 from rewriter.engine import Options, process
 from rewriter.errors import DockfixError
-from rewriter.profiles import resolve_profile
+from transforms import resolve_profile
 from rewriter.source import SourceFile
 from rewriter.yamlview import backend, parse_yaml
 

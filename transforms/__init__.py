@@ -1,12 +1,15 @@
 """The passes: each module is one concern, knows policy and never offsets.
 
-The registry is this explicit tuple (no registration by import side effect).
+The registry is this explicit tuple (no registration by import side effect), and
+:data:`~transforms.options.OPTIONS` the concerns' profile keys.
 """
 
 from __future__ import annotations
 
+from rewriter import profiles
 from transforms import config_mounts, go_runtime, image_antipatterns, memory, pids, project, tmpfs, ulimits
 from transforms.base import Context, Rule
+from transforms.options import OPTIONS
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -32,4 +35,18 @@ RULES: dict[str, Rule] = {rule.code: rule for _, rules in TRANSFORMS + IMAGE_TRA
                           for rule in rules}
 RULES = dict(sorted(RULES.items()))
 
-__all__ = ["Context", "IMAGE_TRANSFORMS", "RULES", "Rule", "TRANSFORMS"]
+
+
+def resolve_profile(name: str, user: dict[str, dict[str, object]] | None = None,
+                    origin_path: str = "") -> profiles.Profile:
+    """:func:`rewriter.profiles.resolve_profile` over every concern's options."""
+    return profiles.resolve_profile(name, user or {}, origin_path, OPTIONS)
+
+
+def parse_config(path: str, text: str, cache: bool = False) -> profiles.Config | None:
+    """:func:`rewriter.profiles.parse_config` over every concern's options."""
+    return profiles.parse_config(path, text, cache, OPTIONS)
+
+
+__all__ = ["Context", "IMAGE_TRANSFORMS", "OPTIONS", "RULES", "Rule", "TRANSFORMS", "parse_config",
+           "resolve_profile"]

@@ -12,7 +12,9 @@ from rewriter.yamlpatch import Refusal
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
     from rewriter.detectors import WorkloadFacts
     from rewriter.golang import GoFacts
@@ -38,7 +40,7 @@ class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
     __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "containers", "_builds",
-                 "_workloads", "_linked", "_builders")
+                 "_workloads", "_linked", "_builders", "_memo")
 
     def __init__(self, profile: Profile, path: str = "", kind: str = "", services: tuple[ServiceConfig, ...] = (),
                  wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False,
@@ -54,6 +56,18 @@ class Context:
         self._workloads: dict[str, WorkloadFacts] = {}
         self._linked: dict[str, tuple[ImageBuild, str] | None] = {}
         self._builders: tuple[tuple[Container, str, BuildSpec], ...] | None = None
+        self._memo: dict[tuple[str, str], object] = {}
+
+    def memo(self, what: str, container: Container, compute: Callable[[], T]) -> T:
+        """``compute()``, once per container and ``what`` (the planned memory limit, the planned
+        state): the concerns that read it share one answer. A one-off job's own context
+        (transforms/project.py) shares this table, which is keyed by the container."""
+        key = (what, container.scope)
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]  # stored by this method
+        found = compute()
+        self._memo[key] = found
+        return found
 
     @property
     def directory(self) -> str:
@@ -133,25 +147,12 @@ class Context:
         return facts
 
     def go_info(self, container: Container) -> GoFacts:
-        """Whether the container runs Go and which version: config, then build, then image."""
-        from rewriter.golang import GoFacts, is_golang_image, tag_version  # lazy: start-up
+        """Whether the container runs Go and which version (rewriter/detectors/go.py: its build,
+        else its image, then the config), once per container."""
+        from rewriter.detectors import detect_go  # lazy: start-up
 
-        config = self.service_config(container)
-        built = self.image_build(container)
-        facts = built.go if built is not None else GoFacts(False)
-        if not facts.is_go:
-            image = container.image()
-            if image is not None and built is None and is_golang_image(image):
-                version = tag_version(image)
-                facts = GoFacts(True, f"image {image}", version, f"image {image}" if version else "")
-        if config is not None:
-            if config.go is False:
-                return GoFacts(False)
-            if config.go and not facts.is_go:
-                facts = GoFacts(True, "marked go = true in the config")
-            if config.go_version is not None and facts.is_go:
-                facts = GoFacts(True, facts.evidence, config.go_version, "go-version in the config")
-        return facts
+        return self.memo("go", container, lambda: detect_go(
+            container.image(), self.image_build(container), self.service_config(container)))
 
 
 if TYPE_CHECKING:

@@ -39,7 +39,10 @@ import os
 from collections.abc import Iterator
 
 from rewriter import deps
+from rewriter.errors import ConfigError
 from rewriter.model import Container, Report, Severity
+from rewriter.profiles import Option
+from rewriter.record import Record
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF601", "config-mount-missing", "profile config file not mounted", Severity.WARNING, __name__)
@@ -47,6 +50,40 @@ CONFLICT = Rule("DF602", "config-mount-conflict", "another mount is at the confi
 WRITABLE = Rule("DF603", "config-mount-writable", "config file mounted writable", Severity.WARNING, __name__)
 NO_SOURCE = Rule("DF604", "config-mount-source-missing", "config file does not exist", Severity.WARNING, __name__)
 RULES = (MISSING, CONFLICT, WRITABLE, NO_SOURCE)
+
+
+class ConfigMount(Record):
+    __slots__ = ("source", "target", "services")
+
+    def __init__(self, source: str, target: str, services: tuple[str, ...] = ("*",)) -> None:
+        self.source = source
+        self.target = target
+        self.services = services
+
+
+def _mounts(value: object, key: str, where: str, path: str) -> tuple[ConfigMount, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key} must be an array of tables", path=path)
+    out = []
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: {key}[{n}] must be a table", path=path)
+        unknown = set(item) - {"source", "target", "services"}
+        if unknown:
+            raise ConfigError(f"{where}: {key}[{n}]: unknown key '{sorted(unknown)[0]}'", path=path)
+        source, target = item.get("source"), item.get("target")
+        if not isinstance(source, str) or not isinstance(target, str) or not target.startswith("/"):
+            raise ConfigError(f"{where}: {key}[{n}] needs 'source' and an absolute 'target'", path=path)
+        services = item.get("services", ["*"])
+        if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+            raise ConfigError(f"{where}: {key}[{n}].services must be a list of globs", path=path)
+        out.append(ConfigMount(source, target, tuple(services)))
+    return tuple(out)
+
+
+MOUNTS = Option("config-mounts", _mounts, (), unset=[], off=(), not_for=("tool",),
+                doc="files mounted read-only into matching services (an array of tables)")
+OPTIONS = (MOUNTS,)
 
 
 def _norm(path: str) -> str:
@@ -59,7 +96,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         # Compose only: a relative bind source in `docker run -v` or docker-py is a volume name,
         # and those paths resolve against the working directory at run time, not the file
         return
-    for wanted in profile.config_mounts:
+    for wanted in profile.get(MOUNTS):
         import fnmatch  # lazy: start-up (here: only profiles with config mounts need it)
 
         if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):

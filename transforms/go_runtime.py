@@ -65,11 +65,11 @@ from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 from transforms.gomem import AUTO_GOMAXPROCS as AUTO_GOMAXPROCS
 from transforms.gomem import MALFORMED as MALFORMED
+from transforms.gomem import OPTIONS as OPTIONS
+from transforms.gomem import RATIO
 from transforms.gomem import gomemlimit_value as gomemlimit_value
 from transforms.gomem import loose_size as loose_size
-from transforms.image_antipatterns import moved_tmpfs_size
-from transforms.memory import budget_applicability, memory_budget as memory_budget
-from transforms.tmpfs import planned_tmpfs
+from transforms.plan import planned
 
 MISSING = Rule("DF501", "gomemlimit-missing", "Go service with a memory limit but no GOMEMLIMIT",
                Severity.WARNING, __name__)
@@ -84,22 +84,6 @@ BUDGET = Rule("DF506", "gomemlimit-above-budget", "GOMEMLIMIT leaves no room for
               Severity.WARNING, __name__)
 RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET, BUDGET)
 
-TMP = "/tmp"
-
-
-def tmpfs_budget(container: Container, ctx: Context) -> tuple[ByteSize, str]:
-    """The size of the tmpfs on /tmp the container ends up with (0 without one)."""
-    planned = planned_tmpfs(container, ctx)
-    if planned is not None:
-        return planned
-    mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TMP]
-    if not mounts and ctx.unsafe_fixes and TMP not in container.volume_targets():
-        moved = moved_tmpfs_size(container, ctx)
-        if moved is not None:
-            return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"
-    return ByteSize(0), ""
-
-
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     go = ctx.go_info(container)
     if not go.is_go:
@@ -111,15 +95,16 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
 
 def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
     go = ctx.go_info(container)
-    budget = memory_budget(container, ctx)
+    state = planned(container, ctx)  # the limit and the /tmp tmpfs after the profile's rules
+    budget = state.budget
     value: ByteSize | None = None
     why = ""
     if budget is not None:
         limit, limit_from = budget
-        tmpfs, tmpfs_from = tmpfs_budget(container, ctx)
-        value = gomemlimit_value(limit, tmpfs, ctx.profile.gomemlimit_ratio)
+        tmpfs, tmpfs_from = state.tmpfs, state.tmpfs_from
+        value = gomemlimit_value(limit, tmpfs, ctx.profile.get(RATIO))
         minus = f" - {tmpfs_from}" if tmpfs.bytes else ""
-        why = f"{ctx.profile.gomemlimit_ratio:g} x ({limit_from}{minus})"
+        why = f"{ctx.profile.get(RATIO):g} x ({limit_from}{minus})"
     if current is None:
         if value is None or budget is None:
             return
@@ -130,7 +115,7 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"lets the heap grow until the kernel kills the container ({go.described()}; "
             f"GOMEMLIMIT = {why} = {text})",
             None, lambda: container.set_env("GOMEMLIMIT", text), f"set GOMEMLIMIT={text}",
-            budget_applicability(container, ctx))
+            state.applicability)
         return
     raw = current.value
     if raw is None or str(raw).strip() == "off":
@@ -163,7 +148,7 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"{current.described()} is above the memory limit ({budget[1]}); the kernel kills the "
             f"container before the GC reacts (GOMEMLIMIT = {why} = {fixed})",
             current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}",
-            budget_applicability(container, ctx))
+            state.applicability)
     elif budget is not None and value is not None and parsed.bytes >= value.bytes + MIB:
         fixed = value.gomemlimit()
         yield report(

@@ -35,8 +35,12 @@ DF705 env-gomaxprocs
 
 DF706 runtime-limits-not-in-image
     A Dockerfile that no Compose file next to it builds: memory, tmpfs, ulimits and pids limits
-    cannot live in an image, so the finding lists what to pass at ``docker run``. GOMEMLIMIT is
-    never baked into an image: without a known memory limit there is nothing to compute it from.
+    cannot live in an image, so the finding lists what to pass at ``docker run``: the values of
+    the profile in use (prod: ``--memory 512m --memory-swap 512m --tmpfs
+    /tmp:size=64m,mode=1777 --ulimit nofile=65536:65536 --pids-limit 512``; dev: only the tmpfs
+    and nofile), and nothing when it asks for none. GOMEMLIMIT is never baked into an image:
+    without a known memory limit there is nothing to compute it from; for a Go image the
+    finding shows the value for the profile's limit.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ from rewriter.model import Container, Report, Severity, Span
 from rewriter.record import Record
 from rewriter.sizes import ByteSize
 from rewriter.yamlpatch import Refusal
+from transforms import memory, pids, tmpfs, ulimits
 from transforms.base import Context, Rule, report
-from transforms.gomem import AUTO_GOMAXPROCS, MALFORMED, gomemlimit_value, loose_size
+from transforms.gomem import AUTO_GOMAXPROCS, MALFORMED, RATIO, gomemlimit_value, loose_size
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -219,8 +224,7 @@ _WHY = {
     "DF703": "cgroupfs is read-only in containers, so the write fails and '&&' stops what follows it",
 }
 _COMPOSE_FORM = {"nofile": "ulimits nofile", "tmpfs": "tmpfs '/tmp'", "memory": "mem_limit"}
-_RUN_FORM = {"DF701": "--ulimit nofile=N:N", "DF702": "--tmpfs /tmp:size=64m,mode=1777",
-             "DF703": "--memory"}
+_RUN_FORM = {"DF701": "--ulimit nofile=N:N", "DF703": "--memory"}
 
 
 # -- the Dockerfile surface ---------------------------------------------------------------------
@@ -240,8 +244,10 @@ def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
             link = f"service{'s' if len(names) > 1 else ''} {services} in {os.path.relpath(names[0].compose_path, here)}"
             if misuse.what and all(misuse.what in u.sets for u in names):
                 link = f"={link}"  # they already set it
-        yield _image_report(image, misuse, link)
-    go = built.go if built is not None else None
+        yield _image_report(image, misuse, link, ctx)
+    from rewriter.detectors.go import of_build  # lazy: start-up
+
+    go = of_build(built) if built is not None else None
     if go is None or not go.is_go or go.version is None or go.version >= (1, 16):
         for ins in image.instructions:
             for pair in image.env_pairs(ins):
@@ -261,10 +267,21 @@ def check_image(image: DockerfileImage, ctx: Context) -> Iterator[Report]:
             if pair.key == "GOMEMLIMIT":
                 yield from _gomemlimit_env(image, ins, pair)
     if not users and built is not None:
-        yield _not_in_image(image, built)
+        yield from _not_in_image(image, built, ctx, go is not None and go.is_go)
 
 
-def _image_report(image: DockerfileImage, misuse: Misuse, link: str) -> Report:
+def _run_form(misuse: Misuse, ctx: Context) -> str:
+    """The ``docker run`` flag that does what the command meant: for a tmpfs, the size the fstab
+    line gives, else the profile's, with the profile's mode."""
+    if misuse.rule is not FSTAB_TMPFS:
+        return _RUN_FORM[misuse.rule.code]
+    written = dict(_options(misuse.value)).get("size") if misuse.value else None
+    size = ByteSize.parse_docker(written) if written else None
+    size = size if size is not None else ctx.profile.get(tmpfs.SIZE)
+    return f"--tmpfs /tmp:size={size.docker() if size is not None else 'N'},mode={ctx.profile.get(tmpfs.MODE):o}"
+
+
+def _image_report(image: DockerfileImage, misuse: Misuse, link: str, ctx: Context) -> Report:
     rule = misuse.rule
     code = rule.code
     command = _short(misuse.segment.text)
@@ -273,7 +290,7 @@ def _image_report(image: DockerfileImage, misuse: Misuse, link: str) -> Report:
     elif link:
         where = f"set {_COMPOSE_FORM.get(misuse.what, 'the limit')} on {link} instead"
     else:
-        where = f"pass {_RUN_FORM[code]} at docker run instead"
+        where = f"pass {_run_form(misuse, ctx)} at docker run instead"
     message = f"'{command}' has no effect: {_WHY[code]}; {where}"
     if code == "DF703" and misuse.ins.cmd in ("CMD", "ENTRYPOINT"):
         message = (f"'{command}' keeps the application from starting: cgroupfs is read-only in containers, "
@@ -339,20 +356,44 @@ def _gomemlimit_env(image: DockerfileImage, ins: Instruction, pair: EnvPair) -> 
         Applicability.SAFE)
 
 
-def _not_in_image(image: DockerfileImage, built: ImageBuild) -> Report:
+def run_flags(ctx: Context, go: bool) -> list[str]:
+    """The ``docker run`` flags the active profile asks for (DF706's advice): its memory limit
+    and swap, its /tmp tmpfs (capped at a quarter of the limit, as DF101 caps it), nofile, pids
+    and, for Go, the GOMEMLIMIT computed from them. Empty when the profile asks for none."""
+    profile = ctx.profile
+    flags = []
+    limit = profile.get(memory.MEM_LIMIT)
+    if limit is not None:
+        swap = f" --memory-swap {limit.docker()}" if profile.get(memory.SWAP_OFF) else ""
+        flags.append(f"--memory {limit.docker()}{swap}")
+    size = profile.get(tmpfs.SIZE)
+    tmp = tmpfs.capped(size, limit) if size is not None else None
+    if tmp is not None:
+        flags.append(f"--tmpfs /tmp:size={tmp.docker()},mode={profile.get(tmpfs.MODE):o}")
+    nofile = profile.get(ulimits.NOFILE)
+    if nofile is not None:
+        flags.append(f"--ulimit nofile={nofile}:{nofile}")
+    pids_limit = profile.get(pids.PIDS_LIMIT)
+    if pids_limit is not None:
+        flags.append(f"--pids-limit {pids_limit}")
+    ratio = profile.get(RATIO)
+    example = gomemlimit_value(limit, tmp or ByteSize(0), ratio) if go and limit is not None else None
+    if example is not None:
+        formula = "(memory - tmpfs)" if tmp is not None else "memory"
+        flags.append(f"-e GOMEMLIMIT={example.gomemlimit()} ({ratio:g} x {formula}, in MiB)")
+    return flags
+
+
+def _not_in_image(image: DockerfileImage, built: ImageBuild, ctx: Context, go: bool) -> Iterator[Report]:
     stage = built.stages[built.final]
     ins = stage.instructions[0]
-    flags = ["--memory 512m --memory-swap 512m", "--tmpfs /tmp:size=64m,mode=1777",
-             "--ulimit nofile=65536:65536", "--pids-limit 512"]
-    go = built.go
-    if go.is_go:
-        example = gomemlimit_value(ByteSize.mib(512), ByteSize.mib(64), 0.9)
-        assert example is not None
-        flags.append(f"-e GOMEMLIMIT={example.gomemlimit()} (0.9 x (memory - tmpfs), in MiB)")
+    flags = run_flags(ctx, go)
+    if not flags:
+        return  # the profile asks for no runtime limit: nothing to pass
     message = (f"no Compose file here builds this Dockerfile, and memory, tmpfs, "
                f"ulimits and pids limits cannot live in an image; pass them at run time, e.g. "
                f"docker run {' '.join(flags)}")
-    return Report(NOT_IN_IMAGE.code, message, ins.span, NOT_IN_IMAGE.severity, None, ins.scope)
+    yield Report(NOT_IN_IMAGE.code, message, ins.span, NOT_IN_IMAGE.severity, None, ins.scope)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -395,14 +436,14 @@ def _godebug_compose(container: Container, ctx: Context) -> Iterator[Report]:
 
 
 def profile_covers(what: str, container: Container, ctx: Context) -> bool:
-    """Whether the profile's own rules add this setting, so the Dockerfile's intent is not lost."""
-    profile = ctx.profile
+    """Whether the profile's own rules add this setting, so the Dockerfile's intent is not lost
+    (each concern answers for itself)."""
     if what == "nofile":
-        return profile.nofile is not None and ctx.wants("DF201")
+        return ulimits.adds(ctx)
     if what == "tmpfs":
-        return profile.tmpfs_size is not None and ctx.wants("DF101")
+        return tmpfs.adds(ctx)
     if what == "memory":
-        return profile.mem_limit is not None and ctx.wants("DF301")
+        return memory.adds(ctx)
     return True
 
 
@@ -441,7 +482,7 @@ def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse:
         size = dict(_options(misuse.value)).get("size")
         if size is None or ByteSize.parse_docker(size) is None:
             return
-        options = f"size={size},mode={profile.tmpfs_mode:o}"
+        options = f"size={size},mode={profile.get(tmpfs.MODE):o}"
         wanted = f"tmpfs '/tmp:{options}'"
         make = (lambda: container.add_tmpfs("/tmp", options))
     elif misuse.what == "memory":

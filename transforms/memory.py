@@ -61,9 +61,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rewriter.edits import Applicability
+from rewriter.errors import ConfigError
 from rewriter.model import Container, Report, Setting, Severity
+from rewriter.profiles import Option, size_option
 from rewriter.record import Record
-from rewriter.sizes import ByteSize
+from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF301", "memory-limit-missing", "no memory limit", Severity.WARNING, __name__)
@@ -74,6 +76,26 @@ BELOW_HEAP = Rule("DF304", "memory-limit-below-heap", "memory limit leaves no ro
                   Severity.ERROR, __name__)
 RULES = (MISSING, SWAP, DIFFER, BELOW_HEAP)
 MAX_RAM_PERCENTAGE = 75.0
+
+
+def _parse_swap(value: object, key: str, where: str, path: str) -> bool:
+    """``off`` (True: swap is turned off) or ``keep``."""
+    if value not in ("off", "keep"):
+        raise ConfigError(f"{where}: {key} must be \"off\" or \"keep\", got {value!r}", path=path)
+    return value == "off"
+
+
+MEM_LIMIT = Option("mem-limit", size_option(minimum=6 * MIB), (("prod", "512m"), ("dev", "none")),
+                   not_for=("job", "tool"), doc="the memory limit added where nothing says what a service needs "
+                   "(none: DF301 off)")
+SWAP_OFF = Option("swap", _parse_swap, (("prod", "off"), ("dev", "keep")), unset="off", off=False,
+                  doc="off: memswap_limit equal to the memory limit (DF302); keep: swap left alone")
+OPTIONS = (MEM_LIMIT, SWAP_OFF)
+
+
+def adds(ctx: Context) -> bool:
+    """Whether the profile's own rules add a memory limit where there is none (DF301)."""
+    return ctx.profile.get(MEM_LIMIT) is not None and ctx.wants(MISSING.code)
 
 
 def size_of(value: object) -> ByteSize | None:
@@ -142,14 +164,20 @@ def _percent(ratio: float) -> str:
 
 
 def plan(container: Container, ctx: Context) -> MemoryPlan | None:
-    """The limit in force or planned; None when there is none and DF301 adds none."""
+    """The limit in force or planned; None when there is none and DF301 adds none. Computed
+    once per container (the tmpfs cap, GOMEMLIMIT and the heap rules all read it)."""
+    return ctx.memo("memory", container, lambda: _plan(container, ctx))
+
+
+def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
     limits = container.memory_limits()
     if limits:
         current = effective_limit(limits)
         assert current is not None
         return MemoryPlan(current.value, size_of(current.value), current.described(), Applicability.SAFE, current)
     profile = ctx.profile
-    if profile.mem_limit is None or not ctx.wants("DF301"):
+    mem_limit = profile.get(MEM_LIMIT)
+    if mem_limit is None or not ctx.wants(MISSING.code):
         return None
     key = container.setting_name("memory")
     facts = ctx.workload(container)
@@ -158,32 +186,32 @@ def plan(container: Container, ctx: Context) -> MemoryPlan | None:
     if need is not None:
         derivation = (f"{facts.heap_source} / {_percent(facts.heap_ratio)} ({facts.ratio_source}), "
                       f"rounded up to a whole 64m")
-        if chosen and profile.mem_limit >= need:
-            value = profile.mem_limit.docker()
+        if chosen and mem_limit >= need:
+            value = mem_limit.docker()
             why = f"{profile.source('mem-limit')}; it leaves room for {facts.heap_source}"
-            return MemoryPlan(value, profile.mem_limit, f"{key} '{value}' ({profile.source('mem-limit')})",
+            return MemoryPlan(value, mem_limit, f"{key} '{value}' ({profile.source('mem-limit')})",
                               Applicability.SAFE, None, why)
         value = need.docker()
         why = f"{derivation} = {value}"
         if chosen:
-            why += f"; {profile.source('mem-limit')} '{profile.mem_limit.docker()}' would leave no room for it"
+            why += f"; {profile.source('mem-limit')} '{mem_limit.docker()}' would leave no room for it"
         if facts.heap_is_floor:
             why += ("; a floor only, since that size is per worker or a share of the memory: set "
                     f"{key} on the service to settle it")
         return MemoryPlan(value, need, f"{key} '{value}' (from {facts.heap_source})",
                           Applicability.UNSAFE if facts.heap_is_floor else Applicability.SAFE, None, why)
-    value = profile.mem_limit.docker()
+    value = mem_limit.docker()
     described = f"{key} '{value}' ({profile.source('mem-limit')})"
     if facts.heavy:
         why = (f"{profile.source('mem-limit')}, a suggestion: the service is {facts.heavy} ({facts.evidence}) "
                f"and nothing in the repository says how much memory it needs; set {key} on the service, "
                f"or give it a heap setting")
-        return MemoryPlan(value, profile.mem_limit, described, Applicability.UNSAFE, None, why)
+        return MemoryPlan(value, mem_limit, described, Applicability.UNSAFE, None, why)
     if chosen:
-        return MemoryPlan(value, profile.mem_limit, described, Applicability.SAFE, None, profile.source("mem-limit"))
+        return MemoryPlan(value, mem_limit, described, Applicability.SAFE, None, profile.source("mem-limit"))
     why = (f"{profile.source('mem-limit')}, a suggestion: nothing in the repository says what the service "
            f"needs; set mem-limit in your profile, or {key} on the service, to settle it")
-    return MemoryPlan(value, profile.mem_limit, described, Applicability.UNSAFE, None, why)
+    return MemoryPlan(value, mem_limit, described, Applicability.UNSAFE, None, why)
 
 
 def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
@@ -193,12 +221,6 @@ def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
     if planned is None or planned.size is None:
         return None
     return planned.size, planned.described
-
-
-def budget_applicability(container: Container, ctx: Context) -> Applicability:
-    """A value computed from a limit DF301 only suggests is itself a suggestion."""
-    planned = plan(container, ctx)
-    return planned.applicability if planned is not None else Applicability.SAFE
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
@@ -218,7 +240,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
             planned.applicability)
     else:
         yield from _below_heap(container, ctx, planned, len(limits) == 1)
-    if not profile.swap_off or planned.value is None:
+    if not profile.get(SWAP_OFF) or planned.value is None:
         return
     yield from _swap(container, ctx, planned)
 

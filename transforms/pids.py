@@ -27,17 +27,21 @@ from collections.abc import Iterator
 
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity
+from rewriter.profiles import Option, count_option
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF401", "pids-limit-missing", "no pids limit", Severity.WARNING, __name__)
 LOW = Rule("DF402", "pids-limit-low", "pids limit below the profile's", Severity.WARNING, __name__)
 RULES = (MISSING, LOW)
+PIDS_LIMIT = Option("pids-limit", count_option(16, None), (("prod", 512), ("dev", "none")), not_for=("job", "tool"),
+                    doc="the pids limit added or raised to (none: DF401 and DF402 off)")
+OPTIONS = (PIDS_LIMIT,)
 BACKGROUND = 64  # a database's processes or threads beside its connections (workers, WAL, vacuum)
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
-    want = profile.pids_limit
+    want = profile.get(PIDS_LIMIT)
     if want is None:
         return
     facts = ctx.workload(container)

@@ -39,33 +39,96 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rewriter.model import Container, Report, Severity
+from rewriter.runfacts import CommandRun, ServiceRun
 from transforms.base import Context, Rule
+from transforms.options import OPTIONS
 
 ORPHAN = Rule("DF901", "overlay-without-base", "overlay service whose base file was not found",
               Severity.INFO, __name__)
 ONE_OFF = Rule("DF902", "one-off-job", "one-off job: no memory or pids limit added", Severity.INFO, __name__)
 RULES = (ORPHAN, ONE_OFF)
 
-def one_off(container: Container) -> tuple[str, bool]:
+JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen", "bootstrap", "seed",
+                  "provision", "createbuckets", "create-buckets", "certs", "certgen")
+TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
+JOB_PROFILES = ("tools", "tool", "setup", "init", "migrate", "migration", "migrations", "jobs", "job", "cli",
+                "seed", "bootstrap", "admin", "maintenance", "backup", "manual", "once", "oneshot")
+
+
+def one_off(container: Container, path: str) -> tuple[str, bool]:
     """(why the container is a one-off job, whether it is a tool run that gets nothing); ('', False)
-    for a long-running container."""
-    probe = getattr(container, "one_off", None)
-    if probe is None:
-        return "", False
-    found = probe()
-    assert isinstance(found, tuple)
-    return found
+    for a long-running container. ``path`` is the file the container is in. The surfaces give the
+    facts (:mod:`rewriter.runfacts`); the decision is made here."""
+    probe = getattr(container, "run_facts", None)
+    facts = probe() if probe is not None else None
+    if isinstance(facts, ServiceRun):
+        return job_reason(facts), False
+    if isinstance(facts, CommandRun):
+        why = tool_run(facts, path)
+        return why, bool(why)
+    return "", False
+
+
+def job_reason(facts: ServiceRun) -> str:
+    """Why a Compose service runs to completion instead of serving, or ''.
+
+    Signals, from the strongest: another service waits for it with ``condition:
+    service_completed_successfully``; its command is ``true``/``exit 0``. ``restart:
+    always``/``unless-stopped`` or published ``ports``/``expose`` say it serves, whatever else it
+    says. Then ``restart: "no"``, a ``profiles:`` group named for jobs (``tools``, ``setup``,
+    ``migrate``, ...) and a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``). Measured on
+    real stacks: ``restart: "no"`` is also written on web servers (Compose's default, spelled out),
+    and ``profiles: [metrics]`` holds Prometheus and Grafana, so neither counts for a service that
+    publishes ports, and only job-named profile groups count."""
+    if facts.awaited:
+        return "another service waits for it with 'condition: service_completed_successfully'"
+    if facts.command is not None and facts.command.strip() in TRUE_COMMANDS:
+        return f"its command is '{facts.command.strip()}'"
+    policy = facts.restart.strip().lower() if facts.restart is not None else ""
+    if policy in ("always", "unless-stopped") or facts.publishes:
+        return ""
+    if facts.restart is not None and policy == "no":
+        return "restart: \"no\", and it publishes no ports"
+    if any(g.lower() in JOB_PROFILES for g in facts.profiles):
+        return f"it runs only with 'profiles: [{', '.join(facts.profiles)}]'"
+    name = facts.name
+    lowered = name.lower()
+    words = lowered.replace("_", "-").split("-")
+    for word in JOB_NAME_WORDS:
+        if word in words or lowered == word:
+            return f"its name '{name}' says so"
+    return ""
+
+
+def tool_run(facts: CommandRun, path: str) -> str:
+    """Why a ``docker run`` runs a tool to completion rather than a service ('' when it may
+    serve): neither detached (``-d``) nor restarted (``--restart``), in a build, lint, test, CI or
+    release script (:func:`rewriter.roles.script_role`) or a CI workflow. A ``docker create`` is
+    started later, maybe for good; a command whose flags cannot be read is not classified."""
+    if not facts.known or facts.verb != "run":
+        return ""
+    if facts.detach is not None and facts.detach.lower() not in ("false", "0"):
+        return ""
+    if facts.restart is not None and facts.restart not in ("", "no"):
+        return ""
+    from rewriter.roles import script_role  # lazy: start-up
+
+    role, why = script_role(path)
+    if role == "" and facts.flavour == "workflow":
+        role, why = "tool", "a CI workflow"
+    if role != "tool":
+        return ""
+    return f"not detached and without --restart, in {why}"
 
 
 def context_for(container: Container, ctx: Context) -> Context:
     """The context the rules see for ``container``: a one-off job's profile asks for no memory or
     pids limit, a tool run's for nothing at all."""
-    why, tool_run = one_off(container)
+    why, tool = one_off(container, ctx.path)
     if not why:
         return ctx
-    profile = ctx.profile.replace(mem_limit=None, pids_limit=None)
-    if tool_run:
-        profile = profile.replace(tmpfs_size=None, nofile=None, config_mounts=())
+    # each concern declares which kinds of container it asks nothing of (Option.not_for)
+    profile = ctx.profile.for_kind("tool" if tool else "job", OPTIONS)
     own = object.__new__(Context)
     for slot in Context.__slots__:  # everything else as the file's context has it
         setattr(own, slot, getattr(ctx, slot))
@@ -89,10 +152,10 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                                   f"in an overlay overrides the base's",
                      container.span, ORPHAN.severity, None, container.scope)
         return
-    why, tool_run = one_off(container)
+    why, tool = one_off(container, ctx.path)
     if not why:
         return
-    if tool_run:
+    if tool:
         return  # a tool run in a build or test script: nothing to say, as for a file with nothing to fix
     what = ("no memory or pids limit is added: a job's peak is unknown, and a limit that kills it "
             "half-way leaves the project half set up; set one yourself if you know it")

@@ -65,10 +65,13 @@ Settings: ``tmpfs-size`` (``none`` turns DF101 and DF102 off) and ``tmpfs-mode``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from rewriter.edits import Applicability
+from rewriter.errors import ConfigError
 from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
+from rewriter.profiles import Option, size_option
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 from transforms.memory import memory_budget
@@ -83,10 +86,31 @@ ABOVE = Rule("DF106", "tmpfs-above-limit", "tmpfs on /tmp as large as the memory
              __name__)
 RULES = (MISSING, UNBOUNDED, NOEXEC, HIDES, LEFT_ALONE, ABOVE)
 
+
+def _mode(value: object, key: str, where: str, path: str) -> int:
+    text = str(value)
+    if not isinstance(value, str) or not re.fullmatch(r"0?[0-7]{3,4}", text):
+        raise ConfigError(f"{where}: {key} '{value}' must be an octal mode written as a string, e.g. \"1777\"",
+                          path=path)
+    return int(text, 8)
+
+
+SIZE = Option("tmpfs-size", size_option(), (("prod", "64m"), ("dev", "256m")), not_for=("tool",),
+              doc="the size of the tmpfs added on /tmp (none: DF101 and DF102 off)")
+MODE = Option("tmpfs-mode", _mode, (("prod", "1777"), ("dev", "1777")), unset="1777", off=0o1777,
+              doc="the mode of that tmpfs, an octal string")
+OPTIONS = (SIZE, MODE)
+
 TARGET = "/tmp"
 # Below this a /tmp is too small to be useful (an upload, a sort spill, a package's scratch
 # files): a quarter of the memory limit smaller than this means no tmpfs is added at all.
 FLOOR = ByteSize.mib(16)
+
+
+def adds(ctx: Context) -> bool:
+    """Whether the profile's own rules add a tmpfs on /tmp where there is none (DF101): a
+    Dockerfile's ``/etc/fstab`` tmpfs is then carried by it, not moved."""
+    return ctx.profile.get(SIZE) is not None and ctx.wants(MISSING.code)
 
 
 def quarter(limit: ByteSize) -> ByteSize:
@@ -152,23 +176,24 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
         size = mount.option("size")
         parsed = ByteSize.parse_docker(size) if size is not None else None
         if parsed is not None:
-            if budget is not None and _too_big(mount, limit) is not None and ctx.wants("DF106"):
+            if budget is not None and _too_big(mount, limit) is not None and ctx.wants(ABOVE.code):
                 return quarter(budget[0]), f"tmpfs /tmp {quarter(budget[0]).docker()} (a quarter of {budget[1]})"
             return parsed, f"tmpfs /tmp {size}"
-    if profile.tmpfs_size is not None and (
-            (mounts and ctx.wants("DF102"))
-            or (not mounts and TARGET not in container.volume_targets() and ctx.wants("DF101")
-                and not needs_own_tmp(container, ctx, capped(profile.tmpfs_size, limit)))):
-        want = capped(profile.tmpfs_size, limit)
+    wanted = profile.get(SIZE)
+    if wanted is not None and (
+            (mounts and ctx.wants(UNBOUNDED.code))
+            or (not mounts and TARGET not in container.volume_targets() and ctx.wants(MISSING.code)
+                and not needs_own_tmp(container, ctx, capped(wanted, limit)))):
+        want = capped(wanted, limit)
         if want is not None:
-            why = _why_capped(profile.tmpfs_size, want, budget)
+            why = _why_capped(wanted, want, budget)
             return want, f"tmpfs /tmp {want.docker()} ({profile.described}{why})"
     return None
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
-    size = profile.tmpfs_size
+    size = profile.get(SIZE)
     budget = memory_budget(container, ctx)
     limit = budget[0] if budget is not None else None
     mounts = _mounts(container)
@@ -191,7 +216,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                 f"{FLOOR.docker()} a useful /tmp needs; raise the limit to add one",
                 None, None, "").replace(severity=Severity.INFO)
             return
-        options = f"size={want.docker()},mode={profile.tmpfs_mode:o}"
+        options = f"size={want.docker()},mode={profile.get(MODE):o}"
         native = ctx.workload(container).native_tmp
         extra = ""
         if native:

@@ -30,15 +30,25 @@ from collections.abc import Iterator
 
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity
+from rewriter.profiles import Option, count_option
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF201", "nofile-missing", "no nofile ulimit", Severity.WARNING, __name__)
 LOW = Rule("DF202", "nofile-low", "nofile ulimit below the profile's", Severity.WARNING, __name__)
 RULES = (MISSING, LOW)
+MAX_NOFILE = 1048576  # fs.nr_open default; a higher hard limit fails at container start
+NOFILE = Option("nofile", count_option(1, MAX_NOFILE), (("prod", 65536), ("dev", 65536)), not_for=("tool",),
+                doc="the nofile ulimit, soft and hard (none: DF201 and DF202 off)")
+OPTIONS = (NOFILE,)
+
+
+def adds(ctx: Context) -> bool:
+    """Whether the profile's own rules add a ``nofile`` ulimit where there is none (DF201)."""
+    return ctx.profile.get(NOFILE) is not None and ctx.wants(MISSING.code)
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
-    want = ctx.profile.nofile
+    want = ctx.profile.get(NOFILE)
     if want is None:
         return
     current = container.ulimit("nofile")

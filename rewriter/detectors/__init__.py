@@ -16,6 +16,7 @@ its regular expressions) is imported only for a container it applies to. A Compo
 
 from __future__ import annotations
 
+from rewriter.golang import GoFacts, is_golang_image
 from rewriter.detectors.facts import (
     JVM_RATIO as JVM_RATIO,
     LIMIT_STEP as LIMIT_STEP,
@@ -31,6 +32,9 @@ from rewriter.detectors.facts import (
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from rewriter.profiles import ServiceConfig
+    from rewriter.project import ImageBuild
 
 
 # Image repositories (last path component) -> detector module. Checked by a dictionary lookup,
@@ -106,6 +110,19 @@ def detect(inputs: Inputs) -> WorkloadFacts:
     return _detector(module)(inputs, evidence)
 
 
+NOT_GO = GoFacts(False)
+
+
+def detect_go(image: str | None, built: ImageBuild | None, config: ServiceConfig | None) -> GoFacts:
+    """Whether the container runs Go, and which version (rewriter/detectors/go.py). A service
+    with neither a build, a golang image nor a line in the config is not Go, and loads nothing."""
+    if built is None and config is None and (image is None or not is_golang_image(image)):
+        return NOT_GO
+    from rewriter.detectors import go  # lazy: start-up
+
+    return go.detect(image, built, config)
+
+
 def _detector(module: str) -> Callable[[Inputs, str], WorkloadFacts]:
     if module == "jvm":
         from rewriter.detectors import jvm  # lazy: start-up
@@ -128,4 +145,4 @@ def _detector(module: str) -> Callable[[Inputs, str], WorkloadFacts]:
     return databases.detect
 
 
-__all__ = ["Inputs", "UNKNOWN", "WorkloadFacts", "detect", "repository_name"]
+__all__ = ["Inputs", "NOT_GO", "UNKNOWN", "WorkloadFacts", "detect", "detect_go", "repository_name"]

@@ -11,6 +11,7 @@ from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.record import Record
+from rewriter.runfacts import ServiceRun
 from rewriter.source import SourceFile
 from rewriter.yamlpatch import Patcher, Plan, Refusal
 from rewriter.yamlview import (
@@ -572,57 +573,29 @@ class ComposeService:
         deploy = self.setting(("deploy", "resources", "limits", "cpus"))
         return deploy if deploy is not None else self.setting(("cpus",))
 
-    def one_off(self) -> tuple[str, bool]:
-        """Why this service is a one-off job ('' when it serves); never a bare tool run."""
-        return job_reason(self, self.doc), False
+    def run_facts(self) -> ServiceRun:
+        """How the service runs, as written (transforms/project.py decides whether it is a job)."""
+        return service_run(self, self.doc)
 
 
-JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen", "bootstrap", "seed",
-                  "provision", "createbuckets", "create-buckets", "certs", "certgen")
-TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
-
-
-JOB_PROFILES = ("tools", "tool", "setup", "init", "migrate", "migration", "migrations", "jobs", "job", "cli",
-                "seed", "bootstrap", "admin", "maintenance", "backup", "manual", "once", "oneshot")
-
-
-def job_reason(service: object, doc: YamlDocument | None) -> str:
-    """Why a Compose service runs to completion instead of serving, or ''.
-
-    Signals, from the strongest: another service waits for it with ``condition:
-    service_completed_successfully``; its command is ``true``/``exit 0``. ``restart:
-    always``/``unless-stopped`` or published ``ports``/``expose`` say it serves, whatever else it
-    says. Then ``restart: "no"``, a ``profiles:`` group named for jobs (``tools``, ``setup``,
-    ``migrate``, ...) and a job's name (``migrate``, ``*-init``, ``setup``, ``keygen``). Measured on
-    real stacks: ``restart: "no"`` is also written on web servers (Compose's default, spelled out),
-    and ``profiles: [metrics]`` holds Prometheus and Grafana, so neither counts for a service that
-    publishes ports, and only job-named profile groups count."""
+def service_run(service: object, doc: YamlDocument | None) -> ServiceRun:
+    """The run facts of a Compose service (this file's, an override's or a project's merged one,
+    read through its ``setting``, ``has`` and ``_lookup``); ``doc`` is the file whose other
+    services may wait for it."""
     setting = getattr(service, "setting")
     name = str(getattr(service, "name"))
-    if doc is not None and name in completed_dependants(doc):
-        return "another service waits for it with 'condition: service_completed_successfully'"
     command = setting(("command",))
-    if command is not None and isinstance(command.value, str) and command.value.strip() in TRUE_COMMANDS:
-        return f"its command is '{command.value.strip()}'"
     restart = setting(("restart",))
-    policy = str(restart.value).strip().lower() if restart is not None else ""
+    policy = None if restart is None else "no" if restart.value is False else str(restart.value)
     has = getattr(service, "has")
-    if policy in ("always", "unless-stopped") or has("ports") or has("expose"):
-        return ""
-    if restart is not None and (restart.value is False or policy == "no"):
-        return "restart: \"no\", and it publishes no ports"
     found = getattr(service, "_lookup", None)
     profiles = found(("profiles",)) if callable(found) else None
+    groups: tuple[str, ...] = ()
     if profiles is not None and is_sequence(profiles[0]):
-        groups = [str(item.value) for item in profiles[0].value if is_scalar(item)]
-        if any(g.lower() in JOB_PROFILES for g in groups):
-            return f"it runs only with 'profiles: [{', '.join(groups)}]'"
-    lowered = name.lower()
-    words = lowered.replace("_", "-").split("-")
-    for word in JOB_NAME_WORDS:
-        if word in words or lowered == word:
-            return f"its name '{name}' says so"
-    return ""
+        groups = tuple(str(item.value) for item in profiles[0].value if is_scalar(item))
+    return ServiceRun(name, policy, bool(has("ports") or has("expose")), groups,
+                      command.value if command is not None and isinstance(command.value, str) else None,
+                      doc is not None and name in completed_dependants(doc))
 
 
 _dependants_memo: list[tuple[YamlDocument, set[str]]] = []

@@ -26,6 +26,7 @@ from rewriter.yamlview import is_mapping
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rewriter.compose_merge import Layer
+    from rewriter.runfacts import ServiceRun
 
 YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
@@ -268,10 +269,8 @@ class OverlayService:
     def cpu_limit(self) -> Setting | None:
         return merge.cpu_limit(self._layers())
 
-    def one_off(self) -> tuple[str, bool]:
-        from rewriter.surfaces.compose import job_reason  # lazy: start-up
-
-        return job_reason(self, self.over.doc if self.over is not None else None), False
+    def run_facts(self) -> ServiceRun:
+        return compose.service_run(self, self.over.doc if self.over is not None else None)
 
     def command(self) -> tuple[str, ...]:
         """The override's command when it sets one (Compose replaces it whole), else the base's."""

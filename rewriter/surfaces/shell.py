@@ -30,6 +30,7 @@ from typing import Any
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.runfacts import CommandRun
 from rewriter.source import SourceFile
 from rewriter.surfaces import dockerflags as df
 from rewriter.yamlpatch import Refusal
@@ -615,27 +616,14 @@ class DockerCommand:
         self.label = f"'{head}' at line {line}"
         self.span = Span(cmd.head[0].start, cmd.head[-1].end)
 
-    def one_off(self) -> tuple[str, bool]:
-        """Why this command runs a tool to completion rather than a service ('' when it may
-        serve): a ``docker run`` that is neither detached (``-d``) nor restarted (``--restart``),
-        in a build, lint, test, CI or release script (:func:`rewriter.roles.script_role`)."""
+    def run_facts(self) -> CommandRun:
+        """How the command runs the container, as written (transforms/project.py decides whether
+        that makes a tool run)."""
         cmd = self.cmd
-        if cmd.problem or cmd.head[-1].literal != "run":
-            return "", False  # flags unknown, or ``docker create``: started later, maybe for good
-        detach = self._last("--detach")
-        if detach is not None and detach.value_text.lower() not in ("false", "0"):
-            return "", False
-        restart = self._last("--restart")
-        if restart is not None and restart.value_text not in ("", "no"):
-            return "", False
-        from rewriter.roles import script_role  # lazy: start-up
-
-        role, why = script_role(self.file.src.path)
-        if role == "" and file_flavour(self.file.src.path) == "workflow":
-            role, why = "tool", "a CI workflow"
-        if role != "tool":
-            return "", False
-        return f"not detached and without --restart, in {why}", True
+        detach, restart = self._last("--detach"), self._last("--restart")
+        return CommandRun(str(cmd.head[-1].literal), not cmd.problem, self._last("--rm") is not None,
+                          None if detach is None else detach.value_text,
+                          None if restart is None else restart.value_text, file_flavour(self.file.src.path))
 
     # -- helpers -------------------------------------------------------------------------------
     def _check(self) -> Command:
