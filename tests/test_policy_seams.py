@@ -165,3 +165,10 @@ def test_docker_run_gives_raw_run_facts_and_the_policy_decides(tmp_path: Path) -
         "not detached and without --restart, in the test script 'test.sh'", "", "", ""]
     assert tool_run(facts[0], str(tmp_path / "deploy.sh")) == ""  # a deploy script keeps every rule
     assert one_off(loaded.containers[0], str(script)) == (tool_run(facts[0], str(script)), True)
+
+
+def test_the_readme_lists_every_declared_option() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    keys = readme.split("Profile keys: ", 1)[1].split("\n\n", 1)[0]
+    for option in OPTIONS:
+        assert f"`{option.name}`" in keys, option.name

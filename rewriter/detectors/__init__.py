@@ -8,10 +8,15 @@ the Dockerfile stages it is built from, its environment and its command into a
 :class:`WorkloadFacts` record; the transforms decide from those facts and never parse flags
 themselves.
 
+Go is one more detector (``go``): it reads the project model (the build's stages and the
+context's ``go.mod``) rather than names, and returns :class:`rewriter.golang.GoFacts`
+(:func:`detect_go`).
+
 This module is on the path of every run, so it only holds the record and a cheap dispatch: the
 image's repository name and a few environment names pick a detector, and a detector module (with
 its regular expressions) is imported only for a container it applies to. A Compose file of
-``nginx`` and ``traefik`` services never imports one.
+``nginx`` and ``traefik`` services never imports one. Adding a detector is its module plus the
+rows here that send a container to it (``IMAGES``, ``ENV_KINDS``, ``COMMANDS``, ``_detector``).
 """
 
 from __future__ import annotations
