@@ -40,6 +40,7 @@ import os
 import re
 
 from rewriter import deps, safefs
+from rewriter.discovery import includes as includes
 from rewriter.errors import DockfixError
 from rewriter.interpolation import MAX_PROJECT_FILE_BYTES as MAX_PROJECT_FILE_BYTES
 from rewriter.interpolation import Interpolated as Interpolated
@@ -328,29 +329,6 @@ def _parse_other(path: str, text: str | None, depth: int) -> object:
                 for name, service in found.items():
                     services.setdefault(name, service)
     return services
-
-
-def includes(doc: object, directory: str) -> list[str]:
-    """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
-    string or a list), as absolute paths."""
-    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries  # lazy: start-up
-
-    root = getattr(doc, "root", None)
-    if root is None or not is_mapping(root):
-        return []
-    entry = resolved_entries(root).get("include")
-    if entry is None or not is_sequence(entry.value):
-        return []
-    out: list[str] = []
-    for item in entry.value.value:
-        paths = [item] if is_scalar(item) else []
-        if is_mapping(item):
-            path = resolved_entries(item).get("path")
-            if path is not None:
-                paths = [path.value] if is_scalar(path.value) else (
-                    list(path.value.value) if is_sequence(path.value) else [])
-        out.extend(os.path.normpath(os.path.join(directory, str(p.value))) for p in paths if is_scalar(p))
-    return out
 
 
 def _partial(service: object) -> bool:

@@ -152,6 +152,15 @@ class ProjectService:
     def cpu_limit(self) -> Setting | None:
         return cpu_limit(self._layers)
 
+    def env_files(self) -> list[tuple[str, str]]:
+        """Every layer's ``env_file`` entries in merge order (Compose appends them)."""
+        out: list[tuple[str, str]] = []
+        for service, _ in self._layers:
+            files = getattr(service, "env_files", None)
+            if files is not None:
+                out.extend(files())
+        return out
+
     def run_facts(self) -> ServiceRun:
         own = self._own
         doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)

@@ -155,3 +155,72 @@ def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str |
                 continue
             found.append(Target(os.path.normpath(full), kind))
     yield from found
+    if not file_type or file_type == "compose":
+        yield from _included(found, root, ignores if respect_gitignore else None, excluded)
+
+
+def _included(found: list[Target], root: str, ignores: _Ignores | None, excluded: object) -> Iterator[Target]:
+    """Compose files that a walked Compose file's top-level ``include:`` names, whatever their
+    names (``include: [infra/db.yaml]``): their services run with the project, so a walk that
+    kept only Compose names left them unchecked (compose-go's loader/testdata/combined). Only
+    files inside the walked directory, not links, not ignored; includes of includes too."""
+    seen = {t.path for t in found}
+    queue = [t.path for t in found if t.kind == "compose"]
+    top = os.path.abspath(root)
+    while queue:
+        for path in included_files(queue.pop(0)):
+            rel = os.path.relpath(path, top)
+            if path in seen or rel.startswith("..") or not YAML_RE().search(path):
+                continue
+            seen.add(path)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            if ignores is not None and ignores.ignored(path, False):
+                continue
+            if excluded is not None and excluded.match_file(rel):  # type: ignore[attr-defined]
+                continue
+            queue.append(path)
+            yield Target(os.path.normpath(path), "compose")
+
+
+def included_files(path: str) -> list[str]:
+    """The files ``path``'s top-level ``include:`` names ([] when it names none or cannot be
+    read or parsed: the file's own run reports that). Read inside the file's repository, as
+    every file the repository names (``dockfix pr`` discovers in a worktree, not the cwd)."""
+    from rewriter import safefs  # lazy: start-up
+    from rewriter.errors import DockfixError  # lazy: start-up
+    from rewriter.interpolation import read_text  # lazy: start-up
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.yamlview import parse_yaml  # lazy: start-up
+
+    text = read_text(path, safefs.root_of_file(path))
+    if text is None or "include" not in text:
+        return []
+    try:
+        doc = parse_yaml(SourceFile.from_text(path, text))
+    except (DockfixError, RecursionError):
+        return []
+    return includes(doc, os.path.dirname(path))
+
+
+def includes(doc: object, directory: str) -> list[str]:
+    """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
+    string or a list), as absolute paths."""
+    from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries  # lazy: start-up
+
+    root = getattr(doc, "root", None)
+    if root is None or not is_mapping(root):
+        return []
+    entry = resolved_entries(root).get("include")
+    if entry is None or not is_sequence(entry.value):
+        return []
+    out: list[str] = []
+    for item in entry.value.value:
+        paths = [item] if is_scalar(item) else []
+        if is_mapping(item):
+            path = resolved_entries(item).get("path")
+            if path is not None:
+                paths = [path.value] if is_scalar(path.value) else (
+                    list(path.value.value) if is_sequence(path.value) else [])
+        out.extend(os.path.normpath(os.path.join(directory, str(p.value))) for p in paths if is_scalar(p))
+    return out

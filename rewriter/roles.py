@@ -8,7 +8,8 @@ role was assumed and why.
 
 By name (the file, or a directory on its path below the project root):
 
-- dev: ``*.dev.*``, ``*-dev.*``, ``*_dev.*``, ``*.local.*``, ``*-local.*``, ``*.debug.*``; ``.devcontainer/``
+- dev: ``*.dev.*``, ``*-dev.*``, ``*_dev.*``, ``*.local.*``, ``*-local.*``, ``*.debug.*``; ``.devcontainer/``,
+  ``hack/``
 - test and CI: ``*.test.*``, ``*-test.*``, ``*.tests.*``, ``*.e2e.*``, ``*.ci.*``, ``*-ci.*``;
   ``test/``, ``tests/``, ``e2e/``, ``ci/``, ``.github/``, ``.gitlab/``, ``testdata/``
 
@@ -26,6 +27,10 @@ import os
 DEV_WORDS = ("dev", "develop", "development", "local", "debug")
 TEST_WORDS = ("test", "tests", "e2e", "ci", "integration", "testing")
 DEV_DIRS = (".devcontainer",)
+# ``hack/``: the Go projects' directory of developer tooling (kubernetes, moby, buildkit,
+# containerd): moby/buildkit's hack/composefiles/compose.yaml runs a privileged "buildkit-dev"
+# builder, whose builds a pids limit of 512 would starve. Nothing there is deployed.
+TOOLING_DIRS = ("hack",)
 TEST_DIRS = ("test", "tests", "e2e", "ci", ".github", ".gitlab", "testdata", "integration-tests")
 
 def upward(directory: str, levels: int = 64) -> list[str]:
@@ -81,6 +86,8 @@ def role_of(path: str, kind: str, config_path: str, globs: tuple[tuple[str, str]
     for part in rel_dir.split("/"):
         if part in DEV_DIRS:
             return "dev", f"a development container's file under '{part}/'"
+        if part in TOOLING_DIRS:
+            return "dev", f"a developer tooling file under '{part}/'"
         if part.lower() in TEST_DIRS:
             return "dev", f"a test or CI file under '{part}/'"
     return "prod", ""
@@ -114,6 +121,6 @@ def script_role(path: str) -> tuple[str, str]:
         if word in TOOL_WORDS:
             return "tool", f"the {word} script '{name}'"
     for part in rel.split("/")[:-1]:
-        if part.lower() in TEST_DIRS:
+        if part.lower() in TEST_DIRS or part in TOOLING_DIRS:
             return "tool", f"a script under '{part}/'"
     return "", ""

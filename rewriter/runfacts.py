@@ -31,13 +31,15 @@ class ServiceRun(Record):
 class CommandRun(Record):
     """A ``docker run``/``docker create`` command's run facts."""
 
-    __slots__ = ("verb", "known", "remove", "detach", "restart", "flavour")
+    __slots__ = ("verb", "known", "remove", "detach", "restart", "flavour", "captured", "interactive")
 
     def __init__(self, verb: str, known: bool, remove: bool, detach: str | None, restart: str | None,
-                 flavour: str) -> None:
+                 flavour: str, captured: bool = False, interactive: bool = False) -> None:
         self.verb = verb  # "run" or "create"
         self.known = known  # False when the flags could not be read (an unknown flag, a variable)
         self.remove = remove  # --rm
         self.detach = detach  # the value of the last -d/--detach ("" for the bare flag), None without one
         self.restart = restart  # the value of the last --restart, None without one
         self.flavour = flavour  # the file it is in: "script", "make" (a Makefile) or "workflow" (CI YAML)
+        self.captured = captured  # inside ``$(...)`` or backquotes: the script reads its output
+        self.interactive = interactive  # -i and -t (``-it``): a session attached to a terminal

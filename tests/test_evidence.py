@@ -139,7 +139,7 @@ def test_elk_limits_come_from_the_heap_flags() -> None:
     app, message = decision(found, "elasticsearch", "DF301")
     assert app is SAFE and "mem_limit '1g': -Xmx512m in environment ES_JAVA_OPTS / 50 % (Elastic" in message
     app, message = decision(found, "logstash", "DF301")
-    assert app is SAFE and "mem_limit '704m': -Xmx512m in environment LS_JAVA_OPTS / 75 %" in message
+    assert app is SAFE and "mem_limit '1g': -Xmx512m in environment LS_JAVA_OPTS / 50 %" in message
     app, message = decision(found, "kibana", "DF301")
     assert app is UNSAFE and "built-in default, a suggestion" in message
     assert "set mem-limit in your profile, or mem_limit on the service" in message

@@ -142,7 +142,8 @@ class Context:
                         for key, value in zip(words[::2], words[1::2]):
                             image_env.append((key, _unquote(value), f"{built.display}:{ins.start_line}"))
         env = {name: None if s.value is None else str(s.value) for name, s in container.env().items()}
-        facts = detect(Inputs(container.image(), env, container.command(), bases, tuple(image_env)))
+        facts = detect(Inputs(container.image(), env, container.command(), bases, tuple(image_env),
+                              _env_file_vars(container)))
         self._workloads[container.scope] = facts
         return facts
 
@@ -178,3 +179,23 @@ def report(container: Container, rule: Rule, message: str, span: Span | None,
             message = f"{message} [no automatic fix: {why}]"
     return Report(rule.code, f"{container.label}: {message}", span or container.span, rule.severity,
                   fix, container.scope)
+
+
+def _env_file_vars(container: Container) -> tuple[tuple[str, str, str], ...]:
+    """The variables of a Compose service's ``env_file`` files, as (name, value, "env_file
+    PATH"): a heap flag in ``app.env`` is evidence as much as one in ``environment``. Read like
+    ``.env`` (the project's size cap, inside the repository, no links); a missing file gives
+    nothing (Compose would refuse it, unless ``required: false``)."""
+    probe = getattr(container, "env_files", None)
+    files = probe() if probe is not None else []
+    if not files:
+        return ()
+    from rewriter import safefs  # lazy: start-up
+    from rewriter.interpolation import parse_dotenv, read_text  # lazy: start-up
+
+    out: list[tuple[str, str, str]] = []
+    for shown, path in files:
+        text = read_text(path, safefs.root_of_file(path))
+        if text is not None:
+            out.extend((name, value, f"env_file {shown}") for name, value in parse_dotenv(text).items())
+    return tuple(out)

@@ -103,14 +103,22 @@ def job_reason(facts: ServiceRun) -> str:
 def tool_run(facts: CommandRun, path: str) -> str:
     """Why a ``docker run`` runs a tool to completion rather than a service ('' when it may
     serve): neither detached (``-d``) nor restarted (``--restart``), in a build, lint, test, CI or
-    release script (:func:`rewriter.roles.script_role`) or a CI workflow. A ``docker create`` is
-    started later, maybe for good; a command whose flags cannot be read is not classified."""
+    release script (:func:`rewriter.roles.script_role`) or a CI workflow; and in any script when
+    the script reads its output (``v=$(docker run --rm img app --version)``: it must end for the
+    script to go on) or it is an interactive session (``-it``: it ends when the user leaves). A
+    detached container keeps every rule (issue 12: ``-d`` and ``--restart`` are what long-running
+    means). A ``docker create`` is started later, maybe for good; a command whose flags cannot be
+    read is not classified."""
     if not facts.known or facts.verb != "run":
         return ""
     if facts.detach is not None and facts.detach.lower() not in ("false", "0"):
         return ""
     if facts.restart is not None and facts.restart not in ("", "no"):
         return ""
+    if facts.captured:
+        return "not detached, and the script reads its output"
+    if facts.interactive:
+        return "an interactive session (-it), not detached"
     from rewriter.roles import script_role  # lazy: start-up
 
     role, why = script_role(path)

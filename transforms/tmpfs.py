@@ -145,6 +145,9 @@ def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> 
         if contents:
             via = "" if how == "its build" else f"; the image is built from {built.display}: {how}"
             return f"{contents}, which a tmpfs would hide{via}"
+    if facts.scratch_tmp:
+        return (f"{facts.scratch_tmp} ({facts.evidence}): a {size.docker() if size else 'small'} tmpfs there "
+                f"fails a large sort or ALTER TABLE; point --tmpdir at a volume, or give /tmp a tmpfs you size")
     if facts.upload is not None and size is not None and facts.upload > size:
         return (f"uploads of up to {facts.upload.docker()} ({facts.upload_source}) are written to /tmp "
                 f"first, more than a {size.docker()} tmpfs holds; give /tmp a tmpfs at least that large "

@@ -51,17 +51,19 @@ IMAGES: dict[str, str] = {
         "cp-kafka", "cp-server", "cp-kafka-connect", "cp-schema-registry", "cp-ksqldb-server",
         "elasticsearch", "opensearch", "logstash", "sonarqube", "nexus3", "neo4j", "cassandra", "solr",
         "flink", "wildfly", "payara", "liberica-openjdk-alpine", "liberica-openjdk-debian",
-        "zulu-openjdk", "zulu-openjdk-alpine", "maven", "gradle"), "jvm"),
+        "zulu-openjdk", "zulu-openjdk-alpine", "maven", "gradle", "minecraft-server"), "jvm"),
     "node": "node",
     **dict.fromkeys(("redis", "redis-stack", "redis-stack-server", "valkey", "keydb"), "redis"),
     **dict.fromkeys(("php", "wordpress", "nextcloud", "drupal", "joomla", "phpmyadmin", "matomo",
                      "mediawiki", "php-fpm", "php-apache", "php-nginx"), "php"),
     **dict.fromkeys(("postgres", "postgis", "postgresql", "timescaledb", "timescaledb-ha", "pgvector",
                      "mysql", "mariadb", "percona", "percona-server", "mysql-server", "mongo", "mongodb",
-                     "mongodb-community-server", "clickhouse-server", "clickhouse"), "databases"),
+                     "mongodb-community-server", "clickhouse-server", "clickhouse", "mssql-server",
+                     "azure-sql-edge"), "databases"),
 }
 # Not "postgres" or "elasticsearch": ``postgres-exporter`` and ``elasticsearch-exporter`` are Go.
-PREFIXES = (("cp-", "jvm"), ("php-", "php"), ("openjdk", "jvm"), ("eclipse-temurin", "jvm"))
+PREFIXES = (("cp-", "jvm"), ("php-", "php"), ("openjdk", "jvm"), ("eclipse-temurin", "jvm"),
+            ("mssql-server", "databases"))
 # Environment names that only one kind of program reads.
 ENV_KINDS = (("JAVA_OPTS", "jvm"), ("JAVA_TOOL_OPTIONS", "jvm"), ("JDK_JAVA_OPTIONS", "jvm"),
              ("ES_JAVA_OPTS", "jvm"), ("OPENSEARCH_JAVA_OPTS", "jvm"), ("LS_JAVA_OPTS", "jvm"),
@@ -74,6 +76,8 @@ COMMANDS = {"java": "jvm", "node": "node", "redis-server": "redis", "valkey-serv
 
 def module_for_image(image: str) -> str:
     name = repository_name(image)
+    if image_repository(image).endswith("mssql/server"):  # mcr.microsoft.com/mssql/server:2022-latest
+        return "databases"
     found = IMAGES.get(name)
     if found is not None:
         return found
@@ -101,6 +105,9 @@ def _module_for(inputs: Inputs) -> tuple[str, str]:
     for name, module in ENV_KINDS:
         if inputs.env.get(name) is not None:
             return module, f"environment {name}"
+    for name, module in ENV_KINDS:
+        if any(key == name for key, _, _ in inputs.file_env):
+            return module, f"{name} in env_file"
     for name, module in ENV_KINDS:
         if any(key == name for key, _, _ in inputs.image_env):
             return module, f"ENV {name} in the Dockerfile"

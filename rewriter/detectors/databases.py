@@ -27,6 +27,9 @@ from rewriter.sizes import ByteSize
 _BINARY = {"": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3,
            "t": 1024**4, "tb": 1024**4}
 DATABASE = "a database, whose memory grows with its data"
+MYSQL_TMP = ("MySQL and MariaDB write on-disk temporary tables, filesort merge files and ALTER TABLE sort "
+             "files to tmpdir, /tmp unless --tmpdir says otherwise (MySQL docs, \"Where MySQL Stores "
+             "Temporary Files\"), and they grow with the data")
 BACKGROUND = 64  # processes or threads beside the connections: workers, autovacuum, WAL, replication
 
 
@@ -48,6 +51,8 @@ def _kind(inputs: Inputs) -> str:
             return "mongodb"
         if name.startswith("clickhouse"):
             return "clickhouse"
+        if name.startswith("mssql") or name in ("server", "azure-sql-edge"):
+            return "mssql"
     return ""
 
 
@@ -96,11 +101,13 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
     if kind == "mysql":
         connections, source = _count(_setting(command, "max[-_]connections"), 151, "MySQL's default max_connections")
         heap, heap_source = _sized(command, "innodb[-_]buffer[-_]pool[-_]size")
+        tmpdir = re.search(r"--tmpdir(?:=|\s+)[\"']?([^\s\"']+)", command)
+        scratch = "" if tmpdir is not None and not tmpdir.group(1).startswith("/tmp") else MYSQL_TMP
         return WorkloadFacts(
             kind=kind, evidence=evidence, heavy=DATABASE, heap=heap, heap_source=heap_source,
             ratio_source="MySQL docs: the buffer pool takes up to 80 % of a dedicated server's memory, "
                          "connections and buffers need the rest",
-            connections=connections, connections_source=source)
+            connections=connections, connections_source=source, scratch_tmp=scratch)
     if kind == "mongodb":
         heap_found: tuple[ByteSize, str] | None = None
         m = None
@@ -117,4 +124,17 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
         return WorkloadFacts(kind=kind, evidence=evidence, heavy=DATABASE,
                              threads="ClickHouse's thread pools run hundreds of threads "
                                      "(max_thread_pool_size 10000)")
+    if kind == "mssql":
+        # SQL Server refuses to start below 2000 MB (sqlservr: "This program requires a machine
+        # with at least 2000 megabytes of memory"; Azure SQL Edge documents 1 GB as its minimum),
+        # and its default "max worker threads" is 512
+        # on up to 4 CPUs and more above (SQL Server docs), each a thread of the container.
+        edge = any(repository_name(i) == "azure-sql-edge" for i in [inputs.image or ""] + [b for b, _ in inputs.bases])
+        floor = (ByteSize(1024**3), "Azure SQL Edge's minimum of 1 GB") if edge else (
+            ByteSize(2000 * 1024**2), "SQL Server's minimum of 2000 MB")
+        return WorkloadFacts(kind=kind, evidence=evidence, heavy=DATABASE, heap=floor[0],
+                             heap_source=floor[1], heap_ratio=1.0, heap_is_floor=True,
+                             ratio_source="it does not start with less",
+                             threads="SQL Server runs up to 512 worker threads on 4 CPUs, more on larger "
+                                     "hosts (max worker threads), besides its system threads")
     return WorkloadFacts(kind="database", evidence=evidence, heavy=DATABASE)

@@ -17,22 +17,28 @@ LIMIT_STEP = 64 * 1024 * 1024  # derived limits are rounded up to a whole 64m
 class Inputs(Record):
     """What a detector reads: the container as written, plus the image its build produces."""
 
-    __slots__ = ("image", "env", "command", "bases", "image_env")
+    __slots__ = ("image", "env", "command", "bases", "image_env", "file_env")
 
     def __init__(self, image: str | None, env: dict[str, str | None], command: tuple[str, ...],
                  bases: tuple[tuple[str, str], ...] = (),
-                 image_env: tuple[tuple[str, str, str], ...] = ()) -> None:
+                 image_env: tuple[tuple[str, str, str], ...] = (),
+                 file_env: tuple[tuple[str, str, str], ...] = ()) -> None:
         self.image = image  # "docker.elastic.co/elasticsearch/elasticsearch:8.11.1"
         self.env = env  # environment as the container sets it (None: taken from the host)
         self.command = command  # entrypoint and command words, as written
         self.bases = bases  # (FROM image, "Dockerfile:1") of the stages the image is made of
         self.image_env = image_env  # (name, value, "Dockerfile:4") ENV lines of those stages
+        self.file_env = file_env  # (name, value, "env_file app.env") the service's env files, in order
 
     def variable(self, name: str) -> tuple[str, str] | None:
         """A variable's value and where it is set: the container's environment wins over ``ENV``."""
         value = self.env.get(name)
         if value is not None:
             return value, f"environment {name}"
+        if name not in self.env:  # a bare ``- NAME`` in environment takes the host's, over env_file
+            for key, text, where in reversed(self.file_env):  # the last env file wins
+                if key == name:
+                    return text, f"{where} ({name})"
         for key, text, where in reversed(self.image_env):
             if key == name:
                 return text, f"ENV {name} ({where})"
@@ -44,14 +50,14 @@ class WorkloadFacts(Record):
 
     __slots__ = ("kind", "evidence", "heavy", "heap", "heap_source", "heap_ratio", "ratio_source",
                  "heap_is_floor", "ram_percentage", "native_tmp", "tmp_agent", "threads", "connections",
-                 "connections_source", "upload", "upload_source")
+                 "connections_source", "upload", "upload_source", "scratch_tmp")
 
     def __init__(self, kind: str = "", evidence: str = "", heavy: str = "", heap: ByteSize | None = None,
                  heap_source: str = "", heap_ratio: float = JVM_RATIO, ratio_source: str = "",
                  heap_is_floor: bool = False, ram_percentage: tuple[float, str] | None = None,
                  native_tmp: str = "", tmp_agent: str = "", threads: str = "",
                  connections: int | None = None, connections_source: str = "",
-                 upload: ByteSize | None = None, upload_source: str = "") -> None:
+                 upload: ByteSize | None = None, upload_source: str = "", scratch_tmp: str = "") -> None:
         self.kind = kind  # "jvm", "elasticsearch", "kafka", "node", "redis", "php", "postgres", ...
         self.evidence = evidence  # why: "image elasticsearch:8.11.1"
         self.heavy = heavy  # "a search engine": needs depend on data, a built-in limit is a guess
@@ -68,6 +74,7 @@ class WorkloadFacts(Record):
         self.connections_source = connections_source
         self.upload = upload  # the largest upload the app accepts (it is written to /tmp first)
         self.upload_source = upload_source
+        self.scratch_tmp = scratch_tmp  # why the program's scratch files in /tmp grow with its data
 
     @property
     def known(self) -> bool:

@@ -14,7 +14,9 @@ It is linked when the repository says so: another service in the same file build
 name (Compose tags a built image with the service's ``image:``); ``Dockerfile.<name>``,
 ``<name>.Dockerfile`` or ``<name>/Dockerfile`` beside the Compose file, where ``<name>`` is the
 image's last path component; or a ``docker build``/``docker buildx build`` with ``-t <image>`` in
-a script, Makefile or GitHub workflow beside the Compose file or at the repository's root.
+a script, Makefile or GitHub workflow beside the Compose file or at the repository's root, or a
+``docker buildx bake`` target with that tag in a ``docker-bake.hcl``/``docker-bake.json`` (and
+their ``.override`` files) there.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def link_image(compose_path: str, image: str,
             if built is not None:
                 return built, f"{candidate} is named after the image"
         deps.touch(os.path.join(base, candidate))
-    for script, context, dockerfile in build_commands(base):
+    for script, context, dockerfile in build_commands(base) + bake_targets(base):
         if image_repository(image) in script[1]:
             spec = BuildSpec(context=os.path.relpath(context, base), dockerfile=dockerfile)
             built = resolve_build(compose_path, spec)
@@ -121,8 +123,97 @@ def link_image(compose_path: str, image: str,
     return None
 
 
-def _script_files(directory: str) -> list[tuple[str, str]]:
-    """(script, the directory its relative paths start from) beside a Compose file and at the root."""
+# -- docker buildx bake ------------------------------------------------------------------------------
+
+BAKE_FILES = ("docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl")
+_HCL_TARGET = functools.cache(lambda: re.compile(r'(?m)^\s*target\s+"([^"]+)"\s*\{'))
+_HCL_STRING = functools.cache(lambda: re.compile(r'(?m)^\s*(context|dockerfile)\s*=\s*"([^"]*)"'))
+_HCL_LIST = functools.cache(lambda: re.compile(r'(?m)^\s*(tags|inherits)\s*=\s*\[([^\]]*)\]'))
+
+
+def _hcl_targets(text: str) -> dict[str, dict[str, object]]:
+    """``target "name" { context = "..." dockerfile = "..." tags = [...] inherits = [...] }``
+    blocks of a bake HCL file, literal strings only (a ``${VAR}`` value is left out: bake
+    would read it from the environment, which dockfix does not)."""
+    out: dict[str, dict[str, object]] = {}
+    for m in _HCL_TARGET().finditer(text):
+        depth, i, quoted = 1, m.end(), False
+        while i < len(text) and depth:
+            ch = text[i]
+            if ch == '"' and text[i - 1] != "\\":
+                quoted = not quoted
+            elif not quoted:
+                depth += {"{": 1, "}": -1}.get(ch, 0)
+            i += 1
+        body = text[m.end():i - 1]
+        fields: dict[str, object] = {}
+        for key, value in _HCL_STRING().findall(body):
+            if "${" not in value:
+                fields[key] = value
+        for key, items in _HCL_LIST().findall(body):
+            fields[key] = [v for v in re.findall(r'"([^"]*)"', items) if "${" not in v]
+        out[m.group(1)] = fields
+    return out
+
+
+def _json_targets(text: str) -> dict[str, dict[str, object]]:
+    import json  # lazy: start-up
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    targets = data.get("target") if isinstance(data, dict) else None
+    return {k: v for k, v in targets.items() if isinstance(v, dict)} if isinstance(targets, dict) else {}
+
+
+def _bake_field(targets: dict[str, dict[str, object]], name: str, key: str, depth: int = 0) -> object:
+    """A target's field, else the one it inherits (the last parent that sets it wins, as in bake)."""
+    target = targets.get(name, {})
+    if key in target or depth > 8:
+        return target.get(key)
+    parents = target.get("inherits")
+    for parent in reversed(parents if isinstance(parents, list) else []):
+        found = _bake_field(targets, str(parent), key, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def bake_targets(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], str, str | None], ...]:
+    """``docker buildx bake`` targets beside ``directory``'s Compose file and at the repository's
+    root that tag an image: ((bake file, tags), context, dockerfile), as ``build_commands``.
+    bake's defaults: context ``.`` (the bake file's directory) and ``Dockerfile`` in it."""
+    from rewriter import safefs  # lazy: start-up
+    from rewriter.interpolation import read_text  # lazy: start-up
+
+    found = []
+    for root in _roots(directory):
+        for name in BAKE_FILES:
+            path = os.path.join(root, name)
+            deps.touch(path)
+            if not os.path.isfile(path):
+                continue
+            text = read_text(path, safefs.root_of_file(path))
+            if text is None:
+                continue
+            targets = _json_targets(text) if name.endswith(".json") else _hcl_targets(text)
+            for target in targets:
+                tags = _bake_field(targets, target, "tags")
+                context = _bake_field(targets, target, "context")
+                dockerfile = _bake_field(targets, target, "dockerfile")
+                if not isinstance(tags, list) or not tags:
+                    continue
+                context = context if isinstance(context, str) and "$" not in context else "."
+                context_dir = os.path.normpath(os.path.join(root, context))
+                found.append(((path, tuple(image_repository(str(t)) for t in tags)), context_dir,
+                              dockerfile if isinstance(dockerfile, str) else None))
+    return tuple(found)
+
+
+def _roots(directory: str) -> list[str]:
+    """The Compose file's directory and the repository's root (at most three levels up)."""
     roots = [directory]
     up = directory
     for _ in range(3):
@@ -134,8 +225,13 @@ def _script_files(directory: str) -> list[tuple[str, str]]:
         up = parent
     if up != directory:
         roots.append(up)
+    return roots
+
+
+def _script_files(directory: str) -> list[tuple[str, str]]:
+    """(script, the directory its relative paths start from) beside a Compose file and at the root."""
     out: list[tuple[str, str]] = []
-    for root in roots:
+    for root in _roots(directory):
         for sub in ("", "scripts", os.path.join(".github", "workflows")):
             folder = os.path.join(root, sub)
             deps.touch(folder)

@@ -23,8 +23,9 @@ elasticsearch before 7.11     1g           Elasticsearch ``config/jvm.options``
 Elasticsearch 7.11 and later size the heap from the container's limit (50 %), and any other JVM
 takes 25 % of it (``MaxRAMPercentage``), so a limit never starves their heap; what they need is
 still unknown, which makes a built-in limit a guess. Elasticsearch and OpenSearch keep their heap
-at or below 50 % of the memory (Elastic, "Setting the heap size"); any other JVM at or below 75 %
-(metaspace, code cache, thread stacks and direct buffers come on top).
+at or below 50 % of the memory (Elastic, "Setting the heap size"), and so does Logstash (its
+direct memory may grow to the heap's size); any other JVM at or below 75 % (metaspace, code
+cache, thread stacks and direct buffers come on top).
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ THREADS = ("a JVM runs dozens of threads (GC, JIT compiler, pools) and each coun
 
 
 class _Family:
-    __slots__ = ("kind", "heavy", "variable", "default", "default_source", "ratio", "native")
+    __slots__ = ("kind", "heavy", "variable", "default", "default_source", "ratio", "native", "ratio_source")
 
     def __init__(self, kind: str, heavy: str, variable: str = "", default: str = "", default_source: str = "",
-                 ratio: float = 0.75, native: str = NATIVE) -> None:
+                 ratio: float = 0.75, native: str = NATIVE, ratio_source: str = "") -> None:
         self.kind = kind
         self.heavy = heavy
         self.variable = variable
@@ -59,6 +60,7 @@ class _Family:
         self.default_source = default_source
         self.ratio = ratio
         self.native = native
+        self.ratio_source = ratio_source
 
 
 _ES_NATIVE = ("Elasticsearch extracts JNA's native code into its temp dir under /tmp and maps it "
@@ -66,6 +68,12 @@ _ES_NATIVE = ("Elasticsearch extracts JNA's native code into its temp dir under 
 _KAFKA_NATIVE = ("Kafka's compression libraries (snappy-java, zstd-jni) extract native code to "
                  "java.io.tmpdir (/tmp) and load it from there, which a noexec tmpfs forbids")
 _BROKER = "a message broker (a JVM)"
+# Logstash's inputs (beats, tcp, http) buffer in direct memory through netty, which the JVM lets
+# grow to the heap's size when MaxDirectMemorySize is unset (Logstash docs, "JVM settings":
+# the memory a Logstash JVM uses is its heap plus off-heap direct memory), and JRuby's metaspace
+# comes on top: heap / 75 % (-Xmx512m in 704m) leaves neither room.
+_LOGSTASH_RATIO = ("Logstash's off-heap direct memory may grow to the heap's size (MaxDirectMemorySize "
+                   "defaults to -Xmx), so the heap gets at most half")
 
 
 def _family(name: str, tag: str) -> _Family:
@@ -79,7 +87,8 @@ def _family(name: str, tag: str) -> _Family:
         return _Family("opensearch", "a search engine (a JVM)", "OPENSEARCH_JAVA_OPTS", "1g",
                        "OpenSearch's config/jvm.options", SEARCH_RATIO, _ES_NATIVE)
     if name == "logstash":
-        return _Family("logstash", "a log pipeline (a JVM)", "LS_JAVA_OPTS", "1g", "Logstash's config/jvm.options")
+        return _Family("logstash", "a log pipeline (a JVM)", "LS_JAVA_OPTS", "1g", "Logstash's config/jvm.options",
+                       SEARCH_RATIO, ratio_source=_LOGSTASH_RATIO)
     if name in ("kafka", "cp-kafka", "cp-server"):
         return _Family("kafka", _BROKER, "KAFKA_HEAP_OPTS", "1g",
                        "Apache Kafka's bin/kafka-server-start.sh when KAFKA_HEAP_OPTS is unset",
@@ -90,6 +99,9 @@ def _family(name: str, tag: str) -> _Family:
     if name == "zookeeper":
         return _Family("zookeeper", "a coordination service (a JVM)", "SERVER_JVMFLAGS", "1000m",
                        "ZooKeeper's bin/zkEnv.sh (ZK_SERVER_HEAP)")
+    if name == "minecraft-server":
+        return _Family("jvm", "a game server (a JVM)", "MEMORY", "1g",
+                       "itzg/minecraft-server's MEMORY default, its -Xms and -Xmx")
     return _Family("jvm", "a JVM application, whose heap defaults to a quarter of the limit")
 
 
@@ -142,6 +154,11 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
                     agent = f"{m.group(0)} {where}"
             elif m.group("tmpdir"):
                 tmpdir = m.group("tmpdir")
+    for variable in ("MEMORY", "MAX_MEMORY") if family.variable == "MEMORY" else ():
+        found = inputs.variable(variable)  # itzg/minecraft-server: -Xmx from MAX_MEMORY, else MEMORY
+        size = jvm_size(found[0].strip()) if found is not None else None
+        if found is not None and size is not None and not any(w.startswith("-Xmx") for w, _ in sources):
+            heap = (size, f"{variable}={found[0].strip()} in {found[1]}")
     if initial is not None and (heap is None or initial[0] > heap[0]):
         heap = initial  # the JVM starts with the initial heap even when -Xmx is smaller or unset
     if heap is None and family.default and inputs.variable(family.variable) is None:
@@ -152,8 +169,9 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
     native = family.native
     if (tmpdir and not _under_tmp(tmpdir)) or (es_tmpdir is not None and not _under_tmp(es_tmpdir[0])):
         native = ""  # the temp dir is elsewhere: /tmp may stay noexec
-    ratio_source = ("Elastic: at most 50 % of the memory for the heap" if family.ratio == SEARCH_RATIO
-                    else "a JVM needs room beyond the heap for metaspace, code cache, threads and buffers")
+    ratio_source = family.ratio_source or (
+        "Elastic: at most 50 % of the memory for the heap" if family.ratio == SEARCH_RATIO
+        else "a JVM needs room beyond the heap for metaspace, code cache, threads and buffers")
     return WorkloadFacts(
         kind=family.kind, evidence=evidence, heavy=family.heavy,
         heap=heap[0] if heap else None, heap_source=heap[1] if heap else "",

@@ -568,6 +568,31 @@ class ComposeService:
                 words.extend(str(item.value) for item in node.value if is_scalar(item))
         return tuple(words)
 
+    def env_files(self) -> list[tuple[str, str]]:
+        """``env_file`` entries as (path as written, absolute path): part of the container's
+        environment, below ``environment`` (which wins, as in Compose). A string, a list of
+        strings or of ``{path: ...}``; an interpolated path is skipped (dockfix does not guess)."""
+        import os  # lazy: start-up
+
+        found = self._lookup(("env_file",))
+        path = self.doc.src.path
+        if found is None or path in ("", "-"):
+            return []
+        node = found[0]
+        items = [node] if is_scalar(node) else list(node.value) if is_sequence(node) else []
+        base = os.path.dirname(os.path.abspath(path))
+        out: list[tuple[str, str]] = []
+        for item in items:
+            if is_mapping(item):
+                entry = resolved_entries(item).get("path")
+                item = entry.value if entry is not None else None
+            if item is None or not is_scalar(item) or not isinstance(scalar_value(item), str):
+                continue
+            text = str(item.value)
+            if text and "$" not in text:
+                out.append((text, os.path.normpath(os.path.join(base, text))))
+        return out
+
     def cpu_limit(self) -> Setting | None:
         """The CPU limit docker compose applies: ``deploy.resources.limits.cpus`` over ``cpus``."""
         deploy = self.setting(("deploy", "resources", "limits", "cpus"))

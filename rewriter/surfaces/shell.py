@@ -363,6 +363,7 @@ class Command:
     args: list[Word] = field(default_factory=list)
     problem: str = ""  # why the image word cannot be told for sure
     long_eq: bool = False  # the command writes long flags as --flag=value
+    captured: bool = False  # inside ``$(...)`` or backquotes: the script reads its output
 
     def by_name(self, name: str) -> list[Flag]:
         return [f for f in self.flags if f.name == name]
@@ -420,6 +421,21 @@ def _tool_name(word: Word) -> str | None:
     return None
 
 
+# Flags only ``docker run`` takes: after an unquoted ``$SSH`` they say it was not the image.
+RUN_ONLY_FLAGS = frozenset({"--rm", "--privileged", "-it", "-ti", "--detach", "--interactive", "--tty",
+                            "--restart", "--volume", "--publish", "--network", "--entrypoint", "--env-file"})
+
+
+def _flags_follow(word: Word, after: list[Word]) -> bool:
+    """Whether an unquoted variable is more likely options than the image: ``docker run $SSH
+    $volumes -it --privileged -v /tmp --rm "$image" ash`` (moby/buildkit hack/shell) has run-only
+    flags after it. Read as the image, ``-v /tmp`` would go unseen and a ``--tmpfs /tmp`` added
+    beside it makes Docker refuse the container ("Duplicate mount point: /tmp")."""
+    if word.quote or not word.raw.startswith("$"):
+        return False
+    return any(w.literal is not None and w.literal.split("=", 1)[0] in RUN_ONLY_FLAGS for w in after)
+
+
 def _parse_flags(cmd: Command, rest: list[Word]) -> None:
     counts: dict[str, int] = {}
     eq_style: list[bool] = []
@@ -434,7 +450,7 @@ def _parse_flags(cmd: Command, rest: list[Word]) -> None:
         word = rest[i]
         text = word.literal
         if text is None:
-            if word.dynamic_kind == "list":
+            if word.dynamic_kind == "list" or _flags_follow(word, rest[i + 1:]):
                 cmd.problem = f"'{word.raw}' may expand to several flags, so the image word is unknown"
                 return
             break  # a variable image ("$IMAGE")
@@ -533,6 +549,7 @@ def load(src: SourceFile) -> ShellFile:
         for node in _command_nodes(parsed, src):
             cmd = _docker_command(parsed, node)
             if cmd is not None:
+                cmd.captured = _captured(node)
                 commands.append(cmd)
     commands.sort(key=lambda c: c.start)
     return ShellFile(src, commands)
@@ -559,6 +576,16 @@ def _command_nodes(parsed: _Parsed, src: SourceFile) -> Iterator[TsNode]:
             if not node.has_error:
                 yield node
         stack.extend((child, depth) for child in reversed(node.children))
+
+
+def _captured(node: TsNode) -> bool:
+    """Whether the command's output is read by the script (``v=$(docker run ...)``)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "command_substitution":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _docker_command(parsed: _Parsed, node: TsNode) -> Command | None:
@@ -621,9 +648,13 @@ class DockerCommand:
         that makes a tool run)."""
         cmd = self.cmd
         detach, restart = self._last("--detach"), self._last("--restart")
+        tty = self._last("--tty")
+        interactive = (tty is not None and tty.value_text.lower() not in ("false", "0")
+                       and self._last("--interactive") is not None)
         return CommandRun(str(cmd.head[-1].literal), not cmd.problem, self._last("--rm") is not None,
                           None if detach is None else detach.value_text,
-                          None if restart is None else restart.value_text, file_flavour(self.file.src.path))
+                          None if restart is None else restart.value_text, file_flavour(self.file.src.path),
+                          captured=cmd.captured, interactive=interactive)
 
     # -- helpers -------------------------------------------------------------------------------
     def _check(self) -> Command:
