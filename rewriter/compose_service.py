@@ -10,7 +10,8 @@ from __future__ import annotations
 from rewriter.compose_merge import (FAMILIES, build, cpu_limit, defines, env, image, memory_limits, mounts, pick,
                                     pids_limits, tmpfs, ulimit)
 from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
-from rewriter.surfaces.compose import TWIN_OF, ComposeService, service_run
+from rewriter.surfaces.compose import CODECS, TWIN_OF, ComposeService, service_run
+from rewriter.surfaces.docker_settings import DockerSettings
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -18,9 +19,10 @@ if TYPE_CHECKING:
     from rewriter.edits import Fix
     from rewriter.model import BuildSpec, Container
     from rewriter.runfacts import ServiceRun
+    from rewriter.settings import Key, V
 
 
-class ProjectService:
+class ProjectService(DockerSettings):
     """A service seen through every file of its Compose project; changes go into this file.
 
     ``layers`` are the service's definitions in merge order, ``here`` the index of the one in the
@@ -76,6 +78,13 @@ class ProjectService:
                     return _relabelled(result, relabel)
             return result
         return merged
+
+    CODECS = CODECS
+
+    def spelled(self, key: Key[V]) -> str:
+        if key.kind in TWIN_OF:
+            return ".".join(self.new_limit_keys(key.kind))
+        return self.CODECS.spelled(key)
 
     def setting_name(self, concern: str) -> str:
         if concern in TWIN_OF:

@@ -11,10 +11,13 @@ import enum
 
 from rewriter.edits import Fix
 from rewriter.record import Record
+from rewriter.settings import Found, Key, Span as Span, format_options, parse_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Protocol
+
+    from rewriter.settings import V
 else:
     Protocol = object  # the protocol is for mypy; importing typing would cost ~4 ms at every start
 
@@ -23,14 +26,6 @@ class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-
-class Span(Record):
-    __slots__ = ("start", "end")
-
-    def __init__(self, start: int, end: int) -> None:
-        self.start = start
-        self.end = end
 
 
 class Setting(Record):
@@ -50,6 +45,12 @@ class Setting(Record):
         """``mem_limit '512m'`` plus where it came from."""
         text = f"{self.key} '{self.value}'"
         return f"{text} ({self.origin})" if self.origin else text
+
+    def found(self, key: Key[V], value: V | None, place: object = None, form: str = "") -> Found[V]:
+        """This setting as a typed :class:`~rewriter.settings.Found` (``place``: the surface's own
+        record of it, by default this setting)."""
+        return Found(key, value, self.key, self.value, self.span, self.origin,
+                     self if place is None else place, form)
 
 
 class TmpfsMount(Record):
@@ -108,19 +109,9 @@ class Report(Record):
         self.scope = scope
 
 
-def format_tmpfs_options(options: tuple[tuple[str, str], ...]) -> str:
-    return ",".join(f"{k}={v}" if v != "" else k for k, v in options)
-
-
-def parse_tmpfs_options(text: str) -> tuple[tuple[str, str], ...]:
-    out: list[tuple[str, str]] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        key, sep, value = part.partition("=")
-        out.append((key, value if sep else ""))
-    return tuple(out)
+# the option text of a tmpfs, read and written (surface-private; policy sees TmpfsSpec)
+parse_tmpfs_options = parse_options
+format_tmpfs_options = format_options
 
 
 class BuildSpec(Record):
@@ -139,7 +130,12 @@ class BuildSpec(Record):
 
 
 class Container(Protocol):
-    """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot."""
+    """A container definition on some surface. ``add_*``/``set_*`` raise Refusal when they cannot.
+
+    Settings cross this seam typed (:mod:`rewriter.settings`): ``find``/``get`` a key, ``set`` a
+    key to a typed value, ask whether the surface ``supports`` a key at all, and name it the way
+    the surface ``spelled`` it. Each surface formats and parses through its own codec table.
+    """
 
     scope: str  # unique within the file, e.g. "services.api"
     label: str  # for messages, e.g. "service 'api'"
@@ -180,3 +176,15 @@ class Container(Protocol):
     def cpu_limit(self) -> Setting | None: ...  # cpus / deploy.resources.limits.cpus / --cpus
     def build(self) -> BuildSpec | None: ...  # how the image is built (Compose ``build:``), else None
     def command(self) -> tuple[str, ...]: ...  # entrypoint and command words as written (workload detectors)
+
+    # -- typed settings ----------------------------------------------------------------------------
+    def find(self, key: Key[V]) -> list[Found[V]]: ...  # every place that sets it, the one in force last
+    def get(self, key: Key[V]) -> Found[V] | None: ...  # the value in force, or None
+    # A typed value; a Found (of this container) to write what it says as it is written (a swap
+    # limit that follows the memory limit's spelling and variable); None removes it. ``where``:
+    # which of the places found to change (None: add, or where the surface puts a new one).
+    # Raises Refusal when it cannot.
+    def set(self, key: Key[V], value: V | Found[V] | None, where: Found[V] | None = None) -> Fix: ...
+    def supports(self, key: Key[V]) -> bool: ...  # whether this file kind can say it at all
+    def spelled(self, key: Key[V]) -> str: ...  # how a new one is named here ("mem_limit", "--memory")
+    def formatted(self, key: Key[V], value: V) -> str: ...  # a value as written here ("512m", "512Mi")

@@ -26,6 +26,13 @@ _DOCKER_UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1024**4, "p": 1024**5
 _DOCKER_RE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?((?:[iI])?[bB])?$")
 _GOMEMLIMIT_RE = functools.cache(lambda: re.compile(r"^([0-9]+)(([KMGT]i)?B)?$"))  # only when one is set
 _GO_UNITS = {"": 1, "Ki": KIB, "Mi": MIB, "Gi": GIB, "Ti": 1024**4}
+# Kubernetes resource.Quantity: a decimal number, then a binary (Ki..Ei) or decimal (k..E, m for
+# thousandths) suffix or a decimal exponent (128974848, 129e6, 129M, 123Mi, 0.5Gi).
+_KUBERNETES_RE = functools.cache(lambda: re.compile(
+    r"^\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"))
+_KUBERNETES_UNITS = {"": (1, 0), "Ki": (KIB, 0), "Mi": (MIB, 0), "Gi": (GIB, 0), "Ti": (1024**4, 0),
+                     "Pi": (1024**5, 0), "Ei": (1024**6, 0), "m": (1, -3), "k": (1, 3), "M": (1, 6),
+                     "G": (1, 9), "T": (1, 12), "P": (1, 15), "E": (1, 18)}
 
 
 @functools.total_ordering
@@ -59,6 +66,25 @@ class ByteSize(Record):
             return None
         unit = m.group(3) or ""
         return cls(int(m.group(1)) * _GO_UNITS[unit])
+
+    @classmethod
+    def parse_kubernetes(cls, text: str) -> ByteSize | None:
+        """Parse a Kubernetes quantity (``64Mi``, ``1G``, ``0.5Gi``, ``129e6``); None if invalid.
+        A fraction of a byte rounds up, as the API server does."""
+        m = _KUBERNETES_RE().match(text.strip())
+        if not m:
+            return None
+        whole, _, decimals = m.group(1).partition(".")
+        suffix = m.group(2) or ""
+        if suffix[:1] in ("e", "E"):
+            factor, exponent = 1, int(suffix[1:])
+        else:
+            factor, exponent = _KUBERNETES_UNITS[suffix]
+        numerator = int((whole or "0") + decimals) * factor
+        exponent -= len(decimals)
+        if exponent >= 0:
+            return cls(numerator * 10**exponent)
+        return cls(-(-numerator // 10**-exponent))
 
     @classmethod
     def mib(cls, n: int) -> ByteSize:

@@ -12,8 +12,15 @@ from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.record import Record
 from rewriter.runfacts import ServiceRun
+from rewriter.settings import Codec, Codecs, as_cpus, as_text, docker_size, mount_triple, same, ulimit_pair, whole
+from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
+from rewriter.surfaces.docker_settings import DockerSettings, tmpfs_codec
 from rewriter.yamlpatch import Patcher, Plan, Refusal
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.settings import Key, V
 from rewriter.yamlview import (
     Entry,
     Node,
@@ -42,6 +49,19 @@ TWINS = (("mem_limit", ("deploy", "resources", "limits", "memory")),
          ("pids_limit", ("deploy", "resources", "limits", "pids")),
          ("mem_reservation", ("deploy", "resources", "reservations", "memory")))
 TWIN_OF = {"memory": TWINS[0], "pids": TWINS[2]}
+
+# How Compose spells, parses and formats each key (rewriter.settings): sizes the go-units way
+# (``512m``, or bytes), a new memory or pids limit named where it goes (see ComposeService.spelled).
+CODECS = Codecs({
+    "memory": Codec("mem_limit", docker_size, ByteSize.docker),
+    "swap": Codec("memswap_limit", docker_size, ByteSize.docker),
+    "pids": Codec("pids_limit", whole, same),
+    "cpu": Codec("cpus", as_cpus, same),
+    "ulimit": Codec("ulimits.{}", ulimit_pair, same),
+    "tmpfs": tmpfs_codec("tmpfs", ByteSize.parse_docker, ByteSize.docker),
+    "mount": Codec("volumes", mount_triple, same),
+    "env": Codec("environment", as_text, same),
+})
 
 
 class ComposeFile(Record):
@@ -81,8 +101,17 @@ def load(src: SourceFile) -> ComposeFile:
     return ComposeFile(doc, patcher, services)
 
 
-class ComposeService:
+class ComposeService(DockerSettings):
     """One Compose service; implements :class:`rewriter.model.Container`."""
+
+    CODECS = CODECS
+
+    def spelled(self, key: Key[V]) -> str:
+        """How a new setting is named here; a new memory or pids limit where it goes
+        (``deploy.resources.limits.pids`` beside a deploy limits block)."""
+        if key.kind in TWIN_OF:
+            return ".".join(self.new_limit_keys(key.kind))
+        return self.CODECS.spelled(key)
 
     SETTING_NAMES = {"memory": "mem_limit", "memswap": "memswap_limit", "pids": "pids_limit",
                      "nofile": "ulimits.nofile", "tmpfs": "tmpfs", "env": "environment"}

@@ -20,6 +20,7 @@ from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
 from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
+from rewriter.surfaces.docker_settings import DockerSettings
 from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
 from rewriter.yamlview import is_mapping
 
@@ -27,6 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rewriter.compose_merge import Layer
     from rewriter.runfacts import ServiceRun
+    from rewriter.settings import Found, Key, V
 
 YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
@@ -51,8 +53,15 @@ def base_name_of(name: str, profile: str) -> str | None:
     return m.group("stem")[: -len(suffix)] + m.group("ext")
 
 
-class OverlayService:
+class OverlayService(DockerSettings):
     """A service seen through base + override; every change goes into the override file."""
+
+    CODECS = compose.CODECS
+
+    def spelled(self, key: Key[V]) -> str:
+        if key.kind in compose.TWIN_OF:
+            return ".".join(self.new_limit_keys(key.kind))
+        return self.CODECS.spelled(key)
 
     def __init__(self, name: str, base: ComposeService | OverlayService, over: ComposeService | None,
                  over_file: compose.ComposeFile, base_name: str, style: Style,
@@ -286,6 +295,24 @@ class UnresolvedExtends:
     def __init__(self, service: ComposeService | OverlayService, reason: str) -> None:
         self.service = service
         self.reason = reason
+
+    def find(self, key: Key[V]) -> list[Found[V]]:
+        return self.service.find(key)
+
+    def get(self, key: Key[V]) -> Found[V] | None:
+        return self.service.get(key)
+
+    def set(self, key: Key[V], value: V | Found[V] | None, where: Found[V] | None = None) -> Fix:
+        raise Refusal(self.reason)
+
+    def supports(self, key: Key[V]) -> bool:
+        return self.service.supports(key)
+
+    def spelled(self, key: Key[V]) -> str:
+        return self.service.spelled(key)
+
+    def formatted(self, key: Key[V], value: V) -> str:
+        return self.service.formatted(key, value)
 
     def __getattr__(self, name: str) -> object:
         if name.startswith(("set_", "add_", "remove_")):

@@ -32,7 +32,10 @@ from typing import Any
 from rewriter.edits import Edit, Fix, Intent, apply_edits
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
+from rewriter.settings import Codec, Codecs, as_cpus, as_text, docker_size, mount_triple, same, ulimit_pair, whole
+from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
+from rewriter.surfaces.docker_settings import DockerSettings, tmpfs_codec
 from rewriter.yamlpatch import Refusal
 
 MARKERS = ("containers.run", "containers.create", "DockerContainer")
@@ -408,8 +411,24 @@ def _q(value: str, quote: str) -> str:
 # -- docker-py ---------------------------------------------------------------------------------
 
 
-class _Base:
+# How docker-py (and testcontainers' keyword settings) spell, parse and format each key
+# (rewriter.settings): keyword arguments, sizes as docker-py's parse_bytes reads them (``"512m"``).
+CODECS = Codecs({
+    "memory": Codec("mem_limit=", docker_size, ByteSize.docker),
+    "swap": Codec("memswap_limit=", docker_size, ByteSize.docker),
+    "pids": Codec("pids_limit=", whole, same),
+    "cpu": Codec("nano_cpus=", as_cpus, same),
+    "ulimit": Codec("ulimits= {}", ulimit_pair, same),
+    "tmpfs": tmpfs_codec("tmpfs=", ByteSize.parse_docker, ByteSize.docker),
+    "mount": Codec("volumes=", mount_triple, same),
+    "env": Codec("environment=", as_text, same),
+})
+
+
+class _Base(DockerSettings):
     """What docker-py calls and testcontainers chains share."""
+
+    CODECS = CODECS
 
     SETTING_NAMES = {"memory": "mem_limit=", "memswap": "memswap_limit=", "pids": "pids_limit=",
                      "nofile": "ulimits= nofile", "tmpfs": "tmpfs=", "env": "environment="}

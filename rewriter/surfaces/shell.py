@@ -31,8 +31,11 @@ from rewriter.edits import Edit, Fix, Intent
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
 from rewriter.runfacts import CommandRun
+from rewriter.settings import Codec, Codecs, Key, V, as_cpus, as_text, docker_size, mount_triple, same, ulimit_pair, whole
+from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
 from rewriter.surfaces import dockerflags as df
+from rewriter.surfaces.docker_settings import DockerSettings, tmpfs_codec
 from rewriter.yamlpatch import Refusal
 
 TsNode = Any  # tree_sitter.Node: typed at the library edge only
@@ -617,8 +620,24 @@ def _docker_command(parsed: _Parsed, node: TsNode) -> Command | None:
 # -- the container -----------------------------------------------------------------------------
 
 
-class DockerCommand:
+# How ``docker run`` spells, parses and formats each key (rewriter.settings): flags, sizes the
+# go-units way (``--memory 512m``), a ulimit as ``--ulimit nofile=soft:hard``.
+CODECS = Codecs({
+    "memory": Codec("--memory", docker_size, ByteSize.docker),
+    "swap": Codec("--memory-swap", docker_size, ByteSize.docker),
+    "pids": Codec("--pids-limit", whole, same),
+    "cpu": Codec("--cpus", as_cpus, same),
+    "ulimit": Codec("--ulimit {}", ulimit_pair, same),
+    "tmpfs": tmpfs_codec("--tmpfs", ByteSize.parse_docker, ByteSize.docker),
+    "mount": Codec("--volume", mount_triple, same),
+    "env": Codec("-e", as_text, same),
+})
+
+
+class DockerCommand(DockerSettings):
     """One docker/podman run or create command; implements :class:`rewriter.model.Container`."""
+
+    CODECS = CODECS
 
     SETTING_NAMES = {"memory": "--memory", "memswap": "--memory-swap", "pids": "--pids-limit",
                      "nofile": "--ulimit nofile", "tmpfs": "--tmpfs", "env": "-e"}
