@@ -21,15 +21,30 @@ if TYPE_CHECKING:
 
     from rewriter.edits import Fix
     from rewriter.model import BuildSpec, Container
+    from rewriter.runfacts import ServiceRun
+    from typing import Protocol
+
+    class Service(Container, Protocol):
+        """A Compose service in one file (rewriter.surfaces.compose, .compose_override): the
+        Container, and the readers the merge rules read it through (spelled Compose's way)."""
+
+        def setting(self, keys: tuple[str, ...]) -> Setting | None: ...
+        def has(self, key: str) -> bool: ...
+        def has_block(self, keys: tuple[str, ...]) -> bool: ...
+        def tmpfs(self) -> list[TmpfsMount]: ...
+        def mounts(self) -> list[Mount]: ...
+        def env(self) -> dict[str, Setting]: ...
+        def ulimit(self, name: str) -> Ulimit | None: ...
+        def run_facts(self) -> ServiceRun: ...
 
     Relabel = Callable[[Setting], Setting]
-    Layer = tuple[Container, Relabel]  # a service in one file, and how its settings are shown here
+    Layer = tuple[Service, Relabel]  # a service in one file, and how its settings are shown here
 
 
 def pick(layers: Sequence[Layer], keys: tuple[str, ...]) -> Setting | None:
     """A scalar setting: the last file that sets it wins."""
     for service, relabel in reversed(layers):
-        found = service.setting(keys)  # type: ignore[attr-defined]
+        found = service.setting(keys)
         if found is not None:
             return relabel(found)
     return None
@@ -117,7 +132,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def defines(service: Container, path: tuple[str, ...]) -> bool:
+def defines(service: Service, path: tuple[str, ...]) -> bool:
     """Whether ``service`` (in one file) writes the setting at ``path`` itself."""
     if path[0] == "environment":
         return path[1] in service.env()
@@ -125,7 +140,7 @@ def defines(service: Container, path: tuple[str, ...]) -> bool:
         return service.ulimit(path[1]) is not None
     if len(path) == 1 and path[0] == "tmpfs":
         return bool(service.tmpfs())
-    return service.setting(path) is not None  # type: ignore[attr-defined]
+    return service.setting(path) is not None
 
 
 def relabeller(span: Span, origin: str) -> Relabel:

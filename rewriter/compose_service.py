@@ -10,8 +10,8 @@ from __future__ import annotations
 from rewriter.compose_merge import (FAMILIES, build, cpu_limit, defines, env, image, memory_limits, mounts, pick,
                                     pids_limits, tmpfs, ulimit)
 from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
-from rewriter.surfaces.compose import CODECS, TWIN_OF, ComposeService, service_run
-from rewriter.surfaces.docker_settings import DockerSettings
+from rewriter.settings import Found
+from rewriter.surfaces.compose import TWIN_OF, ComposeService, ComposeSettings, service_run
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rewriter.settings import Key, V
 
 
-class ProjectService(DockerSettings):
+class ProjectService(ComposeSettings):
     """A service seen through every file of its Compose project; changes go into this file.
 
     ``layers`` are the service's definitions in merge order, ``here`` the index of the one in the
@@ -59,55 +59,27 @@ class ProjectService(DockerSettings):
     def files(self) -> list[str]:
         return list(self._labels)
 
-    def __getattr__(self, name: str) -> object:
-        """Changes (``set_*``, ``add_*``, ``remove_*``) and private helpers go to this file's
-        definition; any other fact a surface offers is read from the last file that has it (a
-        later file wins, as for ``image`` or ``command``)."""
-        found = getattr(self._own, name)
-        if name.startswith(("_", "set_", "add_", "remove_")) or name in ("extends", "setting_name") \
-                or not callable(found):
-            return found
-        layers = self._layers
+    def command(self) -> tuple[str, ...]:
+        """The last file's command that sets one (a later file wins)."""
+        for service, _ in reversed(self._layers):
+            found = service.command()
+            if found:
+                return found
+        return ()
 
-        def merged(*args: object, **kwargs: object) -> object:
-            result: object = None
-            for service, relabel in reversed(layers):
-                method = getattr(service, name, None)
-                result = method(*args, **kwargs) if callable(method) else None
-                if result is not None and result != [] and result != {} and result != ():
-                    return _relabelled(result, relabel)
-            return result
-        return merged
-
-    CODECS = CODECS
-
-    def spelled(self, key: Key[V]) -> str:
-        if key.kind in TWIN_OF:
-            return ".".join(self.new_limit_keys(key.kind))
-        return self.CODECS.spelled(key)
-
-    def setting_name(self, concern: str) -> str:
-        if concern in TWIN_OF:
-            return ".".join(self.new_limit_keys(concern))
-        return self._own.setting_name(concern)
+    def _lookup(self, keys: tuple[str | int, ...]) -> object:
+        """This file's definition's node at ``keys`` (``job_reason`` reads ``profiles`` here)."""
+        lookup = getattr(self._own, "_lookup", None)
+        return lookup(keys) if callable(lookup) else None
 
     # -- deploy limits and their service-level twins, on the merged service ----------------------
     def has_block(self, keys: tuple[str, ...]) -> bool:
-        return any(service.has_block(keys) for service, _ in self._layers)  # type: ignore[attr-defined]
+        return any(service.has_block(keys) for service, _ in self._layers)
 
     def new_limit_keys(self, concern: str) -> tuple[str, ...]:
         """Where a missing limit goes: beside a ``deploy.resources.limits`` block any file of the
         project has (Compose refuses a service-level limit against the block's missing twin)."""
         return ComposeService.new_limit_keys(self, concern)  # type: ignore[arg-type]
-
-    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
-        return ComposeService.limit_twins(self)  # type: ignore[arg-type]
-
-    def set_memory_limit(self, value: str, where: Setting | None) -> Fix:
-        return self._own.set_memory_limit(value, where or self._at(self.new_limit_keys("memory")))
-
-    def set_pids_limit(self, value: int, where: Setting | None) -> Fix:
-        return self._own.set_pids_limit(value, where or self._at(self.new_limit_keys("pids")))
 
     def _at(self, keys: tuple[str, ...]) -> Setting:
         """A place to write at ``keys`` in this file (nothing is there yet)."""
@@ -121,12 +93,12 @@ class ProjectService(DockerSettings):
         override adds beside the base's ``mem_limit: ${API_MEM:-768m}`` copies that expression
         (every layer answers, so the last one's literal would have won)."""
         for service, _ in reversed(self._layers):
-            if service.setting(tuple(str(k) for k in keys)) is not None:  # type: ignore[attr-defined]
+            if service.setting(tuple(str(k) for k in keys)) is not None:
                 return service.limit_expression(keys, value)  # type: ignore[attr-defined]
         return value
 
     def has(self, key: str) -> bool:
-        return any(service.has(key) for service, _ in self._layers)  # type: ignore[attr-defined]
+        return any(service.has(key) for service, _ in self._layers)
 
     def tmpfs(self) -> list[TmpfsMount]:
         return tmpfs(self._layers)
@@ -175,19 +147,10 @@ class ProjectService(DockerSettings):
         doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)
         return service_run(self, doc)
 
-
-def _relabelled(value: object, relabel: Relabel) -> object:
-    """A fact read from another file, with every setting in it shown here (its span is in that
-    file's text, not this one's)."""
-    if isinstance(value, Setting):
-        return relabel(value)
-    if isinstance(value, list):
-        return [_relabelled(v, relabel) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_relabelled(v, relabel) for v in value)
-    if isinstance(value, dict):
-        return {k: _relabelled(v, relabel) for k, v in value.items()}
-    setting = getattr(value, "setting", None)
-    if isinstance(setting, Setting) and hasattr(value, "replace"):
-        return value.replace(setting=relabel(setting))
-    return value
+    def set(self, key: Key[V], value: V | Found[V] | None, where: Found[V] | None = None) -> Fix:
+        """Every change goes into this file's definition; a new memory or pids limit beside a
+        ``deploy.resources.limits`` block any file of the project has."""
+        if where is None and key.kind in TWIN_OF:
+            keys = self.new_limit_keys(key.kind)
+            where = Found(key, None, ".".join(keys), None, self.span, "", self._at(keys))
+        return self._own.set(key, value, where)

@@ -134,15 +134,20 @@ class TmpfsSpec(Record):
 
 def tmpfs_spec(target: str, written: tuple[tuple[str, str], ...],
                parse_size: Callable[[str], ByteSize | None]) -> TmpfsSpec:
-    """A spec from options as written (``size=64m,mode=1777,noexec``), sizes read by the surface's rule."""
+    """A spec from options as written (``size=64m,mode=1777,noexec``), sizes read by the surface's
+    rule; the first size and mode count, as :meth:`TmpfsSpec.option` reads them."""
     size: ByteSize | None = None
     mode: int | None = None
     flags: list[str] = []
+    seen: set[str] = set()
     for name, value in written:
-        if name == "size" and size is None:
-            size = parse_size(value)
-        elif name == "mode" and mode is None:
-            mode = _octal(value)
+        if name in ("size", "mode"):
+            if name not in seen:
+                if name == "size":
+                    size = parse_size(value)
+                else:
+                    mode = _octal(value)
+            seen.add(name)
         elif value == "" and name not in flags:
             flags.append(name)
     return TmpfsSpec(target, size, mode, tuple(flags), written)

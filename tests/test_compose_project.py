@@ -300,31 +300,45 @@ def test_an_included_file_is_read_with_the_overlays_of_its_includer(
     assert "db/compose.yaml:2:3: DF401" in out
 
 
-def test_facts_a_surface_adds_are_read_from_the_last_file_and_shown_here() -> None:
-    """A fact the merge knows nothing about (a detector's ``command()``) follows Compose's
-    later-wins rule, and a setting from another file points at this file's service."""
+def test_the_merged_service_reads_the_last_file_and_writes_this_one() -> None:
+    """The command follows Compose's later-wins rule; every change goes into this file's
+    definition, a new memory limit where the project's deploy block puts it. (ProjectService is
+    an explicit class: it used to forward unknown names through ``__getattr__``, which mypy
+    cannot check.)"""
     from rewriter.compose_merge import relabeller, same
     from rewriter.compose_service import ProjectService
-    from rewriter.model import Setting, Span
+    from rewriter.model import Span
+    from rewriter.settings import MEMORY, Found
+    from rewriter.sizes import ByteSize
 
     class Layer:
-        def __init__(self, command: Setting | None) -> None:
+        def __init__(self, command: tuple[str, ...], block: bool) -> None:
             self.name, self.scope, self.label, self.span = "api", "services.api", "service 'api'", Span(3, 6)
             self._command = command
+            self._block = block
+            self.written: list[tuple[object, object, Found[ByteSize] | None]] = []
 
-        def command(self) -> Setting | None:
+        def command(self) -> tuple[str, ...]:
             return self._command
 
-        def set_command(self, value: str) -> str:
-            return f"written here: {value}"
+        def has_block(self, keys: tuple[str, ...]) -> bool:
+            return self._block
 
-    here = Layer(None)
-    overlay = Layer(Setting("command", "serve --fast", Span(500, 512), ("command",)))
+        def set(self, key: object, value: object, where: Found[ByteSize] | None = None) -> str:
+            self.written.append((key, value, where))
+            return "fix"
+
+    here = Layer((), False)
+    overlay = Layer(("serve", "--fast"), True)
     service = ProjectService([(here, same), (overlay, relabeller(here.span, "set in compose.prod.yaml"))],  # type: ignore[list-item]
                              0, ["compose.yaml", "compose.prod.yaml"])
-    found = service.command()  # type: ignore[attr-defined]
-    assert found.value == "serve --fast" and found.span == Span(3, 6) and found.origin == "set in compose.prod.yaml"
-    assert service.set_command("x") == "written here: x"  # type: ignore[attr-defined]
+    assert service.command() == ("serve", "--fast")
+    assert service.set(MEMORY, ByteSize.mib(512)) == "fix"
+    assert overlay.written == []
+    ((key, value, where),) = here.written
+    assert (key, value) == (MEMORY, ByteSize.mib(512))
+    assert where is not None and where.name == "deploy.resources.limits.memory"
+    assert not hasattr(service, "set_command")
 
 
 def test_each_base_file_pairs_with_its_own_override(tmp_path: Path) -> None:

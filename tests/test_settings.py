@@ -138,3 +138,126 @@ def test_a_size_written_twice_stays_as_written_when_only_a_flag_changes() -> Non
         "size=1g,size=2g,exec"
     assert format_options(tmpfs_options(spec.replace(size=ByteSize.mib(16)), ByteSize.parse_docker,
                                         ByteSize.docker)) == "size=16m,size=16m"
+
+
+def test_python_says_it_cannot_read_a_tmpfs_or_ulimits_variable() -> None:
+    """``tmpfs=TMPFS`` may mount anything: the surface says it cannot carry a tmpfs there
+    (supports() is False) instead of inventing a ``/tmp`` mount to keep the tmpfs rules quiet."""
+    text = ("import docker\nclient = docker.from_env()\nTMPFS = {'/tmp': 'size=1g'}\nLIMITS = []\n"
+            "client.containers.run('app', tmpfs=TMPFS, ulimits=LIMITS, mem_limit='1g')\n")
+    py = python_sdk.load(SourceFile("run.py", text)).containers[0]
+    assert not py.supports(tmpfs("/tmp")) and py.find(tmpfs()) == [] and py.get(tmpfs("/tmp")) is None
+    assert not py.supports(NOFILE) and py.get(NOFILE) is None
+    assert py.supports(MEMORY)
+    with pytest.raises(Refusal):
+        py.set(tmpfs("/tmp"), TmpfsSpec("/tmp", ByteSize.mib(64), 0o1777))
+
+
+def test_the_tmpfs_and_ulimit_rules_leave_an_unreadable_python_setting_alone(tmp_path: object) -> None:
+    import pathlib
+
+    from fixture_runner import run
+
+    path = pathlib.Path(str(tmp_path)) / "run.py"
+    path.write_text("import docker\nclient = docker.from_env()\n"
+                    "client.containers.run('app', tmpfs=TMPFS, ulimits=LIMITS, mem_limit='1g', pids_limit=512)\n")
+    outcome = run(path, "python", "prod", False, fix=False)
+    codes = sorted(f.code for f in outcome.findings)
+    assert not [c for c in codes if c.startswith(("DF1", "DF2"))], codes
+    assert "DF302" in codes  # the rest of the call is checked as before
+
+
+def test_gomemlimit_subtracts_no_tmpfs_it_cannot_see(tmp_path: object) -> None:
+    """It used to subtract the profile's 64m for the invented ``/tmp`` mount: 0.9 x (1024 - 64)."""
+    import pathlib
+
+    from fixture_runner import run
+
+    path = pathlib.Path(str(tmp_path)) / "run.py"
+    path.write_text("import docker\nclient = docker.from_env()\n"
+                    "client.containers.run('golang:1.24', tmpfs=TMPFS, mem_limit='1g')\n")
+    outcome = run(path, "python", "prod", False, fix=False)
+    (gomemlimit,) = [f for f in outcome.findings if f.code == "DF501"]
+    assert "GOMEMLIMIT = 0.9 x (mem_limit '1g') = 921MiB" in gomemlimit.message, gomemlimit.message
+
+
+class _Manifest:
+    """A container of a file kind that knows memory and environment only, spelled the Kubernetes
+    way: its codec table is all the policy needs (no transform knows about it)."""
+
+    from rewriter.settings import Codec, Codecs, as_text, kubernetes_size, same
+
+    CODECS = Codecs({"memory": Codec("resources.limits.memory", kubernetes_size, ByteSize.kubernetes),
+                     "env": Codec("env", as_text, same)})
+
+    def __init__(self, memory: str | None) -> None:
+        from rewriter.model import Span
+
+        self.scope, self.label, self.span, self.name = "containers.app", "container 'app'", Span(0, 3), "app"
+        self.memory = memory
+        self.written: list[tuple[object, object]] = []
+
+    def find(self, key):  # type: ignore[no-untyped-def]
+        from rewriter.model import Span
+
+        if key.kind == "memory" and self.memory is not None:
+            codec = self.CODECS.of(key)
+            return [Found(key, codec.parse(self.memory), codec.spelled(key), self.memory, Span(10, 15))]
+        return []
+
+    def get(self, key):  # type: ignore[no-untyped-def]
+        found = self.find(key)
+        return found[-1] if found else None
+
+    def set(self, key, value, where=None):  # type: ignore[no-untyped-def]
+        from rewriter.edits import Edit, Fix
+
+        self.written.append((key, value))
+        return Fix("", (Edit(0, 0, self.formatted(key, value)),))
+
+    def supports(self, key):  # type: ignore[no-untyped-def]
+        return self.CODECS.supports(key)
+
+    def spelled(self, key):  # type: ignore[no-untyped-def]
+        return self.CODECS.spelled(key)
+
+    def formatted(self, key, value):  # type: ignore[no-untyped-def]
+        return self.CODECS.formatted(key, value)
+
+    def limit_twins(self):  # type: ignore[no-untyped-def]
+        return []
+
+    def image(self) -> str:
+        return "example/app"
+
+    def build(self) -> None:
+        return None
+
+    def command(self) -> tuple[str, ...]:
+        return ()
+
+
+def _memory_reports(container: _Manifest) -> list[object]:
+    from rewriter.profiles import Profile, resolve_profile
+    from transforms import memory
+    from transforms.base import Context
+
+    profile: Profile = resolve_profile("prod", {})
+    return list(memory.check(container, Context(profile)))  # type: ignore[arg-type]
+
+
+def test_a_surface_is_its_codec_table_to_the_memory_rules() -> None:
+    """A new file kind needs no transform change: DF301 names and writes the limit the way the
+    surface spells it (512Mi, not Docker's 512m, which Kubernetes reads as 0.512 bytes), and no
+    DF302 is asked of a surface without swap settings."""
+    container = _Manifest(None)
+    (missing,) = _memory_reports(container)
+    assert "resources.limits.memory '512Mi'" in missing.message  # type: ignore[attr-defined]
+    fix = missing.fix  # type: ignore[attr-defined]
+    assert fix is not None and [e.content for e in fix.edits] == ["512Mi"]
+    assert container.written == [(MEMORY, ByteSize.mib(512))]
+
+
+def test_a_kubernetes_limit_reads_as_a_size() -> None:
+    """``1Gi`` is a limit (no DF301); before the seam, go-units rules read it as no limit at all."""
+    assert _memory_reports(_Manifest("1Gi")) == []

@@ -8,6 +8,7 @@ from rewriter.edits import Applicability, Fix
 from rewriter.model import BuildSpec, Container, Report, Severity, Span
 from rewriter.profiles import Profile, ServiceConfig
 from rewriter.record import Record
+from rewriter.settings import env as every_env
 from rewriter.yamlpatch import Refusal
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
@@ -141,7 +142,7 @@ class Context:
                         words = list(ins.value)
                         for key, value in zip(words[::2], words[1::2]):
                             image_env.append((key, _unquote(value), f"{built.display}:{ins.start_line}"))
-        env = {name: None if s.value is None else str(s.value) for name, s in container.env().items()}
+        env = {found.key.name: found.value for found in container.find(every_env())}
         facts = detect(Inputs(container.image(), env, container.command(), bases, tuple(image_env),
                               _env_file_vars(container)))
         self._workloads[container.scope] = facts

@@ -43,6 +43,7 @@ from rewriter.errors import ConfigError
 from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option
 from rewriter.record import Record
+from rewriter.settings import MountSpec, mount, tmpfs
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF601", "config-mount-missing", "profile config file not mounted", Severity.WARNING, __name__)
@@ -123,28 +124,32 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                     yield report(container, NO_SOURCE,
                                  f"config file '{source}' for '{target}' does not exist ({where})",
                                  None, None, "")
-        same_target = [m for m in container.mounts() if _norm(m.target) == _norm(target)]
-        tmpfs_there = [t for t in container.tmpfs() if _norm(t.target) == _norm(target)]
+        same_target = [m for m in container.find(mount()) if m.value is not None
+                       and _norm(m.value.target) == _norm(target)]
+        tmpfs_there = [t for t in container.find(tmpfs()) if t.value is not None
+                       and _norm(t.value.target) == _norm(target)]
         if tmpfs_there:
             yield report(container, CONFLICT,
                          f"a tmpfs is already mounted at '{target}', where the config file goes ({where})",
-                         tmpfs_there[0].setting.span, None, "")
+                         tmpfs_there[0].span, None, "")
             continue
         if not same_target:
             yield report(container, MISSING,
                          f"config file not mounted at '{target}' ({where})",
-                         None, lambda s=source, t=target: container.add_mount(s, t, True),  # type: ignore[misc]
+                         None, lambda s=source, t=target: container.set(mount(t), MountSpec(s, t, True)),  # type: ignore[misc]
                          f"mount '{source}' read-only at '{target}'")
             continue
-        mount = same_target[0]
-        if _norm(mount.source) != _norm(source):
+        found = same_target[0]
+        spec = found.value
+        assert spec is not None
+        if _norm(spec.source) != _norm(source):
             yield report(container, CONFLICT,
-                         f"'{mount.source or 'an anonymous volume'}' is already mounted at '{target}', "
+                         f"'{spec.source or 'an anonymous volume'}' is already mounted at '{target}', "
                          f"where the config file goes ({where})",
-                         mount.setting.span, None, "")
-        elif not mount.read_only:
+                         found.span, None, "")
+        elif not spec.read_only:
             yield report(container, WRITABLE,
                          f"config file '{source}' is mounted writable at '{target}'; configuration should be "
                          f"read-only in the container ({where})",
-                         mount.setting.span, lambda m=mount: container.set_mount_read_only(m),  # type: ignore[misc]
+                         found.span, lambda f=found, s=spec: container.set(mount(s.target), s.replace(read_only=True), f),  # type: ignore[misc]
                          f"mount '{source}' read-only")

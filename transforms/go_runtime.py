@@ -60,7 +60,8 @@ import math
 from collections.abc import Iterator
 
 from rewriter.edits import Applicability
-from rewriter.model import Container, Report, Setting, Severity
+from rewriter.model import Container, Report, Severity
+from rewriter.settings import CPU, Found, env
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 from transforms.gomem import AUTO_GOMAXPROCS as AUTO_GOMAXPROCS
@@ -84,16 +85,19 @@ BUDGET = Rule("DF506", "gomemlimit-above-budget", "GOMEMLIMIT leaves no room for
               Severity.WARNING, __name__)
 RULES = (MISSING, MALFORMED, ABOVE, GOMAXPROCS_MISSING, GOMAXPROCS_SET, BUDGET)
 
+GOMEMLIMIT = env("GOMEMLIMIT")
+GOMAXPROCS = env("GOMAXPROCS")
+
+
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     go = ctx.go_info(container)
-    if not go.is_go:
+    if not go.is_go or not container.supports(GOMEMLIMIT):
         return
-    env = container.env()
-    yield from _gomemlimit(container, ctx, env.get("GOMEMLIMIT"))
-    yield from _gomaxprocs(container, ctx, env.get("GOMAXPROCS"))
+    yield from _gomemlimit(container, ctx, container.get(GOMEMLIMIT))
+    yield from _gomaxprocs(container, ctx, container.get(GOMAXPROCS))
 
 
-def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
+def _gomemlimit(container: Container, ctx: Context, current: Found[str] | None) -> Iterator[Report]:
     go = ctx.go_info(container)
     state = planned(container, ctx)  # the limit and the /tmp tmpfs after the profile's rules
     budget = state.budget
@@ -114,7 +118,7 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"no GOMEMLIMIT; the Go runtime does not read the container's memory limit, so the GC "
             f"lets the heap grow until the kernel kills the container ({go.described()}; "
             f"GOMEMLIMIT = {why} = {text})",
-            None, lambda: container.set_env("GOMEMLIMIT", text), f"set GOMEMLIMIT={text}",
+            None, lambda: container.set(GOMEMLIMIT, text), f"set GOMEMLIMIT={text}",
             state.applicability)
         return
     raw = current.value
@@ -138,7 +142,7 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             container, MALFORMED,
             f"{current.described()} is not a valid GOMEMLIMIT; the Go runtime accepts only bytes or "
             f"KiB/MiB/GiB/TiB and throws at start otherwise, so the program never runs ({how})",
-            current.span, (lambda: container.set_env("GOMEMLIMIT", fixed)) if fixed else None,
+            current.span, (lambda: container.set(GOMEMLIMIT, fixed)) if fixed else None,
             f"set GOMEMLIMIT={fixed}")
         return
     if budget is not None and parsed > budget[0] and value is not None:
@@ -147,7 +151,7 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             container, ABOVE,
             f"{current.described()} is above the memory limit ({budget[1]}); the kernel kills the "
             f"container before the GC reacts (GOMEMLIMIT = {why} = {fixed})",
-            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}",
+            current.span, lambda: container.set(GOMEMLIMIT, fixed), f"set GOMEMLIMIT={fixed}",
             state.applicability)
     elif budget is not None and value is not None and parsed.bytes >= value.bytes + MIB:
         fixed = value.gomemlimit()
@@ -156,24 +160,13 @@ def _gomemlimit(container: Container, ctx: Context, current: Setting | None) -> 
             f"{current.described()} leaves too little room below the memory limit (GOMEMLIMIT = {why} "
             f"= {fixed}); tmpfs pages count against the limit but not against GOMEMLIMIT, and the GC "
             f"needs 5-10 % headroom, so the kernel may kill the container before the GC reacts",
-            current.span, lambda: container.set_env("GOMEMLIMIT", fixed), f"set GOMEMLIMIT={fixed}",
+            current.span, lambda: container.set(GOMEMLIMIT, fixed), f"set GOMEMLIMIT={fixed}",
             Applicability.UNSAFE)
-
-
-def _cpus(setting: Setting) -> float | None:
-    value = setting.value
-    if isinstance(value, bool):
-        return None
-    try:
-        cpus = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return cpus if cpus > 0 else None
 
 
 def godebug_setting(container: Container, name: str) -> str | None:
     """The value of one key of the container's GODEBUG, if it sets it."""
-    godebug = container.env().get("GODEBUG")
+    godebug = container.get(env("GODEBUG"))
     if godebug is None or godebug.value is None:
         return None
     for part in str(godebug.value).split(","):
@@ -183,7 +176,7 @@ def godebug_setting(container: Container, name: str) -> str | None:
     return None
 
 
-def _gomaxprocs(container: Container, ctx: Context, current: Setting | None) -> Iterator[Report]:
+def _gomaxprocs(container: Container, ctx: Context, current: Found[str] | None) -> Iterator[Report]:
     go = ctx.go_info(container)
     if go.version is None:
         return
@@ -195,15 +188,15 @@ def _gomaxprocs(container: Container, ctx: Context, current: Setting | None) -> 
             container, GOMAXPROCS_SET,
             f"{current.described()} turns off the container-aware GOMAXPROCS of Go 1.25+, which "
             f"follows the CPU limit and keeps it updated ({go.described()})",
-            current.span, lambda: container.remove_env("GOMAXPROCS"), "remove GOMAXPROCS",
+            current.span, lambda: container.set(GOMAXPROCS, None), "remove GOMAXPROCS",
             Applicability.UNSAFE)
         return
     if current is not None:
         return
-    limit = container.cpu_limit()
+    limit = container.get(CPU)
     if limit is None:
         return
-    cpus = _cpus(limit)
+    cpus = limit.value
     if cpus is None:
         return
     procs = str(max(1, math.floor(cpus)))
@@ -212,4 +205,4 @@ def _gomaxprocs(container: Container, ctx: Context, current: Setting | None) -> 
         f"no GOMAXPROCS with {limit.described()}; before Go 1.25 the runtime uses every CPU of the "
         f"host and the CPU quota throttles it ({go.described()}; GOMAXPROCS = max(1, floor(cpus)) "
         f"= {procs})",
-        limit.span, lambda: container.set_env("GOMAXPROCS", procs), f"set GOMAXPROCS={procs}")
+        limit.span, lambda: container.set(GOMAXPROCS, procs), f"set GOMAXPROCS={procs}")

@@ -53,6 +53,8 @@ from collections.abc import Iterator
 from rewriter.edits import Applicability, Fix
 from rewriter.model import Container, Report, Severity, Span
 from rewriter.record import Record
+from rewriter.settings import MEMORY, NOFILE as NOFILE_KEY
+from rewriter.settings import Ulimits, env, mount, tmpfs_spec
 from rewriter.sizes import ByteSize
 from rewriter.yamlpatch import Refusal
 from transforms import memory, pids, tmpfs, ulimits
@@ -414,8 +416,11 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         yield from _compose_link(container, ctx, built, misuse)
 
 
+GODEBUG = env("GODEBUG")
+
+
 def _godebug_compose(container: Container, ctx: Context) -> Iterator[Report]:
-    current = container.env().get("GODEBUG")
+    current = container.get(GODEBUG)
     if current is None or current.value is None:
         return
     go = ctx.go_info(container)
@@ -425,10 +430,10 @@ def _godebug_compose(container: Container, ctx: Context) -> Iterator[Report]:
     if rest is None:
         return
     if rest:
-        make = (lambda: container.set_env("GODEBUG", rest))
+        make = (lambda: container.set(GODEBUG, rest))
         how = f"keep GODEBUG={rest}"
     else:
-        make = (lambda: container.remove_env("GODEBUG"))
+        make = (lambda: container.set(GODEBUG, None))
         how = "remove GODEBUG"
     yield report(container, MADVDONTNEED,
                  f"{current.described()}: madvdontneed=1 does nothing, it has been the default on Linux "
@@ -471,26 +476,27 @@ def _compose_link(container: Container, ctx: Context, built: ImageBuild, misuse:
     if profile_covers(misuse.what, container, ctx):
         return
     if misuse.what == "nofile":
-        if container.ulimit("nofile") is not None or not misuse.value.isdigit():
+        if container.get(NOFILE_KEY) is not None or not misuse.value.isdigit():
             return
         n = min(int(misuse.value), 1048576)
         wanted = f"ulimits nofile {n}"
-        make = (lambda: container.set_ulimit("nofile", n, n))
+        make = (lambda: container.set(NOFILE_KEY, Ulimits(n, n)))
     elif misuse.what == "tmpfs":
-        if any(m.target.rstrip("/") == "/tmp" for m in container.tmpfs()) or "/tmp" in container.volume_targets():
+        if container.find(tmpfs.TMP) or bool(container.find(mount("/tmp"))):
             return
         size = dict(_options(misuse.value)).get("size")
         if size is None or ByteSize.parse_docker(size) is None:
             return
-        options = f"size={size},mode={profile.get(tmpfs.MODE):o}"
-        wanted = f"tmpfs '/tmp:{options}'"
-        make = (lambda: container.add_tmpfs("/tmp", options))
+        # the size as the Dockerfile wrote it (the evidence), the profile's mode
+        spec = tmpfs_spec("/tmp", (("size", size), ("mode", f"{profile.get(tmpfs.MODE):o}")), ByteSize.parse_docker)
+        wanted = f"tmpfs '/tmp:{container.formatted(tmpfs.TMP, spec)}'"
+        make = (lambda: container.set(tmpfs.TMP, spec))
     elif misuse.what == "memory":
-        if container.memory_limits() or not misuse.value:
+        limit = ByteSize.parse_docker(misuse.value) if misuse.value else None
+        if container.find(MEMORY) or limit is None:
             return
-        value = misuse.value
-        wanted = f"{container.setting_name('memory')} '{value}'"
-        make = (lambda: container.set_memory_limit(value, None))
+        wanted = f"{container.spelled(MEMORY)} '{container.formatted(MEMORY, limit)}'"
+        make = (lambda: container.set(MEMORY, limit))
     else:
         return
     yield report(container, rule,

@@ -62,9 +62,10 @@ from collections.abc import Iterator
 
 from rewriter.edits import Applicability
 from rewriter.errors import ConfigError
-from rewriter.model import Container, Report, Setting, Severity
+from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option, size_option
 from rewriter.record import Record
+from rewriter.settings import MEMORY, SWAP as SWAP_LIMIT, Found
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 
@@ -98,37 +99,13 @@ def adds(ctx: Context) -> bool:
     return ctx.profile.get(MEM_LIMIT) is not None and ctx.wants(MISSING.code)
 
 
-def size_of(value: object) -> ByteSize | None:
-    """A Compose memory value in bytes: an integer is bytes, a string uses Docker units."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return ByteSize(value)
-    if isinstance(value, str):
-        return ByteSize.parse_docker(value)
-    return None
-
-
-def _same_limit(key: str, a: object, b: object) -> bool:
-    """Whether Compose reads two spellings of one limit as equal (``512m`` and ``536870912``)."""
-    if key in ("cpus",):
-        try:
-            return float(a) == float(b)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return a == b
-    if key in ("pids_limit",):
-        return a == b
-    x, y = size_of(a), size_of(b)
-    return x == y if x is not None and y is not None else a == b
+UNLIMITED = ByteSize(-1)  # memswap_limit -1: unlimited swap
 
 
 def _twins(container: Container) -> Iterator[Report]:
-    """DF303: a service-level limit whose deploy.resources twin differs or is missing."""
+    """DF303: a service-level limit whose deploy.resources twin differs or is missing (the
+    surface says which ones compose-go reads as distinct)."""
     for own, twin_key, twin in container.limit_twins():
-        if twin is not None and _same_limit(own.key, own.value, twin.value):
-            continue
-        if any(isinstance(s.value, str) and "$" in s.value for s in (own, twin) if s is not None):
-            continue  # interpolated: the values are known only when Compose reads the file
         other = twin.described() if twin is not None else f"{twin_key} (not set, which Compose takes as 0)"
         yield report(
             container, DIFFER,
@@ -137,20 +114,13 @@ def _twins(container: Container) -> Iterator[Report]:
             own.span, None, "")
 
 
-def effective_limit(limits: list[Setting]) -> Setting | None:
-    """The limit docker compose applies: the deploy one overrides ``mem_limit``."""
-    if not limits:
-        return None
-    return limits[-1]
-
-
 class MemoryPlan(Record):
     """The memory limit a container ends up with: the one it has, or the one DF301 adds."""
 
     __slots__ = ("value", "size", "described", "applicability", "setting", "why")
 
     def __init__(self, value: object, size: ByteSize | None, described: str, applicability: Applicability,
-                 setting: Setting | None, why: str = "") -> None:
+                 setting: Found[ByteSize] | None, why: str = "") -> None:
         self.value = value  # as written or to be written ("512m")
         self.size = size  # None when it cannot be read (an interpolated value)
         self.described = described  # "mem_limit '1408m' (-Xmx1g in environment JAVA_OPTS / 75 %)"
@@ -170,16 +140,14 @@ def plan(container: Container, ctx: Context) -> MemoryPlan | None:
 
 
 def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
-    limits = container.memory_limits()
-    if limits:
-        current = effective_limit(limits)
-        assert current is not None
-        return MemoryPlan(current.value, size_of(current.value), current.described(), Applicability.SAFE, current)
+    current = container.get(MEMORY)  # the one docker compose applies: deploy's over mem_limit
+    if current is not None:
+        return MemoryPlan(current.written, current.value, current.described(), Applicability.SAFE, current)
     profile = ctx.profile
     mem_limit = profile.get(MEM_LIMIT)
-    if mem_limit is None or not ctx.wants(MISSING.code):
+    if mem_limit is None or not ctx.wants(MISSING.code) or not container.supports(MEMORY):
         return None
-    key = container.setting_name("memory")
+    key = container.spelled(MEMORY)
     facts = ctx.workload(container)
     need = facts.needed_limit()
     chosen = profile.chose("mem-limit")
@@ -187,11 +155,11 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
         derivation = (f"{facts.heap_source} / {_percent(facts.heap_ratio)} ({facts.ratio_source}), "
                       f"rounded up to a whole 64m")
         if chosen and mem_limit >= need:
-            value = mem_limit.docker()
+            value = container.formatted(MEMORY, mem_limit)
             why = f"{profile.source('mem-limit')}; it leaves room for {facts.heap_source}"
             return MemoryPlan(value, mem_limit, f"{key} '{value}' ({profile.source('mem-limit')})",
                               Applicability.SAFE, None, why)
-        value = need.docker()
+        value = container.formatted(MEMORY, need)
         why = f"{derivation} = {value}"
         if chosen:
             why += f"; {profile.source('mem-limit')} '{mem_limit.docker()}' would leave no room for it"
@@ -200,7 +168,7 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
                     f"{key} on the service to settle it")
         return MemoryPlan(value, need, f"{key} '{value}' (from {facts.heap_source})",
                           Applicability.UNSAFE if facts.heap_is_floor else Applicability.SAFE, None, why)
-    value = mem_limit.docker()
+    value = container.formatted(MEMORY, mem_limit)
     described = f"{key} '{value}' ({profile.source('mem-limit')})"
     if facts.heavy:
         why = (f"{profile.source('mem-limit')}, a suggestion: the service is {facts.heavy} ({facts.evidence}) "
@@ -225,23 +193,24 @@ def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
-    limits = container.memory_limits()
     yield from _twins(container)
     planned = plan(container, ctx)
     if planned is None:
         return
     if planned.setting is None:
-        key = container.setting_name("memory")
+        key = container.spelled(MEMORY)
         value = str(planned.value)
+        size = planned.size
+        assert size is not None  # a planned limit is a size
         yield report(
             container, MISSING,
             f"no memory limit; the container may use all of the host's memory ({key} '{value}': {planned.why})",
-            None, lambda: container.set_memory_limit(value, None), f"add {key} '{value}'",
+            None, lambda: container.set(MEMORY, size), f"add {key} '{value}'",
             planned.applicability)
     else:
-        yield from _below_heap(container, ctx, planned, len(limits) == 1)
-    if not profile.get(SWAP_OFF) or planned.value is None:
-        return
+        yield from _below_heap(container, ctx, planned, len(container.find(MEMORY)) == 1)
+    if not profile.get(SWAP_OFF) or planned.value is None or not container.supports(SWAP_LIMIT):
+        return  # a file kind without swap settings (Kubernetes) has no swap to turn off
     yield from _swap(container, ctx, planned)
 
 
@@ -261,7 +230,7 @@ def _below_heap(container: Container, ctx: Context, planned: MemoryPlan, one_key
         return
     setting = planned.setting
     broken = facts.heap >= planned.size
-    value = need.docker()
+    value = container.formatted(MEMORY, need)
     what = ("is at or above" if broken else f"is above {_percent(facts.heap_ratio)} of")
     yield report(
         container, BELOW_HEAP,
@@ -270,26 +239,26 @@ def _below_heap(container: Container, ctx: Context, planned: MemoryPlan, one_key
         f"{facts.heap.docker()} / {_percent(facts.heap_ratio)}, rounded up to a whole 64m "
         f"= {value})",
         setting.span,
-        (lambda: container.set_memory_limit(value, setting)) if one_key else None,
-        f"set {setting.key} to '{value}'",
+        (lambda: container.set(MEMORY, need, setting)) if one_key else None,
+        f"set {setting.name} to '{value}'",
         Applicability.SAFE if broken else Applicability.UNSAFE)
 
 
 def _swap(container: Container, ctx: Context, planned: MemoryPlan) -> Iterator[Report]:
     profile = ctx.profile
     limit_value = planned.value
-    swap = container.memswap_limit()
-    swap_key = container.setting_name("memswap")
+    swap = container.get(SWAP_LIMIT)
+    swap_key = container.spelled(SWAP_LIMIT)
     applicability = planned.applicability
     if swap is None:
         problem = f"no {swap_key}; Docker then adds swap equal to the memory limit"
     else:
-        swap_size = size_of(swap.value)
+        swap_size = swap.value
         limit_size = planned.size
-        if swap.value == limit_value or (swap_size is not None and swap_size == limit_size
-                                         and swap_size.bytes > 0):
+        if swap.written == limit_value or (swap_size is not None and swap_size == limit_size
+                                           and swap_size.bytes > 0):
             return
-        if swap.value == -1:
+        if swap_size == UNLIMITED:
             problem = f"{swap.described()} allows unlimited swap, which someone chose"
             applicability = Applicability.UNSAFE
         elif swap_size is not None and swap_size.bytes == 0:
@@ -304,5 +273,5 @@ def _swap(container: Container, ctx: Context, planned: MemoryPlan) -> Iterator[R
         f"{problem}; swap makes out-of-memory behaviour slow and unpredictable "
         f"({profile.described}: swap off, {swap_key} equal to {planned.described})",
         swap.span if swap else None,
-        lambda: container.set_memswap_limit(limit_value),
+        lambda: container.set(SWAP_LIMIT, planned.setting if planned.setting is not None else planned.size),
         f"set {swap_key} to '{limit_value}'", applicability)

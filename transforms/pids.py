@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option, count_option
+from rewriter.settings import PIDS
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF401", "pids-limit-missing", "no pids limit", Severity.WARNING, __name__)
@@ -42,7 +43,7 @@ BACKGROUND = 64  # a database's processes or threads beside its connections (wor
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
     want = profile.get(PIDS_LIMIT)
-    if want is None:
+    if want is None or not container.supports(PIDS):
         return
     facts = ctx.workload(container)
     need = facts.connections + BACKGROUND if facts.connections is not None else None
@@ -53,22 +54,22 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         needs = (f"{facts.connections_source}: {facts.connections} connections + {BACKGROUND} background "
                  f"processes = {need}")
         source = needs if need > want else f"{source}, which leaves room for {needs}"
-    limits = container.pids_limits()
+    limits = container.find(PIDS)
     if not limits:
         applicability = Applicability.SAFE
         message = f"no pids limit; threads and processes are unbounded ({source})"
         if facts.threads and need is None:
             applicability = Applicability.UNSAFE
             message = (f"no pids limit; threads and processes are unbounded ({source}, a suggestion: "
-                       f"{facts.threads} ({facts.evidence}); set {container.setting_name('pids')} on the "
+                       f"{facts.threads} ({facts.evidence}); set {container.spelled(PIDS)} on the "
                        f"service to settle it)")
-        yield report(container, MISSING, message, None, lambda: container.set_pids_limit(target, None),
-                     f"add {container.setting_name('pids')} {target}", applicability)
+        yield report(container, MISSING, message, None, lambda: container.set(PIDS, target),
+                     f"add {container.spelled(PIDS)} {target}", applicability)
         return
     for setting in limits:
         value = setting.value
-        if isinstance(value, bool) or not isinstance(value, int) or value >= target:
-            continue
+        if value is None or value >= target:
+            continue  # not an integer (an unset variable, text), or high enough
         tail = "the cgroup counts threads, and a Go program dies when it cannot start one"
         if value <= 0:
             what, why = "means unlimited", f"it was set on purpose ({tail})"
@@ -83,5 +84,5 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         yield report(
             container, LOW,
             f"{setting.described()} {what}; {why}",
-            setting.span, lambda s=setting: container.set_pids_limit(target, s),  # type: ignore[misc]
-            f"set {setting.key} to {target}", applicability)
+            setting.span, lambda s=setting: container.set(PIDS, target, s),  # type: ignore[misc]
+            f"set {setting.name} to {target}", applicability)

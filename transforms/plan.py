@@ -18,7 +18,7 @@ from rewriter.sizes import ByteSize
 from transforms.base import Context
 from transforms.image_antipatterns import moved_tmpfs_size
 from transforms.memory import MemoryPlan, plan
-from transforms.tmpfs import TARGET, planned_tmpfs
+from transforms.tmpfs import TMP, on_disk, planned_tmpfs
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ def _tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str]:
     found = planned_tmpfs(container, ctx)
     if found is not None:
         return found
-    mounts = [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
-    if not mounts and ctx.unsafe_fixes and TARGET not in container.volume_targets():
+    if not container.find(TMP) and ctx.unsafe_fixes and not on_disk(container):
         moved = moved_tmpfs_size(container, ctx)
         if moved is not None:
             return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"

@@ -70,8 +70,9 @@ from collections.abc import Iterator
 
 from rewriter.edits import Applicability
 from rewriter.errors import ConfigError
-from rewriter.model import Container, Report, Severity, TmpfsMount, format_tmpfs_options
+from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option, size_option
+from rewriter.settings import Found, TmpfsSpec, mount, tmpfs
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
 from transforms.memory import memory_budget
@@ -102,6 +103,7 @@ MODE = Option("tmpfs-mode", _mode, (("prod", "1777"), ("dev", "1777")), unset="1
 OPTIONS = (SIZE, MODE)
 
 TARGET = "/tmp"
+TMP = tmpfs(TARGET)
 # Below this a /tmp is too small to be useful (an upload, a sort spill, a package's scratch
 # files): a quarter of the memory limit smaller than this means no tmpfs is added at all.
 FLOOR = ByteSize.mib(16)
@@ -155,14 +157,24 @@ def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> 
     return ""
 
 
-def _mounts(container: Container) -> list[TmpfsMount]:
-    return [m for m in container.tmpfs() if m.target.rstrip("/") == TARGET]
+def spec_of(found: Found[TmpfsSpec]) -> TmpfsSpec:
+    """A tmpfs as found (a surface always reads one, though its size may be unreadable)."""
+    assert found.value is not None
+    return found.value
 
 
-def _too_big(mount: TmpfsMount, limit: ByteSize | None) -> ByteSize | None:
+def _mounts(container: Container) -> list[Found[TmpfsSpec]]:
+    return container.find(TMP)
+
+
+def on_disk(container: Container) -> bool:
+    """Whether /tmp is a volume or bind mount already."""
+    return bool(container.find(mount(TARGET)))
+
+
+def _too_big(found: Found[TmpfsSpec], limit: ByteSize | None) -> ByteSize | None:
     """The size of a /tmp tmpfs that is not below the memory limit (DF106), else None."""
-    size = mount.option("size")
-    parsed = ByteSize.parse_docker(size) if size is not None else None
+    parsed = spec_of(found).size
     if parsed is None or limit is None or parsed < limit or quarter(limit).bytes == 0:
         return None
     return parsed
@@ -172,20 +184,23 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
     """The size of the /tmp tmpfs once this module's fixes are made, and where it comes from;
     None without one (GOMEMLIMIT leaves room for it: tmpfs pages count against the limit)."""
     profile = ctx.profile
+    if not container.supports(TMP):
+        return None
     budget = memory_budget(container, ctx)
     limit = budget[0] if budget is not None else None
     mounts = _mounts(container)
-    for mount in mounts:
-        size = mount.option("size")
-        parsed = ByteSize.parse_docker(size) if size is not None else None
+    for found in mounts:
+        spec = spec_of(found)
+        size = spec.option("size")
+        parsed = spec.size
         if parsed is not None:
-            if budget is not None and _too_big(mount, limit) is not None and ctx.wants(ABOVE.code):
+            if budget is not None and _too_big(found, limit) is not None and ctx.wants(ABOVE.code):
                 return quarter(budget[0]), f"tmpfs /tmp {quarter(budget[0]).docker()} (a quarter of {budget[1]})"
             return parsed, f"tmpfs /tmp {size}"
     wanted = profile.get(SIZE)
     if wanted is not None and (
             (mounts and ctx.wants(UNBOUNDED.code))
-            or (not mounts and TARGET not in container.volume_targets() and ctx.wants(MISSING.code)
+            or (not mounts and not on_disk(container) and ctx.wants(MISSING.code)
                 and not needs_own_tmp(container, ctx, capped(wanted, limit)))):
         want = capped(wanted, limit)
         if want is not None:
@@ -196,6 +211,8 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     profile = ctx.profile
+    if not container.supports(TMP):
+        return  # the surface cannot say (or read) a tmpfs here
     size = profile.get(SIZE)
     budget = memory_budget(container, ctx)
     limit = budget[0] if budget is not None else None
@@ -203,7 +220,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
     if mounts:
         yield from _existing(container, ctx, mounts)
     if not mounts:
-        if size is None or TARGET in container.volume_targets():
+        if size is None or on_disk(container):
             return
         want = capped(size, limit)
         why_not = needs_own_tmp(container, ctx, want or size)
@@ -219,22 +236,20 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                 f"{FLOOR.docker()} a useful /tmp needs; raise the limit to add one",
                 None, None, "").replace(severity=Severity.INFO)
             return
-        options = f"size={want.docker()},mode={profile.get(MODE):o}"
         native = ctx.workload(container).native_tmp
-        extra = ""
-        if native:
-            options += ",exec"
-            extra = f"; exec because {native}"
+        new = TmpfsSpec(TARGET, want, profile.get(MODE), ("exec",) if native else ())
+        options = container.formatted(TMP, new)
+        extra = f"; exec because {native}" if native else ""
         yield report(
             container, MISSING,
             f"no tmpfs on '{TARGET}'; writes to /tmp go to the writable layer with no bound on disk use "
             f"({profile.described}: tmpfs '{TARGET}:{options}'{_why_capped(size, want, budget)}{extra})",
-            None, lambda: container.add_tmpfs(TARGET, options),
+            None, lambda: container.set(TMP, new),
             f"add tmpfs '{TARGET}:{options}'")
         return
-    for mount in mounts:
-        if mount.option("size") is not None:
-            yield from _above_limit(container, mount, budget)
+    for found in mounts:
+        if spec_of(found).option("size") is not None:
+            yield from _above_limit(container, found, budget)
             continue
         if size is None:
             continue
@@ -247,51 +262,52 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                 container, UNBOUNDED,
                 f"{message}; no size is added: a quarter of {budget[1]} is below the {FLOOR.docker()} a "
                 f"useful /tmp needs, so set one by hand or raise the limit",
-                mount.setting.span, None, "")
+                found.span, None, "")
             continue
-        options = format_tmpfs_options(mount.options + (("size", want.docker()),))
+        sized = spec_of(found).replace(size=want)
         yield report(
             container, UNBOUNDED, message,
-            mount.setting.span, lambda m=mount, o=options: container.set_tmpfs_options(m, o),  # type: ignore[misc]
+            found.span, lambda f=found, s=sized: container.set(TMP, s, f),  # type: ignore[misc]
             f"set the size of tmpfs '{TARGET}' to {want.docker()}")
 
 
-def _above_limit(container: Container, mount: TmpfsMount, budget: tuple[ByteSize, str] | None) -> Iterator[Report]:
+def _above_limit(container: Container, found: Found[TmpfsSpec],
+                 budget: tuple[ByteSize, str] | None) -> Iterator[Report]:
     """DF106: a /tmp tmpfs not below the memory limit is lowered to a quarter of the limit."""
-    too_big = _too_big(mount, budget[0] if budget is not None else None)
+    too_big = _too_big(found, budget[0] if budget is not None else None)
     if too_big is None or budget is None:
         return
     cap = quarter(budget[0])
-    options = format_tmpfs_options(tuple((k, cap.docker() if k == "size" else v) for k, v in mount.options))
+    spec = spec_of(found)
     yield report(
         container, ABOVE,
-        f"tmpfs '{TARGET}' size '{mount.option('size')}' is not below the memory limit ({budget[1]}); "
+        f"tmpfs '{TARGET}' size '{spec.option('size')}' is not below the memory limit ({budget[1]}); "
         f"tmpfs pages count against the limit, so a full /tmp gets the container OOM-killed "
         f"(a quarter of the limit: {cap.docker()})",
-        mount.setting.span, lambda: container.set_tmpfs_options(mount, options),
+        found.span, lambda: container.set(TMP, spec.replace(size=cap), found),
         f"set the size of tmpfs '{TARGET}' to {cap.docker()}")
 
 
-def _existing(container: Container, ctx: Context, mounts: list[TmpfsMount]) -> Iterator[Report]:
+def _existing(container: Container, ctx: Context, mounts: list[Found[TmpfsSpec]]) -> Iterator[Report]:
     """DF103 and DF104 on a tmpfs /tmp the file already has."""
     facts = ctx.workload(container)
-    for mount in mounts:
-        written = mount.option("size")
-        size = ByteSize.parse_docker(written) if written else None
+    for found in mounts:
+        spec = spec_of(found)
+        size = spec.size if spec.option("size") else None
         hides = needs_own_tmp(container, ctx, size)
         if hides:
             yield report(container, HIDES, f"tmpfs '{TARGET}' breaks the program: {hides}",
-                         mount.setting.span, None, "")
-        if not facts.native_tmp or mount.option("exec") is not None:
+                         found.span, None, "")
+        if not facts.native_tmp or spec.option("exec") is not None:
             continue
         message = f"tmpfs '{TARGET}' is mounted noexec, but {facts.native_tmp} ({facts.evidence})"
-        if mount.form == "long":
+        if found.form == "long":
             yield report(container, NOEXEC, f"{message}; the long syntax cannot say exec, so write it as "
-                         f"'{TARGET}:...,exec' under tmpfs", mount.setting.span, None, "")
+                         f"'{TARGET}:...,exec' under tmpfs", found.span, None, "")
             continue
-        explicit = mount.option("noexec") is not None
-        options = format_tmpfs_options(tuple(o for o in mount.options if o[0] != "noexec") + (("exec", ""),))
+        explicit = spec.option("noexec") is not None
+        exec_ = spec.without_flag("noexec").with_flag("exec")
         yield report(
             container, NOEXEC, message + ("; noexec is written out, so this is a suggestion" if explicit else ""),
-            mount.setting.span, lambda m=mount, o=options: container.set_tmpfs_options(m, o),  # type: ignore[misc]
+            found.span, lambda f=found, s=exec_: container.set(TMP, s, f),  # type: ignore[misc]
             f"mount tmpfs '{TARGET}' with exec", Applicability.UNSAFE if explicit else Applicability.SAFE)

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from rewriter.edits import Applicability
 from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option, count_option
+from rewriter.settings import NOFILE as NOFILE_KEY
+from rewriter.settings import Ulimits
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF201", "nofile-missing", "no nofile ulimit", Severity.WARNING, __name__)
@@ -49,28 +51,28 @@ def adds(ctx: Context) -> bool:
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     want = ctx.profile.get(NOFILE)
-    if want is None:
+    if want is None or not container.supports(NOFILE_KEY):
         return
-    current = container.ulimit("nofile")
+    current = container.get(NOFILE_KEY)
     if current is None:
         yield report(
             container, MISSING,
             f"no 'nofile' ulimit; the limit then depends on the host's containerd unit (1024 soft on "
             f"current packages) ({ctx.profile.described}: {want}:{want})",
-            None, lambda: container.set_ulimit("nofile", want, want),
-            f"set {container.setting_name('nofile')} to soft {want}, hard {want}")
+            None, lambda: container.set(NOFILE_KEY, Ulimits(want, want)),
+            f"set {container.spelled(NOFILE_KEY)} to soft {want}, hard {want}")
         return
-    soft, hard = current.soft, current.hard
+    soft, hard = (current.value.soft, current.value.hard) if current.value is not None else (None, None)
     if soft is None or hard is None:
         return  # interpolated or malformed: nothing we can compare
     if soft >= want and hard >= want:
         return
     new_hard = max(hard, want)
     new_soft = min(max(soft, want), new_hard)
-    where = f" ({current.setting.origin})" if current.setting.origin else ""
+    where = f" ({current.origin})" if current.origin else ""
     yield report(
         container, LOW,
         f"'nofile' ulimit {soft}:{hard}{where} is below {ctx.profile.described}'s {want}; an explicit "
         f"value is a decision, so raising it is a suggestion",
-        current.setting.span, lambda: container.set_ulimit("nofile", new_soft, new_hard),
-        f"raise {container.setting_name('nofile')} to soft {new_soft}, hard {new_hard}", Applicability.UNSAFE)
+        current.span, lambda: container.set(NOFILE_KEY, Ulimits(new_soft, new_hard), current),
+        f"raise {container.spelled(NOFILE_KEY)} to soft {new_soft}, hard {new_hard}", Applicability.UNSAFE)

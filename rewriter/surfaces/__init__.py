@@ -75,8 +75,7 @@ def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
         if companion is None:
             raise DockfixError("an override file needs its base Compose file", path=src.path)
         over, services = compose_override.load(src, companion)
-        # an UnresolvedExtends is a Container by delegation (it refuses every change)
-        return Loaded(over.doc.model, list(services))  # type: ignore[arg-type]
+        return Loaded(over.doc.model, list(services))
     if kind == "shell":
         from rewriter.surfaces import shell  # lazy: start-up
 

@@ -101,10 +101,33 @@ def load(src: SourceFile) -> ComposeFile:
     return ComposeFile(doc, patcher, services)
 
 
-class ComposeService(DockerSettings):
-    """One Compose service; implements :class:`rewriter.model.Container`."""
+class ComposeSettings(DockerSettings):
+    """Typed settings of a Compose service, in one file or seen through several."""
 
     CODECS = CODECS
+
+    if TYPE_CHECKING:
+        def new_limit_keys(self, concern: str) -> tuple[str, ...]: ...
+        def setting(self, keys: tuple[str, ...]) -> Setting | None: ...
+        def has_block(self, keys: tuple[str, ...]) -> bool: ...
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        """Each service-level limit whose ``deploy.resources`` block exists and whose twin
+        compose-go reads as a distinct value: the setting, the twin's key and the twin (None when
+        not written, which Compose takes as 0). Interpolated values are known only when Compose
+        reads the file, so they are left out."""
+        out: list[tuple[Setting, str, Setting | None]] = []
+        for own, twin in TWINS:
+            setting = self.setting((own,))
+            if setting is None or not self.has_block(twin[:-1]):
+                continue
+            other = self.setting(twin)
+            if other is not None and _same_limit(own, setting.value, other.value):
+                continue
+            if any(isinstance(s.value, str) and "$" in s.value for s in (setting, other) if s is not None):
+                continue
+            out.append((setting, ".".join(twin), other))
+        return out
 
     def spelled(self, key: Key[V]) -> str:
         """How a new setting is named here; a new memory or pids limit where it goes
@@ -113,16 +136,9 @@ class ComposeService(DockerSettings):
             return ".".join(self.new_limit_keys(key.kind))
         return self.CODECS.spelled(key)
 
-    SETTING_NAMES = {"memory": "mem_limit", "memswap": "memswap_limit", "pids": "pids_limit",
-                     "nofile": "ulimits.nofile", "tmpfs": "tmpfs", "env": "environment"}
 
-    def setting_name(self, concern: str) -> str:
-        """How this surface spells a setting in messages ("memory" -> "mem_limit"); a new memory
-        or pids limit is named where it goes (``deploy.resources.limits.pids`` beside a deploy
-        limits block)."""
-        if concern in TWIN_OF:
-            return ".".join(self.new_limit_keys(concern))
-        return self.SETTING_NAMES.get(concern, concern)
+class ComposeService(ComposeSettings):
+    """One Compose service; implements :class:`rewriter.model.Container`."""
 
     def has_block(self, keys: tuple[str, ...]) -> bool:
         """Whether ``deploy.resources.limits`` (or another mapping) exists, even empty."""
@@ -134,16 +150,6 @@ class ComposeService(DockerSettings):
         twin when the deploy block the twin lives in exists."""
         own, twin = TWIN_OF[concern]
         return twin if self.has_block(twin[:-1]) else (own,)
-
-    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
-        """Each service-level limit whose ``deploy.resources`` block exists: the setting, the
-        twin's key and the twin (None when not written, which Compose takes as 0)."""
-        out: list[tuple[Setting, str, Setting | None]] = []
-        for own, twin in TWINS:
-            setting = self.setting((own,))
-            if setting is not None and self.has_block(twin[:-1]):
-                out.append((setting, ".".join(twin), self.setting(twin)))
-        return out
 
     def __init__(self, doc: YamlDocument, patcher: Patcher, name: str, entry: Entry) -> None:
         self.doc = doc
@@ -705,6 +711,20 @@ def _env_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _same_limit(key: str, a: object, b: object) -> bool:
+    """Whether compose-go reads two spellings of one limit as equal (``512m`` and ``536870912``,
+    ``1.5`` and ``"1.5"``)."""
+    if key == "cpus":
+        try:
+            return float(a) == float(b)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return a == b
+    if key == "pids_limit":
+        return a == b
+    x, y = docker_size(a), docker_size(b)
+    return x == y if x is not None and y is not None else a == b
 
 
 def _as_int(value: object) -> int | None:

@@ -20,7 +20,6 @@ from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
 from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
-from rewriter.surfaces.docker_settings import DockerSettings
 from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
 from rewriter.yamlview import is_mapping
 
@@ -53,15 +52,8 @@ def base_name_of(name: str, profile: str) -> str | None:
     return m.group("stem")[: -len(suffix)] + m.group("ext")
 
 
-class OverlayService(DockerSettings):
+class OverlayService(compose.ComposeSettings):
     """A service seen through base + override; every change goes into the override file."""
-
-    CODECS = compose.CODECS
-
-    def spelled(self, key: Key[V]) -> str:
-        if key.kind in compose.TWIN_OF:
-            return ".".join(self.new_limit_keys(key.kind))
-        return self.CODECS.spelled(key)
 
     def __init__(self, name: str, base: ComposeService | OverlayService, over: ComposeService | None,
                  over_file: compose.ComposeFile, base_name: str, style: Style,
@@ -87,11 +79,6 @@ class OverlayService(DockerSettings):
         unless what the service merges is unknown (an orphan overlay gets nothing, as in place)."""
         return not self.orphan
 
-    def setting_name(self, concern: str) -> str:
-        if concern in compose.TWIN_OF:
-            return ".".join(self.new_limit_keys(concern))
-        return self.base.setting_name(concern)
-
     def has_block(self, keys: tuple[str, ...]) -> bool:
         return (self.over is not None and self.over.has_block(keys)) or self.base.has_block(keys)
 
@@ -99,14 +86,6 @@ class OverlayService(DockerSettings):
         """As :meth:`ComposeService.new_limit_keys`, on the two files merged."""
         own, twin = compose.TWIN_OF[concern]
         return twin if self.has_block(twin[:-1]) else (own,)
-
-    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
-        out: list[tuple[Setting, str, Setting | None]] = []
-        for own, twin in compose.TWINS:
-            setting = self._pick((own,))
-            if setting is not None and self.has_block(twin[:-1]):
-                out.append((setting, ".".join(twin), self._pick(twin)))
-        return out
 
     # -- helpers ---------------------------------------------------------------------------------
     def _from_base(self, setting: Setting) -> Setting:
@@ -244,7 +223,7 @@ class OverlayService(DockerSettings):
     def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object:
         """The expression of the file whose limit at ``keys`` wins (the override's, else the base's)."""
         for service, _ in reversed(self._layers()):
-            if service.setting(tuple(str(k) for k in keys)) is not None:  # type: ignore[attr-defined]
+            if service.setting(tuple(str(k) for k in keys)) is not None:
                 return service.limit_expression(keys, value)  # type: ignore[attr-defined]
         return value
 
@@ -290,12 +269,71 @@ class OverlayService(DockerSettings):
 
 class UnresolvedExtends:
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is
-    written, because what it inherits is unknown (a local key could clash with it)."""
+    written, because what it inherits is unknown (a local key could clash with it). Every fact is
+    the service's own; ``set`` refuses."""
 
     def __init__(self, service: ComposeService | OverlayService, reason: str) -> None:
         self.service = service
         self.reason = reason
+        self.name = service.name
+        self.scope = service.scope
+        self.label = service.label
+        self.span = service.span
 
+    @property
+    def doc(self) -> object:
+        return getattr(self.service, "doc", None)
+
+    @property
+    def over(self) -> object:
+        return getattr(self.service, "over", None)
+
+    # -- what the Compose merge rules and the project model read (rewriter.compose_merge.Service) --
+    def setting(self, keys: tuple[str, ...]) -> Setting | None:
+        return self.service.setting(keys)
+
+    def has(self, key: str) -> bool:
+        return self.service.has(key)
+
+    def has_block(self, keys: tuple[str, ...]) -> bool:
+        return self.service.has_block(keys)
+
+    def tmpfs(self) -> list[TmpfsMount]:
+        return self.service.tmpfs()
+
+    def mounts(self) -> list[Mount]:
+        return self.service.mounts()
+
+    def env(self) -> dict[str, Setting]:
+        return self.service.env()
+
+    def ulimit(self, name: str) -> Ulimit | None:
+        return self.service.ulimit(name)
+
+    def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
+        return self.service.limit_twins()
+
+    def image(self) -> str | None:
+        return self.service.image()
+
+    def build(self) -> BuildSpec | None:
+        return self.service.build()
+
+    def command(self) -> tuple[str, ...]:
+        return self.service.command()
+
+    def run_facts(self) -> ServiceRun:
+        return self.service.run_facts()
+
+    def env_files(self) -> list[tuple[str, str]]:
+        files = getattr(self.service, "env_files", None)
+        return files() if callable(files) else []
+
+    def _lookup(self, keys: tuple[str | int, ...]) -> object:
+        lookup = getattr(self.service, "_lookup", None)
+        return lookup(keys) if callable(lookup) else None
+
+    # -- typed settings: read through, never written --------------------------------------------
     def find(self, key: Key[V]) -> list[Found[V]]:
         return self.service.find(key)
 
@@ -313,13 +351,6 @@ class UnresolvedExtends:
 
     def formatted(self, key: Key[V], value: V) -> str:
         return self.service.formatted(key, value)
-
-    def __getattr__(self, name: str) -> object:
-        if name.startswith(("set_", "add_", "remove_")):
-            def refuse(*args: object, **kwargs: object) -> Fix:
-                raise Refusal(self.reason)
-            return refuse
-        return getattr(self.service, name)
 
 
 MAX_EXTENDS = 8

@@ -32,7 +32,8 @@ from typing import Any
 from rewriter.edits import Edit, Fix, Intent, apply_edits
 from rewriter.errors import ParseError
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit, parse_tmpfs_options
-from rewriter.settings import Codec, Codecs, as_cpus, as_text, docker_size, mount_triple, same, ulimit_pair, whole
+from rewriter.settings import (Codec, Codecs, Key, V, as_cpus, as_text, docker_size, mount_triple, same, ulimit_pair,
+                               whole)
 from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
 from rewriter.surfaces.docker_settings import DockerSettings, tmpfs_codec
@@ -430,13 +431,6 @@ class _Base(DockerSettings):
 
     CODECS = CODECS
 
-    SETTING_NAMES = {"memory": "mem_limit=", "memswap": "memswap_limit=", "pids": "pids_limit=",
-                     "nofile": "ulimits= nofile", "tmpfs": "tmpfs=", "env": "environment="}
-
-    def setting_name(self, concern: str) -> str:
-        """How this surface spells a setting in messages ("memory" -> "mem_limit=")."""
-        return self.SETTING_NAMES.get(concern, concern)
-
     def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
         return []  # only Compose keeps a limit in two places
 
@@ -582,13 +576,7 @@ class _Base(DockerSettings):
                 start, end = self.mod.span(el.value)
                 mounts.append(TmpfsMount(target, parse_tmpfs_options(opts),
                                          Setting("tmpfs", text, Span(start, end), ("tmpfs", i)), "list"))
-        else:
-            start, end = self.mod.span(value)
-            # unknown contents: report it as a mount on /tmp so nothing is added twice
-            mounts.append(TmpfsMount("/tmp", (("size", "?"),),
-                                     Setting("tmpfs", self.mod.code(value), Span(start, end), ("tmpfs",)),
-                                     "opaque"))
-        return mounts
+        return mounts  # anything else cannot be read: supports() says so
 
     def _sdk_add_tmpfs(self, target: str, options: str) -> Fix:
         cst = self.mod.cst
@@ -605,8 +593,6 @@ class _Base(DockerSettings):
         return self._edit_kwarg("tmpfs", _append_item(self.mod, start + 1, items, item))
 
     def _sdk_set_tmpfs(self, mount: TmpfsMount, options: str) -> Fix:
-        if mount.form == "opaque":
-            raise Refusal("tmpfs cannot be read")
         span = mount.setting.span
         value = options if mount.form == "dict" else f"{mount.target}:{options}"
         return self._edit_kwarg("tmpfs", Edit(span.start, span.end, _q(value, self.quote)))
@@ -657,14 +643,17 @@ class _Base(DockerSettings):
             items.append((node, fields))
         return items
 
-    def ulimit(self, name: str) -> Ulimit | None:
-        try:
-            items = self._ulimit_items()
-        except Refusal:
+    def supports(self, key: Key[V]) -> bool:
+        """Not a ulimit when ``ulimits=`` is not a list (a variable, a call): what it sets is
+        unknown, so nothing is read or added."""
+        if key.kind == "ulimit":
             arg = self._kwarg("ulimits")
-            assert arg is not None
-            start, end = self.mod.span(arg.value)
-            return Ulimit(name, None, None, Setting("ulimits", None, Span(start, end), ("ulimits",)), "opaque")
+            if arg is not None and not isinstance(arg.value, self.mod.cst.List):
+                return False
+        return super().supports(key)
+
+    def ulimit(self, name: str) -> Ulimit | None:
+        items = self._ulimit_items()
         for i, (node, fields) in enumerate(items):
             if "name" in fields and _string_value(self.mod, fields["name"]) == name:
                 soft = _int_value(self.mod, fields["soft"]) if "soft" in fields else None
@@ -772,6 +761,15 @@ class SdkCall(_Base):
 
     def _kw_call(self) -> Node:
         return self.call
+
+    def supports(self, key: Key[V]) -> bool:
+        """Not a tmpfs when ``tmpfs=`` is neither a dict nor a list (a variable, a call): what it
+        mounts is unknown, so nothing is read, added or subtracted from the memory budget."""
+        if key.kind == "tmpfs":
+            arg = self._kwarg("tmpfs")
+            if arg is not None and not isinstance(arg.value, (self.mod.cst.Dict, self.mod.cst.List)):
+                return False
+        return super().supports(key)
 
     def tmpfs(self) -> list[TmpfsMount]:
         return self._sdk_tmpfs()

@@ -639,13 +639,6 @@ class DockerCommand(DockerSettings):
 
     CODECS = CODECS
 
-    SETTING_NAMES = {"memory": "--memory", "memswap": "--memory-swap", "pids": "--pids-limit",
-                     "nofile": "--ulimit nofile", "tmpfs": "--tmpfs", "env": "-e"}
-
-    def setting_name(self, concern: str) -> str:
-        """How this surface spells a setting in messages ("memory" -> "--memory")."""
-        return self.SETTING_NAMES.get(concern, concern)
-
     def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
         return []  # only Compose keeps a limit in two places
 
