@@ -238,8 +238,8 @@ class _Manifest:
 
 
 def _memory_reports(container: _Manifest) -> list[object]:
-    from rewriter.profiles import Profile, resolve_profile
-    from transforms import memory
+    from rewriter.profiles import Profile
+    from transforms import memory, resolve_profile
     from transforms.base import Context
 
     profile: Profile = resolve_profile("prod", {})
