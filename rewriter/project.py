@@ -21,6 +21,7 @@ from rewriter import deps
 from rewriter.errors import DockfixError
 from rewriter.model import BuildSpec
 from rewriter.record import Record
+from rewriter.settings import MEMORY, NOFILE, tmpfs
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -319,9 +320,9 @@ def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[
         spec = service.build()
         if spec is not None:
             sets = {name for name, present in (
-                ("nofile", service.ulimit("nofile") is not None),
-                ("tmpfs", any(m.target.rstrip("/") == "/tmp" for m in service.tmpfs())),
-                ("memory", bool(service.memory_limits()))) if present}
+                ("nofile", service.get(NOFILE) is not None),
+                ("tmpfs", bool(service.find(tmpfs("/tmp")))),
+                ("memory", bool(service.find(MEMORY)))) if present}
             out.append(DockerfileUser(path, service.name, spec, frozenset(sets)))
     return tuple(out)
 
