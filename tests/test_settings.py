@@ -261,3 +261,18 @@ def test_a_surface_is_its_codec_table_to_the_memory_rules() -> None:
 def test_a_kubernetes_limit_reads_as_a_size() -> None:
     """``1Gi`` is a limit (no DF301); before the seam, go-units rules read it as no limit at all."""
     assert _memory_reports(_Manifest("1Gi")) == []
+
+
+def test_an_unresolved_extends_reads_its_env_files(tmp_path: object) -> None:
+    """UnresolvedExtends is an explicit class now: the facts the rules probe for (``env_file``
+    evidence) are read through, as its ``__getattr__`` used to."""
+    import pathlib
+
+    root = pathlib.Path(str(tmp_path))
+    (root / "app.env").write_text("JAVA_OPTS=-Xmx1g\n")
+    text = "services:\n  web:\n    image: a\n    env_file: app.env\n    extends:\n      service: missing\n"
+    (root / "compose.yaml").write_text(text)
+    file = compose.load(SourceFile(str(root / "compose.yaml"), text))
+    (svc,) = compose_override.with_extends(file)
+    assert isinstance(svc, compose_override.UnresolvedExtends)
+    assert [shown for shown, _ in svc.env_files()] == ["app.env"]
