@@ -1,17 +1,20 @@
-"""What ``check``, ``diff`` and ``apply`` do, given parsed arguments."""
+"""What ``check``, ``diff`` and ``apply`` do, given the parsed command line (a :class:`Request`):
+find the files, run them (the cache, the process pool), write the fixes, print, pick the exit
+status. Each is a step of its own (:func:`run`); the per-file work goes through
+:mod:`rewriter.api`, as for the language server and the bot."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable
 
+from rewriter.api import Done, Failed, Finding, OptionsFor, Result, Settings, Skipped, write
 from rewriter.discovery import discover, kind_of
-from rewriter.engine import Finding, Options
+from rewriter.engine import Options
 from rewriter.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
-from rewriter.profiles import Config, ConfigFinder, Profile, check_profile_name
-from rewriter.runner import Done, Failed, Job, Result, Skipped, job_root, run_all, write_atomic
+from rewriter.record import Record
+from rewriter.runner import Job, job_root, run_all
 from rewriter.source import SourceFile, printable_path
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
@@ -19,112 +22,75 @@ if TYPE_CHECKING:
     from rewriter.cache import Cache
 
 
-class OptionsFor:
-    """Options for each file from its closest config, with command-line values on top."""
+class Request(Record):
+    """What ``check``, ``diff`` or ``apply`` is asked to do: the command line's flags, parsed
+    (:func:`rewriter.cli.request_of`). ``settings`` holds what decides each file's options;
+    the rest is how the run goes and what it prints."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        from transforms import OPTIONS  # lazy: start-up
+    __slots__ = ("command", "paths", "settings", "stdin_filename", "file_type", "respect_gitignore", "jobs",
+                 "use_cache", "quiet", "output_format", "exit_zero", "exit_non_zero_on_fix")
 
-        # Parsed configs are cached for the command line only (not the server or the bot).
-        self.finder = ConfigFinder(args.config, args.isolated, cache=not getattr(args, "no_cache", True),
-                                   options=OPTIONS)
-        self._cache: dict[tuple[str, str], Options] = {}
-
-    def __call__(self, path: str, kind: str | None = None) -> Options:
-        """The options for the file at ``path``; a development, test or CI file gets the ``dev``
-        profile whatever the run asks for (:mod:`rewriter.roles`)."""
-        config = self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-"))
-        role, why = self._role(path, kind, config)
-        if getattr(self.args, "write_to", None) == "override":
-            # an override file is the profile's, named after it, and used only when asked for
-            # (-f x.yaml -f x.prod.yaml): it gets the profile asked for, whatever the file's role
-            role = "prod"
-        key = (config.path, why if role == "dev" else "")
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._build(config, why if role == "dev" else "")
-            self._cache[key] = cached
-        return cached
-
-    def skipped(self, path: str, kind: str | None = None) -> str:
-        """Why the file is not checked at all ('' when it is): a ``none`` role in the config."""
-        role, why = self._role(path, kind, self.finder.for_path(path if path != "-" else os.path.join(os.getcwd(), "-")))
-        return f"role none ({why})" if role == "none" else ""
-
-    @staticmethod
-    def _role(path: str, kind: str | None, config: Config) -> tuple[str, str]:
-        if path == "-":
-            return "prod", ""
-        from rewriter.roles import role_of  # lazy: start-up
-
-        return role_of(path, kind if kind is not None else (kind_of(path) or ""), config.path, config.roles)
-
-    def _build(self, config: Config, dev_because: str = "") -> Options:
-        args = self.args
-        name = args.profile or os.environ.get("DOCKFIX_PROFILE") or config.profile
-        if args.profile:
-            check_profile_name(args.profile, "<command line>")
-        elif os.environ.get("DOCKFIX_PROFILE"):
-            check_profile_name(name, "<environment: DOCKFIX_PROFILE>")
-        if dev_because and name != "dev":
-            profile = config.resolve_profile("dev")
-            return self._options(config, profile.replace(role=f"instead of {name}, for {dev_because}"))
-        try:
-            profile = config.resolve_profile(name)
-        except ConfigError as err:
-            if not err.path:
-                err.path = config.path or "<command line>"
-            raise
-        return self._options(config, profile)
-
-    def _options(self, config: Config, profile: Profile) -> Options:
-        args = self.args
-        from transforms import RULES  # lazy: start-up
-
-        for code in (args.select or ()) + (args.ignore or ()):
-            if not any(r.startswith(code) for r in RULES):
-                raise ConfigError(f"unknown rule selector '{code}' (see 'dockfix rule')", path="<command line>")
-        return Options(
-            profile=profile,
-            select=args.select if args.select is not None else config.select,
-            ignore=(args.ignore or ()) + config.ignore,
-            unsafe_fixes=args.unsafe_fixes if args.unsafe_fixes is not None else config.unsafe_fixes,
-            inline_ignores=args.inline_ignores,
-            services=config.services,
-            compose_files=config.compose_files,
-        )
+    def __init__(self, command: str, paths: tuple[str, ...], settings: Settings, stdin_filename: str | None = None,
+                 file_type: str | None = None, respect_gitignore: bool = True, jobs: int = 0,
+                 use_cache: bool = True, quiet: bool = False, output_format: str = "concise",
+                 exit_zero: bool = False, exit_non_zero_on_fix: bool = False) -> None:
+        self.command = command
+        self.paths = paths
+        self.settings = settings
+        self.stdin_filename = stdin_filename
+        self.file_type = file_type
+        self.respect_gitignore = respect_gitignore
+        self.jobs = jobs
+        self.use_cache = use_cache
+        self.quiet = quiet
+        self.output_format = output_format
+        self.exit_zero = exit_zero
+        self.exit_non_zero_on_fix = exit_non_zero_on_fix
 
 
-def run(args: argparse.Namespace) -> int:
-    command: str = args.command
+def run(req: Request) -> int:
+    """Run ``req`` in four steps: the files' results (from the cache or the engine), the
+    writes (``apply``), the printing, and the exit status."""
+    results, caches = results_of(req)
+    write_errors = write_fixes(req, results)
+    summary = summarise(req, results, write_errors)
+    print_report(req, summary)
+    if caches is not None:
+        caches.store(results, req.command)
+    return exit_status(req, summary)
+
+
+def results_of(req: Request) -> tuple[list[Result], Caches | None]:
+    """Every file's result, in the order given (and the caches, to store the new ones once the
+    fixes are written). Nothing is printed or written."""
+    command = req.command
     fix = command in ("apply", "diff")
-    options_for = OptionsFor(args)
-    paths: list[str] = args.paths or ["."]
+    options_for = OptionsFor(req.settings)
+    paths = list(req.paths) or ["."]
     jobs: list[Job] = []
     failed: list[Failed] = []  # files that cannot be done as asked, reported with the results
     if "-" in paths:
         if len(paths) > 1:
             raise ConfigError("'-' (stdin) cannot be combined with other paths", path="<command line>")
-        name = args.stdin_filename or "-"
+        name = req.stdin_filename or "-"
         # by name only: editors send every buffer, and a YAML file that is not named like a
         # Compose file (a Kubernetes manifest, values.yaml) is left alone unless --file-type says
-        kind = kind_of(name, file_type=args.file_type) or "unknown"
+        kind = kind_of(name, file_type=req.file_type) or "unknown"
         data = sys.stdin.buffer.read()
         jobs.append(Job(name, kind, options_for(name, kind), fix, stdin=data, skip=options_for.skipped(name, kind)))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
         targets = list(discover([p for p in paths if p not in missing],
-                                respect_gitignore=args.respect_gitignore, file_type=args.file_type))
+                                respect_gitignore=req.respect_gitignore, file_type=req.file_type))
         composes = {os.path.realpath(t.path) for t in targets if t.kind == "compose"}
         for target in targets:
             why = options_for.skipped(target.path, target.kind)
             if why:
-                if _explicit(args, target.path):
+                if _explicit(req, target.path):
                     jobs.append(Job(target.path, target.kind, options_for(target.path, target.kind), fix, skip=why))
                 continue
             options = options_for(target.path, target.kind)
-            if args.write_to == "override" and target.kind == "compose":
+            if req.settings.write_to == "override" and target.kind == "compose":
                 # Compose files only: the other kinds have no override file and are fixed in place
                 job = _override_job(target.path, options, fix, composes)
                 if isinstance(job, Failed):
@@ -136,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
         for p in missing:
             jobs.append(Job(p, kind_of(p, explicit=True) or "compose", options_for(p), fix))
     jobs = _unique(jobs)
-    workers = args.jobs or os.cpu_count() or 1
-    caches = None if args.no_cache or "-" in paths else Caches()
+    workers = req.jobs or os.cpu_count() or 1
+    caches = None if not req.use_cache or "-" in paths else Caches()
     pending: list[Job] = []
     cached: dict[int, Result] = {}
     for n, job in enumerate(jobs):
@@ -146,14 +112,13 @@ def run(args: argparse.Namespace) -> int:
             cached[n] = hit
         else:
             pending.append(hit if isinstance(hit, Job) else job)
-    progress = _progress_bar() if len(pending) >= 200 and sys.stderr.isatty() and not args.quiet else None
+    progress = _progress_bar() if len(pending) >= 200 and sys.stderr.isatty() and not req.quiet else None
     ran = iter(run_all(pending, workers, progress))
     results = [cached[n] if n in cached else next(ran) for n in range(len(jobs))]
     results += failed
-    status = report(args, results)
-    if caches is not None:
-        caches.store(results, command)
-    return status
+    return results, caches
+
+
 
 
 class Caches:
@@ -278,96 +243,151 @@ def _override_job(path: str, options: Options, fix: bool, composes: set[str]) ->
     return Job(os.path.join(folder, over), "compose-override", options, fix, companion=path)
 
 
-def report(args: argparse.Namespace, results: list[Result]) -> int:
-    command: str = args.command
-    errors = 0
-    changed = 0
-    remaining: list[Finding] = []
-    fixed_count = 0
-    sources: dict[str, SourceFile] = {}
-    stdout = sys.stdout
-    stdin_mode = any(r.job.stdin is not None for r in results)
-    # `apply -` is an editor's formatter: editors that merge stderr into the result (Neovim's
-    # systemlist()) would put the summary into the file, so it goes only to a terminal
-    quiet = args.quiet or (stdin_mode and command == "apply" and not sys.stderr.isatty())
-    for result in results:
+def write_fixes(req: Request, results: list[Result]) -> dict[int, DockfixError]:
+    """``apply`` on files: write each fixed file in place (:func:`rewriter.api.write`); the
+    writes that failed, by the result's index (nothing else is written: ``diff`` prints, and
+    ``apply -`` prints the fixed text)."""
+    failed: dict[int, DockfixError] = {}
+    if req.command != "apply":
+        return failed
+    for n, result in enumerate(results):
+        if isinstance(result, Done) and result.job.stdin is None and result.outcome.new_text is not None:
+            try:
+                write(result)
+            except DockfixError as err:
+                failed[n] = err
+    return failed
+
+
+class Summary:
+    """What a run comes to, before anything is printed: the counts the exit status and the last
+    line read, the findings that remain, and what each file prints, in order (``pieces``: the
+    stream, ``out`` or ``err``, or ``note`` for what ``--quiet`` leaves out, and the text or the
+    error to render)."""
+
+    __slots__ = ("errors", "changed", "fixed", "remaining", "sources", "processed", "stdin_mode", "pieces")
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self.changed = 0
+        self.fixed = 0
+        self.remaining: list[Finding] = []
+        self.sources: dict[str, SourceFile] = {}
+        self.processed = 0
+        self.stdin_mode = False
+        self.pieces: list[tuple[str, str | DockfixError]] = []
+
+
+def summarise(req: Request, results: list[Result], write_errors: dict[int, DockfixError]) -> Summary:
+    """The summary of ``results`` once written (``write_errors``: the writes that failed)."""
+    command = req.command
+    out = Summary()
+    out.stdin_mode = any(r.job.stdin is not None for r in results)
+    pieces = out.pieces
+    for n, result in enumerate(results):
         if isinstance(result, Failed):
-            errors += 1
-            print(result.error.render(), file=sys.stderr)
-            if stdin_mode and command == "apply":
-                stdout.write(_stdin_text(result.job))
+            out.errors += 1
+            pieces.append(("err", result.error))
+            if out.stdin_mode and command == "apply":
+                pieces.append(("out", _stdin_text(result.job)))
             continue
         if isinstance(result, Skipped):
             if result.job.stdin is not None and command == "apply":
-                stdout.write(_stdin_text(result.job))
-            if not quiet and (result.job.stdin is not None or _explicit(args, result.job.path)):
-                print(f"{printable_path(result.job.path)}: skipped: {result.reason}", file=sys.stderr)
+                pieces.append(("out", _stdin_text(result.job)))
+            if result.job.stdin is not None or _explicit(req, result.job.path):
+                pieces.append(("note", f"{printable_path(result.job.path)}: skipped: {result.reason}"))
             continue
         assert isinstance(result, Done)
+        out.processed += 1
         outcome = result.outcome
         src = outcome.src
-        sources[src.path] = src.with_text(outcome.new_text) if outcome.new_text is not None else src
-        remaining.extend(outcome.findings)
-        fixed_count += len(outcome.fixed)
+        out.sources[src.path] = src.with_text(outcome.new_text) if outcome.new_text is not None else src
+        out.remaining.extend(outcome.findings)
+        out.fixed += len(outcome.fixed)
         new_text = outcome.new_text
         if command == "diff" and new_text is not None:
-            changed += 1
+            out.changed += 1
             from rewriter.diff import unified_diff  # lazy: start-up
             from rewriter.diffcheck import checked  # lazy: start-up
 
             before, after = src.to_text(), src.with_text(new_text).to_text()
             try:
-                stdout.write(checked(src.path, before, after, unified_diff(
+                pieces.append(("out", checked(src.path, before, after, unified_diff(
                     src.path, before, after,
-                    new_file=result.job.companion is not None and not result.data and not os.path.lexists(src.path))))
+                    new_file=result.job.companion is not None and not result.data and not os.path.lexists(src.path)))))
             except DockfixError as err:  # the diff does not reproduce the fix: say so, print none
-                errors += 1
-                print(err.render(), file=sys.stderr)
+                out.errors += 1
+                pieces.append(("err", err))
         elif command == "apply":
             if result.job.stdin is not None:
-                stdout.write((src.with_text(new_text) if new_text is not None else src).to_text())
-                changed += new_text is not None
+                pieces.append(("out", (src.with_text(new_text) if new_text is not None else src).to_text()))
+                out.changed += new_text is not None
             elif new_text is not None:
-                try:
-                    write_atomic(src.path, result.data, src.with_text(new_text).to_bytes(), job_root(result.job))
-                    result.written = True
-                    changed += 1
-                except DockfixError as err:
-                    errors += 1
-                    print(err.render(), file=sys.stderr)
+                refused = write_errors.get(n)
+                if refused is None:
+                    out.changed += 1
+                else:
+                    out.errors += 1
+                    pieces.append(("err", refused))
                     # nothing was written: what was "fixed" still stands in the file
-                    remaining.extend(outcome.fixed)
-                    fixed_count -= len(outcome.fixed)
-    to_print = remaining if command != "diff" else []
-    if quiet and stdin_mode and command == "apply" and args.output_format in ("concise", "full"):
+                    out.remaining.extend(outcome.fixed)
+                    out.fixed -= len(outcome.fixed)
+    return out
+
+
+def print_report(req: Request, summary: Summary) -> None:
+    """Print what each file gives (diffs, ``apply -``'s text, errors), the findings in the
+    chosen format, and the last line."""
+    command = req.command
+    stdout = sys.stdout
+    stdin_apply = summary.stdin_mode and command == "apply"
+    # `apply -` is an editor's formatter: editors that merge stderr into the result (Neovim's
+    # systemlist()) would put the summary into the file, so it goes only to a terminal
+    quiet = req.quiet or (stdin_apply and not sys.stderr.isatty())
+    for stream, piece in summary.pieces:
+        if stream == "out":
+            assert isinstance(piece, str)
+            stdout.write(piece)
+        elif isinstance(piece, DockfixError):
+            from rewriter.output import error_text  # lazy: start-up
+
+            print(error_text(piece), file=sys.stderr)
+        elif stream == "err" or not quiet:
+            print(piece, file=sys.stderr)
+    to_print = summary.remaining if command != "diff" else []
+    if quiet and stdin_apply and req.output_format in ("concise", "full"):
         # the same for the findings that remain (suggestions do, for most files): an editor shows
         # them from `check` or the language server, not from its formatter's stderr
         to_print = []
     if to_print:
         from rewriter import output  # lazy: start-up
 
-        rendered = output.render(args.output_format, to_print, sources)
-        stream = sys.stderr if (stdin_mode and command == "apply") else stdout
-        stream.write(rendered)
-    elif args.output_format in ("json", "sarif") and command != "diff":
+        rendered = output.render(req.output_format, to_print, summary.sources)
+        stream_ = sys.stderr if stdin_apply else stdout
+        stream_.write(rendered)
+    elif req.output_format in ("json", "sarif") and command != "diff":
         # an empty report is still a report: code scanning closes alerts on an empty SARIF run
         from rewriter import output  # lazy: start-up
 
-        (sys.stderr if stdin_mode and command == "apply" else stdout).write(output.render(args.output_format, [], sources))
+        (sys.stderr if stdin_apply else stdout).write(output.render(req.output_format, [], summary.sources))
     if not quiet:
-        processed = sum(1 for r in results if isinstance(r, Done))
-        _summary(command, remaining, fixed_count, changed, errors, args, processed)
-    if errors:
+        _last_line(req, summary)
+
+
+def exit_status(req: Request, summary: Summary) -> int:
+    """0 nothing to report (or everything fixed), 1 findings remain or files would change, 2 a
+    file could not be processed; ``--exit-zero`` and ``--exit-non-zero-on-fix`` as ruff has them."""
+    if summary.errors:
         return EXIT_ERROR
-    if args.exit_zero:
+    if req.exit_zero:
         return EXIT_OK
-    if command == "diff":
-        return EXIT_FINDINGS if changed else EXIT_OK
-    if command == "apply" and args.exit_non_zero_on_fix and (changed or fixed_count):
+    if req.command == "diff":
+        return EXIT_FINDINGS if summary.changed else EXIT_OK
+    if req.command == "apply" and req.exit_non_zero_on_fix and (summary.changed or summary.fixed):
         return EXIT_FINDINGS
     # info notes with nothing to apply (e.g. "runtime limits cannot live in an image") are shown
     # but do not fail a run
-    failing = [f for f in remaining if f.severity.value != "info" or f.fixable]
+    failing = [f for f in summary.remaining if f.severity.value != "info" or f.fixable]
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
@@ -379,24 +399,25 @@ def _stdin_text(job: Job) -> str:
         return data.decode("utf-8", errors="surrogateescape")
 
 
-def _explicit(args: argparse.Namespace, path: str) -> bool:
-    return path in (args.paths or [])
+def _explicit(req: Request, path: str) -> bool:
+    return path in req.paths
 
 
-def _summary(command: str, remaining: list[Finding], fixed: int, changed: int, errors: int,
-             args: argparse.Namespace, processed: int) -> None:
+def _last_line(req: Request, summary: Summary) -> None:
+    command, remaining, fixed, changed = req.command, summary.remaining, summary.fixed, summary.changed
+    errors, processed, unsafe_fixes = summary.errors, summary.processed, req.settings.unsafe_fixes
     parts = []
     if not processed and not errors:
         parts.append("No files to check." if command == "check" else "No files to fix.")
     elif command == "check":
         n = len(remaining)
-        fixable = sum(1 for f in remaining if f.fixable and (args.unsafe_fixes or f.fix is not None and f.fix.applicability >= 2))
+        fixable = sum(1 for f in remaining if f.fixable and (unsafe_fixes or f.fix is not None and f.fix.applicability >= 2))
         unsafe = sum(1 for f in remaining if f.fix is not None and f.fix.applicability == 1)
         if n:
             parts.append(f"Found {n} finding{'s' if n != 1 else ''}.")
             if fixable:
                 parts.append(f"[*] {fixable} fixable with 'dockfix apply'.")
-            if unsafe and not args.unsafe_fixes:
+            if unsafe and not unsafe_fixes:
                 parts.append(f"{unsafe} more fixable with 'dockfix apply --unsafe-fixes'.")
         elif not errors:
             parts.append("All checks passed.")

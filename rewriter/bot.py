@@ -39,12 +39,11 @@ from typing import TYPE_CHECKING
 
 from rewriter import __version__
 from rewriter.bot_options import DEFAULT_AUTHOR
-from rewriter.edits import Applicability
 from rewriter.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
 from rewriter.secrets import MIN_TOKEN_LENGTH
 
 if TYPE_CHECKING:
-    from rewriter.engine import Finding
+    from rewriter.api import Finding
     from rewriter.github import GitHub, PullRequest
 
 TRAILER = "Dockfix-Profile"
@@ -151,30 +150,23 @@ class FixRun:
 def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: bool | None,
                   config: str | None) -> FixRun:
     """Run ``dockfix apply`` on ``root`` (a worktree) and say what it did."""
-    from rewriter.app import OptionsFor  # lazy: start-up
-    from rewriter.discovery import discover  # lazy: start-up
-    from rewriter.runner import Done, Failed, Job, run_all, write_atomic  # lazy: start-up
+    from rewriter import api  # lazy: start-up
 
-    args = argparse.Namespace(profile=profile, select=None, ignore=None, unsafe_fixes=unsafe, inline_ignores=True,
-                              config=config, isolated=False)
-    options_for = OptionsFor(args)
+    settings = api.Settings(profile=profile, unsafe_fixes=unsafe, config=config)
     targets = [os.path.join(root, p) for p in paths] if paths else [root]
-    jobs = [Job(t.path, t.kind, options_for(t.path, t.kind), True) for t in discover(targets)
-            if not options_for.skipped(t.path, t.kind)]
     run = FixRun()
-    for result in run_all(jobs, 1):
+    for result in api.fix_files(targets, settings):
         rel = os.path.relpath(result.job.path, root).replace(os.sep, "/")
-        if isinstance(result, Failed):
+        if isinstance(result, api.Failed):
             run.failed.append(f"{rel}: {result.error.message}")
             continue
-        if not isinstance(result, Done):
+        if not isinstance(result, api.Done):
             continue
         outcome = result.outcome
         run.remaining += len(outcome.findings)
         run.open.extend(Open(rel, f.line, f.code, _status(f), f.message) for f in outcome.findings)
-        if outcome.new_text is None:
+        if not api.write(result):
             continue
-        write_atomic(result.job.path, result.data, outcome.src.with_text(outcome.new_text).to_bytes())
         run.changed.append(rel)
         for f in outcome.fixed:
             run.fixed.append(Fixed(rel, f.line, f.code, f.fix.message if f.fix else "", f.message))
@@ -187,6 +179,8 @@ def _status(finding: Finding) -> str:
     """Why a finding is left to a human, in the words of the pull request's table."""
     if finding.refused:
         return "fix refused"
+    from rewriter.api import Applicability  # lazy: start-up
+
     if finding.fix is not None and finding.fix.applicability == Applicability.UNSAFE:
         return "suggestion (`--unsafe-fixes`)"
     if finding.severity.value == "info":
@@ -335,15 +329,9 @@ def _author(git: Git, flag: str | None) -> tuple[str, str]:
 
 def _profile_name(args: argparse.Namespace, root: str) -> str:
     """The profile, checked to be a plain name before it names a branch (``dockfix/<profile>``)."""
-    from transforms import OPTIONS  # lazy: start-up
+    from rewriter.api import OptionsFor, Settings  # lazy: start-up
 
-    from rewriter.profiles import ConfigFinder, check_profile_name  # lazy: start-up
-
-    if args.profile:
-        return check_profile_name(str(args.profile))
-    if os.environ.get("DOCKFIX_PROFILE"):
-        return check_profile_name(os.environ["DOCKFIX_PROFILE"], "<environment: DOCKFIX_PROFILE>")
-    return ConfigFinder(args.config, False, options=OPTIONS).for_path(os.path.join(root, "-")).profile  # checked on load
+    return OptionsFor(Settings(profile=args.profile, config=args.config)).profile_name(os.path.join(root, "-"))
 
 
 def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:

@@ -15,7 +15,11 @@ import sys
 from collections.abc import Sequence
 
 from rewriter import __version__
-from rewriter.errors import EXIT_ERROR, EXIT_OK, ConfigError, DockfixError
+from rewriter.errors import EXIT_ERROR, EXIT_OK, DockfixError
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.app import Request
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -94,7 +98,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _add_file_options(common: argparse.ArgumentParser) -> None:
     """The options of ``check``, ``diff`` and ``apply``."""
-    from rewriter.surfaces import KINDS  # lazy: start-up (here, not at the top: entry() tunes the collector first)
+    from rewriter.api import file_kinds  # lazy: start-up (here, not at the top: entry() tunes the collector first)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories ('-' reads stdin)")
     common.add_argument("--profile", help="profile to apply (default: config 'profile', else prod)")
     common.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
@@ -104,7 +108,7 @@ def _add_file_options(common: argparse.ArgumentParser) -> None:
     common.add_argument("--output-format", choices=("concise", "full", "json", "github", "sarif"),
                         default=os.environ.get("DOCKFIX_OUTPUT_FORMAT", "concise"))
     common.add_argument("--stdin-filename", help="the name of the file read from stdin")
-    common.add_argument("--file-type", choices=KINDS, help="treat the inputs as this kind")
+    common.add_argument("--file-type", choices=file_kinds(), help="treat the inputs as this kind")
     common.add_argument("--config", help="use this config file instead of discovering one")
     common.add_argument("--isolated", action="store_true", help="ignore all config files")
     common.add_argument("--exit-zero", action="store_true", help="exit 0 even if findings remain")
@@ -145,20 +149,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return pr_main(args)
         from rewriter.app import run  # lazy: start-up
 
-        return run(args)
-    except ConfigError as err:
-        if err.path:
-            print(f"dockfix: {err.render()}", file=sys.stderr)
-        else:
-            from rewriter.source import printable  # lazy: start-up
-
-            print(f"dockfix: {printable(err.message)}", file=sys.stderr)
-        return EXIT_ERROR
+        return run(request_of(args))
     except DockfixError as err:
-        print(f"dockfix: {err.render()}", file=sys.stderr)
+        from rewriter.output import fatal_text  # lazy: start-up
+
+        print(fatal_text(err), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def request_of(args: argparse.Namespace) -> Request:
+    """The parsed flags of ``check``, ``diff`` or ``apply`` as the run's typed request."""
+    from rewriter.api import Settings  # lazy: start-up
+    from rewriter.app import Request  # lazy: start-up
+
+    settings = Settings(profile=args.profile, select=args.select, ignore=args.ignore, unsafe_fixes=args.unsafe_fixes,
+                        inline_ignores=args.inline_ignores, config=args.config, isolated=args.isolated,
+                        write_to=args.write_to, cache_config=not args.no_cache)
+    return Request(args.command, tuple(args.paths), settings, stdin_filename=args.stdin_filename, file_type=args.file_type,
+                   respect_gitignore=args.respect_gitignore, jobs=args.jobs, use_cache=not args.no_cache,
+                   quiet=args.quiet, output_format=args.output_format, exit_zero=args.exit_zero,
+                   exit_non_zero_on_fix=args.exit_non_zero_on_fix)
 
 
 def _rule(code: str | None) -> int:

@@ -452,3 +452,45 @@ def _apply_checked(kind: str, src: SourceFile, before: object, chosen: list[Fix]
         first = min(groups, key=lambda group: position[id(group[0])])
         return apply_edits(src.text, [e for fix in first for e in fix.edits]), first
     return together, good
+
+
+# -- one fix at a time ----------------------------------------------------------------------------
+
+
+class OneByOne:
+    """The findings of one text, each fix to be applied alone (an editor's quick fix), never in
+    the fix loop: analysed once; a fix is checked by the same oracle as :func:`process`'s."""
+
+    __slots__ = ("kind", "src", "analysis", "findings", "chosen")
+
+    def __init__(self, kind: str, src: SourceFile, options: Options) -> None:
+        self.kind = kind
+        self.src = src
+        self.analysis = analyse(kind, src, options)
+        self.findings = to_findings(src, self.analysis, options, scan_suppressions(src))
+        # the fixes of shared nodes that every service reached agrees on (else their fallbacks),
+        # unsafe ones too: a quick fix is the user's choice, one at a time
+        self.chosen = resolve_shared(self.findings, options.replace(unsafe_fixes=True))
+
+    def fixable(self) -> list[Finding]:
+        return [f for f in self.findings if f.fixable]
+
+    def attempt(self, finding: Finding) -> tuple[str | None, str]:
+        """The new text (BOM set aside) with ``finding``'s fix alone, or None and why not."""
+        assert finding.fix is not None
+        fix = _chosen_for(finding.fix, self.chosen)
+        if fix is None:
+            return None, "the edit would also change other services that do not want it"
+        new = apply_edits(self.src.text, fix.edits)
+        why = verify(self.kind, self.src, self.analysis.make_model(), new, [fix])
+        if why:
+            return None, f"fix refused: {why}"
+        return new, ""
+
+
+def _chosen_for(fix: Fix, chosen: list[Fix]) -> Fix | None:
+    """The fix (``fix`` itself, or its local fallback) that ``resolve_shared`` chose for it."""
+    for candidate in chosen:
+        if candidate.edits == fix.edits or (fix.fallback is not None and candidate.edits == fix.fallback.edits):
+            return candidate
+    return None

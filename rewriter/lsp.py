@@ -36,7 +36,6 @@ columns whatever the encoding).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import bisect
 import enum
@@ -57,22 +56,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from rewriter import __version__
-from rewriter.discovery import kind_of
-from rewriter.edits import Applicability, Fix, apply_edits
-from rewriter.engine import (
-    Finding,
-    Options,
-    analyse,
-    process,
-    resolve_shared,
-    scan_suppressions,
-    to_findings,
-    verify,
-)
-from rewriter.errors import DockfixError
-from rewriter.profiles import CONFIG_NAMES
-from rewriter.source import SourceFile
+from rewriter import __version__, api
+from rewriter.api import CONFIG_NAMES, Checked, Document, finding_id, finding_offsets
 
 log = logging.getLogger(__name__)
 
@@ -230,17 +215,16 @@ class Settings:
         return value
 
     def _file_types(self, raw: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        from rewriter.surfaces import KINDS  # lazy: start-up
-
         if raw is None:
             return ()
         if not isinstance(raw, dict):
             self._bad("fileTypes")
             return ()
         out = []
+        kinds = api.file_kinds()
         for kind, patterns in raw.items():
-            if kind not in KINDS or not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-                self.problems.append(f"dockfix: ignoring fileTypes entry '{kind}': kinds are {', '.join(KINDS)}, "
+            if kind not in kinds or not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                self.problems.append(f"dockfix: ignoring fileTypes entry '{kind}': kinds are {', '.join(kinds)}, "
                                      "each with a list of globs")
                 continue
             out.append((kind, tuple(patterns)))
@@ -259,36 +243,24 @@ def kind_for(path: str, language_id: str | None, settings: Settings) -> str | No
                     return kind
             elif fnmatch.fnmatchcase(name, pattern):
                 return kind
-    return kind_of(path, explicit=False) or LANGUAGE_KINDS.get(language_id or "")
+    return api.kind_of(path, explicit=False) or LANGUAGE_KINDS.get(language_id or "")
 
 
 # -- what dockfix says about one document ------------------------------------------------------------
 
 
-def options_for(path: str, settings: Settings) -> Options:
-    """The options ``dockfix apply - --stdin-filename PATH`` would use (config read afresh)."""
-    from rewriter.app import OptionsFor  # lazy: start-up
-
-    args = argparse.Namespace(profile=settings.profile, select=None, ignore=None,
-                              unsafe_fixes=settings.unsafe_fixes, inline_ignores=True,
-                              config=None, isolated=False)
-    return OptionsFor(args)(path)
+def request(settings: Settings) -> api.Settings:
+    """What the client's settings ask of dockfix: the options ``dockfix apply - --stdin-filename
+    PATH`` would use (the closest config, read afresh), with the client's profile and fix safety
+    on top."""
+    return api.Settings(profile=settings.profile, unsafe_fixes=settings.unsafe_fixes)
 
 
 def fixed_text(text: str, path: str, kind: str | None, settings: Settings) -> str:
     """Exactly what ``dockfix apply - --stdin-filename PATH --file-type KIND`` prints for
     ``text``. ``kind`` None (a YAML file that is not a Compose file by name, language or glob):
     the text unchanged."""
-    if kind is None:
-        return text
-    try:
-        src = SourceFile.from_bytes(path, text.encode("utf-8"))
-        outcome = process(kind, src, options_for(path, settings), fix=True)
-    except (DockfixError, UnicodeEncodeError, RecursionError):
-        return text
-    if outcome.new_text is None:
-        return text
-    return src.with_text(outcome.new_text).to_text()
+    return api.fix_text(text, path, kind, request(settings)).text
 
 
 def formatting_edits(text: str, path: str, kind: str | None, settings: Settings,
@@ -296,43 +268,9 @@ def formatting_edits(text: str, path: str, kind: str | None, settings: Settings,
     return replacement_edit(text, fixed_text(text, path, kind, settings), encoding)
 
 
-@dataclass
-class Checked:
-    src: SourceFile
-    findings: list[Finding]
-    error: DockfixError | None = None
-
-
 def check_text(text: str, path: str, kind: str | None, settings: Settings) -> Checked | None:
     """Findings for a buffer (None when dockfix does not handle this kind of file)."""
-    if kind is None:
-        return None
-    src = SourceFile.from_text(path, text)
-    try:
-        outcome = process(kind, src, options_for(path, settings), fix=False)
-    except DockfixError as err:
-        if err.message.startswith("unsupported file kind"):
-            return None
-        return Checked(src, [], err)
-    except RecursionError:
-        return Checked(src, [], DockfixError("input nests too deeply", path=path, line=1, column=1))
-    return Checked(src, outcome.findings)
-
-
-def _shift(src: SourceFile) -> int:
-    return 1 if src.bom else 0  # offsets in SourceFile.text exclude the BOM the buffer holds
-
-
-def finding_offsets(src: SourceFile, f: Finding) -> tuple[int, int]:
-    """The finding's span as offsets in the buffer's text (BOM included)."""
-    start = src.offset(f.line, f.column) + _shift(src)
-    end = src.offset(f.end_line, f.end_column) + _shift(src)
-    return start, max(start, end)
-
-
-def finding_id(code: str, span: tuple[int, int]) -> str:
-    """An id for a finding that does not depend on the position encoding (``data.id``)."""
-    return f"{code}@{span[0]}-{span[1]}"
+    return api.check_text(text, path, kind, request(settings))
 
 
 _RANK = {"error": 0, "warning": 1, "info": 2}
@@ -345,7 +283,7 @@ def diagnostics(checked: Checked, index: LineIndex, cap: int = DEFAULT_MAX_DIAGN
     out: list[types.Diagnostic] = []
     if checked.error is not None:
         err = checked.error
-        start = checked.src.offset(err.line or 1, err.column or 1) + _shift(checked.src)
+        start = checked.src.offset(err.line or 1, err.column or 1) + (1 if checked.src.bom else 0)
         out.append(types.Diagnostic(range=index.range(start, start), message=err.message,
                                     severity=types.DiagnosticSeverity.Error, source=SOURCE))
     findings = checked.findings
@@ -396,50 +334,29 @@ def quick_fixes(text: str, path: str, kind: str | None, settings: Settings, uri:
     """One quick fix per fixable diagnostic in ``wanted`` (unsafe ones too, marked as such)."""
     if kind is None or not wanted:
         return []
-    src = SourceFile.from_text(path, text)
-    options = options_for(path, settings)
-    try:
-        analysis = analyse(kind, src, options)
-    except (DockfixError, RecursionError):
-        return []
-    findings = to_findings(src, analysis, options, scan_suppressions(src))
-    chosen = resolve_shared(findings, options.replace(unsafe_fixes=True))
+    doc = Document(text, path, kind, request(settings))
+    candidates = doc.candidates()
     index = LineIndex(text, encoding)
-    fixable = [(f, finding_offsets(src, f)) for f in findings if f.fix is not None and f.fixable]
-    ids = {finding_id(f.code, span) for f, span in fixable}
+    ids = {c.id for c in candidates}
     actions: list[types.CodeAction] = []
-    for f, span in fixable:
+    for c in candidates:
+        f = c.finding
         assert f.fix is not None
-        line = index.position(span[0]).line
-        fid = finding_id(f.code, span)
-        matching = [d for d in wanted if _matches(d, f.code, fid, line, ids)]
+        line = index.position(c.start).line
+        matching = [d for d in wanted if _matches(d, f.code, c.id, line, ids)]
         if not matching:
             continue
-        fix = _chosen_for(f.fix, chosen)
-        unsafe = f.fix.applicability < Applicability.SAFE
+        unsafe = f.fix.applicability < api.Applicability.SAFE
         title = f"dockfix: {f.fix.message} ({f.code})" + (" [unsafe]" if unsafe else "")
         action = types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=matching,
                                   is_preferred=not unsafe)
-        if fix is None:
-            action.disabled = types.CodeActionDisabled(
-                reason="the edit would also change other services that do not want it")
+        one = doc.fix_one(c)
+        if one.text is None:
+            action.disabled = types.CodeActionDisabled(reason=one.refused)
         else:
-            new = apply_edits(src.text, fix.edits)
-            why = verify(kind, src, analysis.make_model(), new, [fix])
-            if why:
-                action.disabled = types.CodeActionDisabled(reason=f"fix refused: {why}")
-            else:
-                new_full = src.with_text(new).to_text()
-                action.edit = types.WorkspaceEdit(changes={uri: replacement_edit(text, new_full, encoding)})
+            action.edit = types.WorkspaceEdit(changes={uri: replacement_edit(text, one.text, encoding)})
         actions.append(action)
     return actions
-
-
-def _chosen_for(fix: Fix, chosen: list[Fix]) -> Fix | None:
-    for candidate in chosen:
-        if candidate.edits == fix.edits or (fix.fallback is not None and candidate.edits == fix.fallback.edits):
-            return candidate
-    return None
 
 
 def code_actions(text: str, path: str, kind: str | None, settings: Settings, uri: str,

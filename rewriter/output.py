@@ -1,13 +1,38 @@
-"""Renderers for findings: concise, full, json, github, sarif (in :mod:`rewriter.sarif`)."""
+"""Renderers for findings (concise, full, json, github, sarif in :mod:`rewriter.sarif`) and for
+errors (:func:`error_text`, :func:`fatal_text`): the one place where the command line turns what
+dockfix found or could not do into text."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rewriter.engine import Finding
-from rewriter.source import SourceFile, display_path, printable, printable_path
+from rewriter.source import display_path, printable, printable_path
+
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.engine import Finding
+    from rewriter.errors import DockfixError
+    from rewriter.source import SourceFile
 
 FORMATS = ("concise", "full", "json", "github", "sarif")
+
+
+def error_text(err: DockfixError) -> str:
+    """``path:line:col: message`` for an error about one file; the parts that are unknown are
+    left out (``<unknown>`` for the path), repository text is :func:`printable`."""
+    where = printable_path(err.path) if err.path else "<unknown>"
+    if err.line:
+        where += f":{err.line}:{err.column or 1}"
+    return f"{where}: {printable(err.message)}"
+
+
+def fatal_text(err: DockfixError) -> str:
+    """The line for an error that ends the whole run (``dockfix: ...``): a configuration error
+    that names no file (a bad ``--select``, an unknown profile on the command line) is its message
+    alone."""
+    if err.kind == "config" and not err.path:
+        return f"dockfix: {printable(err.message)}"
+    return f"dockfix: {error_text(err)}"
 
 
 def _where(f: Finding) -> str:

@@ -10,11 +10,51 @@ import bisect
 import os
 
 from rewriter.errors import ParseError
-from rewriter.errors import display_path as display_path  # re-exported: callers import them from here
-from rewriter.errors import printable as printable
-from rewriter.errors import printable_path as printable_path
 
 BOM = "\ufeff"
+
+
+def display_path(path: str) -> str:
+    """A path as users see it: relative to the working directory when under it, with '/'."""
+    if path in ("-", ""):
+        return path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path)
+        if rel.startswith(".."):
+            return path
+        return rel.replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other non-printing characters (but tabs) written as escapes.
+
+    Repository text (a service name, a path, a YAML key) reaches human output, and a newline in it
+    would start a line of its own: ``::error ...`` or ``::stop-commands::`` at the start of a line
+    is a command to a GitHub Actions runner, and an escape sequence is one to the terminal.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == "\t":
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def printable_path(path: str) -> str:
+    """:func:`display_path` made :func:`printable`, and never starting a line with ``:`` (a
+    directory named ``::stop-commands::x`` would otherwise begin a workflow command)."""
+    shown = printable(display_path(path))
+    return "./" + shown if shown.startswith(":") else shown
 
 
 class SourceFile:

@@ -574,8 +574,9 @@ def run_dockfix(path: Path, profile: str, unsafe: bool, write_to: str,
     override file is the profile's, whatever the file's role; README "File roles")."""
     import rewriter.roles as roles
     from rewriter.app import run
-    from rewriter.cli import build_parser
+    from rewriter.cli import build_parser, request_of
     from rewriter.errors import DockfixError
+    from rewriter.output import fatal_text
 
     role_of = roles.role_of
 
@@ -595,9 +596,9 @@ def run_dockfix(path: Path, profile: str, unsafe: bool, write_to: str,
         _ROLES.clear()
         roles.role_of = recorded  # type: ignore[assignment]
         try:
-            code = run(_PARSER[0].parse_args(argv))  # type: ignore[attr-defined]
+            code = run(request_of(_PARSER[0].parse_args(argv)))  # type: ignore[attr-defined]
         except DockfixError as error:
-            print(f"dockfix: {error.render()}", file=sys.stderr)
+            print(fatal_text(error), file=sys.stderr)
             code = 2
         finally:
             roles.role_of = role_of

@@ -35,6 +35,7 @@ from functools import lru_cache
 from rewriter.edits import Fix, Intent
 from rewriter.engine import Finding, Options
 from rewriter.errors import ConvergenceError, DockfixError, ParseError
+from rewriter.output import error_text
 from transforms import resolve_profile
 from rewriter.runner import Done, Failed, Job, Skipped, run_job
 from rewriter.source import SourceFile
@@ -171,7 +172,7 @@ def check_file(path: str, kind: str, data: bytes, *, profile: str = "prod",
         else:
             result.status, result.reason = "crashed", err.message
             kind_name = "convergence error" if isinstance(err, ConvergenceError) else "error"
-            result.violate(f"{kind_name}: {err.render()}")
+            result.violate(f"{kind_name}: {error_text(err)}")
         return result
     outcome = first.outcome
     result.services = len({f.scope for f in outcome.findings + outcome.fixed if f.scope}
@@ -197,7 +198,7 @@ def check_file(path: str, kind: str, data: bytes, *, profile: str = "prod",
     result.violations.extend(uncovered(outcome.findings, options, "first run"))
     second = run_once(path, kind, new, options)
     if isinstance(second, Failed):
-        result.violate(f"second run failed: {second.error.render()}")
+        result.violate(f"second run failed: {error_text(second.error)}")
     elif isinstance(second, Done):
         if second.outcome.new_text is not None:
             result.violate("not idempotent: a second run changes the file again "
@@ -343,7 +344,7 @@ def model_violations(kind: str, path: str, old: bytes, new: bytes, intents: list
         before = resolved_model(kind, SourceFile.from_bytes(path, old))
         after = resolved_model(kind, SourceFile.from_bytes(path, new))
     except ParseError as err:
-        return [f"the output does not parse: {err.render()}"]
+        return [f"the output does not parse: {error_text(err)}"]
     touched = [i.path for i in intents]
     out = []
     for diff in differences(before, after):
