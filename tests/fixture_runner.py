@@ -129,7 +129,7 @@ def syntax_error(kind: str, path: Path, data: bytes) -> str:
             return str(err)
         return ""
     if kind == "shell" and shutil.which("bash") is not None:
-        from rewriter.surfaces.shell import regions_of
+        from rewriter.surfaces.shell_regions import regions_of
 
         for region in regions_of(SourceFile.from_text(str(path), text)):
             result = subprocess.run(["bash", "-n"], input=region.text.encode(), capture_output=True)

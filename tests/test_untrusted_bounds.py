@@ -99,7 +99,7 @@ def test_unclosed_github_expressions_in_a_workflow(tmp_path: Path) -> None:
 
 
 def test_github_expression_mask_matches_the_expression() -> None:
-    from rewriter.surfaces.shell import GHA_EXPR, mask_expressions
+    from rewriter.surfaces.shell_regions import GHA_EXPR, mask_expressions
 
     def by_regex(text: str) -> str:
         return GHA_EXPR.sub(lambda m: "${" + "G" * (len(m.group(0)) - 3) + "}", text)
