@@ -264,7 +264,7 @@ def test_python_nesting_precheck(expression: str, what: str, tmp_path: Path) -> 
 
 def test_python_nesting_precheck_lets_ordinary_code_through() -> None:
     from rewriter.source import SourceFile
-    from rewriter.surfaces.python_sdk import check_nesting
+    from rewriter.surfaces.python_cst import check_nesting
 
     ordinary = ("x = [" + "(1, 2), " * 5000 + "]\n" + "y = " + " + ".join(["a.b(c)[d]"] * 200) + "\n"
                 + "z = " + "(" * 190 + "1" + ")" * 190 + "\n" + 'w = f"{{literal}} {a} {b[1]}"\n' + "s = '((((((((('\n" * 30)
