@@ -274,7 +274,7 @@ def _intents(fixes: Iterable[Fix]) -> list[Intent]:
 
 def verify(kind: str, src: SourceFile, before: object, new_text: str, fixes: Sequence[Fix]) -> str:
     """The oracle: '' when ``new_text`` is exactly ``before`` plus the fixes' intents."""
-    from rewriter.yamlpatch import apply_intents  # lazy: start-up
+    from rewriter.yamlintents import apply_intents  # lazy: start-up
 
     from rewriter.surfaces import resolved_model  # lazy: start-up
 

@@ -10,18 +10,29 @@ literal node that holds the value, even when it arrives through an alias or a ``
   change) and also plans a *fallback* that overrides the key locally in this service, copying
   what it inherits, so nothing inherited is lost (YAML merges are shallow).
 
-New text is rendered in the style of the file: indentation step, dash offset, flow or block,
-quote style of sibling items, the file's newline.
+New text is rendered (:mod:`rewriter.yamlrender`) in the style of the file
+(:mod:`rewriter.yamlstyle`): indentation step, dash offset, flow or block, quote style of sibling
+items, the file's newline. What the oracle expects of the fixed file is the model with the plans'
+intents applied (:mod:`rewriter.yamlintents`).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import Counter
 
 from rewriter.edits import Edit, Intent
 from rewriter.record import Record
+from rewriter.yamlrender import (
+    RMap,
+    RScalar,
+    RSeq,
+    render_block_item,
+    render_block_value,
+    render_flow,
+    render_scalar,
+    to_render,
+)
+from rewriter.yamlstyle import Style, dash_column, detect_style
 from rewriter.yamlview import (
     Entry,
     Node,
@@ -41,177 +52,13 @@ from rewriter.yamlview import (
     scalar_value,
 )
 
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.yamlrender import RValue
+
 
 class Refusal(Exception):
     """A change that cannot be written safely; the reason is shown to the user."""
-
-
-# -- render trees ---------------------------------------------------------------------------
-
-
-class RScalar:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text  # already rendered (quoted if needed)
-
-
-class RMap:
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[tuple[str, RValue]] | None = None) -> None:
-        self.items = items if items is not None else []
-
-
-class RSeq:
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[RValue] | None = None) -> None:
-        self.items = items if items is not None else []
-
-
-TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    RValue: TypeAlias = RScalar | RMap | RSeq
-
-_YAML11_SPECIAL = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
-                   "off", "Off", "OFF"}
-_NUMBERISH = re.compile(r"^[-+]?(\.?[0-9]|\.(inf|nan))", re.IGNORECASE)
-_NUMBER_LIKE = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?$|^[-+]?[0-9_]+(:[0-5]?[0-9])+(\.[0-9_]*)?$|^0[xob]")
-
-
-@functools.lru_cache(maxsize=4096)
-def plain_ok(text: str, flow: bool) -> bool:
-    """Whether ``text`` can be written as a plain scalar and still read back as that string."""
-    if not text or text != text.strip() or "\n" in text or "\r" in text or "\t" in text:
-        return False
-    if text[0] in "-?:,[]{}#&*!|>'\"%@`" and not (text[0] in "-?:" and len(text) > 1 and text[1] != " "):
-        return False
-    if ": " in text or " #" in text or text.endswith(":"):
-        return False
-    if flow and any(c in text for c in ",[]{}"):
-        return False
-    if text in _YAML11_SPECIAL:
-        return False
-    probe = _Scalar(text)
-    if scalar_value(probe) != text:
-        return False
-    if _NUMBERISH.match(text) and _NUMBER_LIKE.match(text):
-        return False
-    return True
-
-
-class _Scalar:
-    """A stand-in node for :func:`scalar_value` on text that was never parsed."""
-
-    id = "scalar"
-    style = None
-    tag = None
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-
-def quote(text: str, style: str) -> str:
-    if style == "'" and "\n" not in text:
-        return "'" + text.replace("'", "''") + "'"
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
-
-
-def render_scalar(value: object, *, flow: bool, quote_style: str = '"', force_quote: str | None = None) -> RScalar:
-    if value is None:
-        return RScalar("null")
-    if isinstance(value, bool):
-        return RScalar("true" if value else "false")
-    if isinstance(value, int):
-        return RScalar(str(value))
-    text = str(value)
-    if force_quote:
-        return RScalar(quote(text, force_quote))
-    if plain_ok(text, flow):
-        return RScalar(text)
-    return RScalar(quote(text, quote_style))
-
-
-def to_render(value: object, *, flow: bool, quote_style: str = '"') -> RValue:
-    if isinstance(value, dict):
-        return RMap([(render_scalar(k, flow=flow, quote_style=quote_style).text,
-                      to_render(v, flow=flow, quote_style=quote_style)) for k, v in value.items()])
-    if isinstance(value, list):
-        return RSeq([to_render(v, flow=flow, quote_style=quote_style) for v in value])
-    return render_scalar(value, flow=flow, quote_style=quote_style)
-
-
-# -- style ------------------------------------------------------------------------------------
-
-
-class Style(Record):
-    __slots__ = ("indent", "seq_offset", "newline", "quote")
-
-    def __init__(self, indent: int = 2, seq_offset: int = 2, newline: str = "\n", quote: str = '"') -> None:
-        self.indent = indent  # columns per mapping level
-        self.seq_offset = seq_offset  # dash column minus parent key column (0 = indentless sequences)
-        self.newline = newline
-        self.quote = quote
-
-
-def detect_style(doc: YamlDocument) -> Style:
-    text = doc.text
-    indents: Counter[int] = Counter()
-    offsets: Counter[int] = Counter()
-    quotes: Counter[str] = Counter()
-    stack: list[Node] = [doc.root] if doc.root is not None else []
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if is_mapping(node):
-            for key, value in node.value:
-                if is_scalar(value) and value.style in ("'", '"'):
-                    quotes[value.style] += 1
-                if is_flow(node) or is_flow(value) or pair_is_alias(key, value):
-                    stack.append(value)
-                    continue
-                if is_mapping(value) and value.value:
-                    child = value.value[0][0]
-                    if child.start_mark.line > key.start_mark.line:
-                        indents[child.start_mark.column - key.start_mark.column] += 1
-                elif is_sequence(value) and value.value:
-                    dash = _dash_column(text, value.value[0].start_mark.index)
-                    if dash is not None and value.value[0].start_mark.line > key.start_mark.line:
-                        offsets[dash - key.start_mark.column] += 1
-                stack.append(value)
-        elif is_sequence(node):
-            for item in node.value:
-                if is_scalar(item) and item.style in ("'", '"'):
-                    quotes[item.style] += 1
-                stack.append(item)
-    indent = _most_common(indents, 2)
-    if indent <= 0:
-        indent = 2
-    offset = _most_common(offsets, indent)
-    if offset < 0:
-        offset = indent
-    quote_style = "'" if quotes["'"] > quotes['"'] else '"'
-    return Style(indent=indent, seq_offset=offset, newline=doc.src.newline, quote=quote_style)
-
-
-def _most_common(counts: Counter[int], default: int) -> int:
-    """The most frequent value, the first seen among equals (``most_common(1)`` needs heapq)."""
-    return max(counts, key=counts.__getitem__) if counts else default
-
-
-def _dash_column(text: str, item_start: int) -> int | None:
-    line_start = text.rfind("\n", 0, item_start) + 1
-    dash = text.rfind("-", line_start, item_start)
-    if dash == -1 or text[line_start:dash].strip():
-        return None
-    return dash - line_start
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -274,7 +121,7 @@ class Patcher:
         rendered = to_render(value, flow=False, quote_style=self.style.quote)
         assert isinstance(rendered, RMap)
         nl = self.style.newline
-        return "".join(k + ":" + self._render_block_value(v, 0) + nl for k, v in rendered.items)
+        return "".join(k + ":" + render_block_value(self.style, v, 0) + nl for k, v in rendered.items)
 
     # -- walking ------------------------------------------------------------------------------
     def _change(self, base: Path, mapping: Node, keys: tuple[str | int, ...], action: Action) -> Plan:
@@ -407,11 +254,11 @@ class Patcher:
             value = [action.value]
         colon = self.text.index(":", entry.key_node.end_mark.index)
         if is_flow(parent):
-            rendered = " " + _render_flow(to_render(value, flow=True, quote_style=self.style.quote))
+            rendered = " " + render_flow(to_render(value, flow=True, quote_style=self.style.quote))
             edit = Edit(colon + 1, max(colon + 1, entry.value.end_mark.index), rendered)
         else:
-            rendered = self._render_block_value(to_render(value, flow=False, quote_style=self.style.quote),
-                                                entry.key_node.start_mark.column)
+            rendered = render_block_value(self.style, to_render(value, flow=False, quote_style=self.style.quote),
+                                          entry.key_node.start_mark.column)
             if entry.value.value == "":
                 pos = self._line_end(colon)
                 pos -= 1 if self.text[pos - 1:pos] == "\n" else 0
@@ -441,9 +288,10 @@ class Patcher:
             raise Refusal(f"'{entry.key}' has comments or anchors inside; not replacing it")
         col = entry.key_node.start_mark.column
         if is_flow(value) or self._in_flow(entry.key_node):
-            rendered = " " + _render_flow(to_render(action.value, flow=True, quote_style=self.style.quote))
+            rendered = " " + render_flow(to_render(action.value, flow=True, quote_style=self.style.quote))
         else:
-            rendered = self._render_block_value(to_render(action.value, flow=False, quote_style=self.style.quote), col)
+            rendered = render_block_value(self.style, to_render(action.value, flow=False, quote_style=self.style.quote),
+                                          col)
         edit = Edit(colon + 1, end, rendered)
         return Plan((edit,), tuple(_intent(s, action) for s in sites), tuple(sites))
 
@@ -471,7 +319,7 @@ class Patcher:
         else:
             end = self._alias_span(entry.key_node.end_mark.index)[1]
             col = entry.key_node.start_mark.column
-            rendered = self._render_block_value(copy, col) if not flow else " " + _render_flow(copy)
+            rendered = render_block_value(self.style, copy, col) if not flow else " " + render_flow(copy)
             # replace from the end of the key's colon to the end of the alias token
             colon = self.text.index(":", entry.key_node.end_mark.index)
             edit = Edit(colon + 1, end, rendered)
@@ -565,7 +413,7 @@ class Patcher:
 
     def _insert_entry(self, mapping: Node, key: str, value: RValue) -> Edit:
         if is_flow(mapping):
-            rendered = f"{key}: {_render_flow(value)}"
+            rendered = f"{key}: {render_flow(value)}"
             if not mapping.value:
                 brace = self.text.index("{", mapping.start_mark.index)
                 return Edit(brace + 1, brace + 1, rendered)
@@ -578,7 +426,7 @@ class Patcher:
         end = self.content_end(mapping)
         pos = self._after_nested_comments(self._line_end(end), col)
         nl = self.style.newline
-        line = " " * col + key + ":" + self._render_block_value(value, col)
+        line = " " * col + key + ":" + render_block_value(self.style, value, col)
         if pos == len(self.text) and not self.text.endswith("\n"):
             return Edit(pos, pos, nl + line, order=-col)
         return Edit(pos, pos, line + nl, order=-col)
@@ -586,7 +434,7 @@ class Patcher:
     def _append_item(self, seq: Node, action: Action) -> Edit:
         hint = action.quote_hint or _sibling_quote(seq)
         if is_flow(seq):
-            rendered = _render_flow(self._render_new(action.value, flow=True, hint=hint))
+            rendered = render_flow(self._render_new(action.value, flow=True, hint=hint))
             if not seq.value:
                 bracket = self.text.index("[", seq.start_mark.index)
                 return Edit(bracket + 1, bracket + 1, rendered)
@@ -598,11 +446,11 @@ class Patcher:
                 return Edit(close, close, rendered + ", ")
             return Edit(last_end, last_end, ", " + rendered)
         first = seq.value[0]
-        dash = _dash_column(self.text, first.start_mark.index)
+        dash = dash_column(self.text, first.start_mark.index)
         if dash is None:
             raise Refusal("cannot find the list's layout")
         value = self._render_new(action.value, flow=False, hint=hint)
-        line = " " * dash + "-" + self._render_block_item(value, dash)
+        line = " " * dash + "-" + render_block_item(self.style, value, dash)
         pos = self._after_nested_comments(self._line_end(self.content_end(seq)), dash)
         if pos == len(self.text) and not self.text.endswith("\n"):
             return Edit(pos, pos, self.style.newline + line, order=-dash - 1)
@@ -632,34 +480,6 @@ class Patcher:
         new = render_scalar(action.value, flow=is_flow(seq), quote_style=self.style.quote, force_quote=force)
         return Edit(item.start_mark.index, item.end_mark.index, new.text)
 
-    def _render_block_value(self, value: RValue, key_col: int) -> str:
-        """The text after ``key:`` for a value at block level."""
-        nl = self.style.newline
-        if isinstance(value, RScalar):
-            return " " + value.text
-        if isinstance(value, RMap):
-            if not value.items:
-                return " {}"
-            col = key_col + self.style.indent
-            return "".join(nl + " " * col + k + ":" + self._render_block_value(v, col) for k, v in value.items)
-        if not value.items:
-            return " []"
-        dash = key_col + self.style.seq_offset
-        return "".join(nl + " " * dash + "-" + self._render_block_item(v, dash) for v in value.items)
-
-    def _render_block_item(self, value: RValue, dash_col: int) -> str:
-        nl = self.style.newline
-        if isinstance(value, RScalar):
-            return " " + value.text
-        if isinstance(value, RMap) and value.items:
-            col = dash_col + 2
-            parts = []
-            for n, (k, v) in enumerate(value.items):
-                prefix = " " if n == 0 else nl + " " * col
-                parts.append(prefix + k + ":" + self._render_block_value(v, col))
-            return "".join(parts)
-        return " " + _render_flow(value)
-
     def _copy(self, node: Node) -> RValue:
         """A render tree of an existing node, keeping each scalar's source text (quotes and all)."""
         if is_scalar(node):
@@ -686,14 +506,6 @@ def _sibling_quote(seq: Node) -> str | None:
         if style in ("'", '"'):
             return str(style)
     return None
-
-
-def _render_flow(value: RValue) -> str:
-    if isinstance(value, RScalar):
-        return value.text
-    if isinstance(value, RMap):
-        return "{" + ", ".join(f"{k}: {_render_flow(v)}" for k, v in value.items) + "}"
-    return "[" + ", ".join(_render_flow(v) for v in value.items) + "]"
 
 
 def _build_value(keys: tuple[str | int, ...], action: Action) -> object:
@@ -748,60 +560,4 @@ def _unquote(text: str) -> str:
     return text
 
 
-def apply_intents(model: object, intents: tuple[Intent, ...] | list[Intent]) -> object:
-    """Apply intents to a resolved model (a deep copy is made): what the oracle expects."""
-    result = _tree_copy(model)
-    for intent in intents:
-        result = _apply_intent(result, intent)
-    return result
-
-
-def _tree_copy(value: object) -> object:
-    """A copy of a model: a tree of dicts and lists (no shared parts) with immutable scalars."""
-    if isinstance(value, dict):
-        return {key: _tree_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_tree_copy(item) for item in value]
-    return value
-
-
-def _apply_intent(model: object, intent: Intent) -> object:
-    if not intent.path:
-        return intent.value
-    root = model if model is not None else {}
-    node = root
-    for step in intent.path[:-1]:
-        if isinstance(node, dict):
-            if node.get(step) is None:
-                node[step] = {}
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int):
-            node = node[step]
-        else:
-            raise ValueError(f"intent path {intent.path} crosses a scalar")
-    last = intent.path[-1]
-    if intent.op == "set":
-        if isinstance(node, dict):
-            node[last] = intent.value
-        elif isinstance(node, list) and isinstance(last, int):
-            node[last] = intent.value
-        else:
-            raise ValueError(f"intent path {intent.path} crosses a scalar")
-    elif intent.op == "append":
-        assert isinstance(node, dict)
-        current = node.get(last)
-        if current is None:
-            node[last] = [intent.value]
-        elif isinstance(current, list):
-            current.append(intent.value)
-        else:
-            node[last] = [current, intent.value]
-    elif intent.op == "delete":
-        if isinstance(node, dict):
-            node.pop(last, None)
-        elif isinstance(node, list) and isinstance(last, int):
-            del node[last]
-    return root
-
-
-__all__ = ["Patcher", "Plan", "Refusal", "Style", "apply_intents", "detect_style", "is_merge_key"]
+__all__ = ["Patcher", "Plan", "Refusal"]

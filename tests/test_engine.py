@@ -12,7 +12,9 @@ from rewriter.engine import Options, process
 from rewriter.model import Report, Severity, Span
 from transforms import resolve_profile
 from rewriter.source import SourceFile
-from rewriter.yamlpatch import Patcher, Refusal, apply_intents, plain_ok
+from rewriter.yamlintents import apply_intents
+from rewriter.yamlpatch import Patcher, Refusal
+from rewriter.yamlrender import plain_ok
 from rewriter.yamlview import parse_yaml, resolved_entries
 
 PROD = Options(profile=resolve_profile("prod", {}))

@@ -20,7 +20,8 @@ from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
 from rewriter.source import SourceFile, display_path
 from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
-from rewriter.yamlpatch import Patcher, Plan, Refusal, Style, detect_style
+from rewriter.yamlpatch import Patcher, Plan, Refusal
+from rewriter.yamlstyle import Style, detect_style
 from rewriter.yamlview import is_mapping
 
 TYPE_CHECKING = False
