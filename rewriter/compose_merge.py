@@ -6,9 +6,10 @@ compose-go ``override/merge.go`` and ``override/uncity.go``: a scalar in a later
 appended and kept unique by the whole entry (``/tmp:size=64m`` beside ``/tmp`` is an error, not a
 merge), ``volumes`` are unique by target (the later one wins).
 
-Both ``--write-to override`` (:mod:`rewriter.surfaces.compose_override`: base + the profile's
-override file, ``extends``) and the project model (:class:`rewriter.compose_service.ProjectService`:
-every file of a Compose project) read services through these functions.
+``--write-to override`` (:mod:`rewriter.surfaces.compose_override`: base + the profile's override
+file), ``extends`` (:mod:`rewriter.surfaces.compose_extends`: a service over the one it extends)
+and the project model (:class:`rewriter.compose_service.ProjectService`: every file of a Compose
+project) read services through these functions.
 """
 
 from __future__ import annotations

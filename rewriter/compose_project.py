@@ -313,7 +313,7 @@ def _load_other(path: str, depth: int = 0) -> object:
 
 def _parse_other(path: str, text: str | None, depth: int) -> object:
     from rewriter.surfaces import compose  # lazy: start-up
-    from rewriter.surfaces.compose_override import with_extends  # lazy: start-up
+    from rewriter.surfaces.compose_extends import with_extends  # lazy: start-up
 
     if text is None:
         return f"{os.path.basename(path)} cannot be read"

@@ -14,7 +14,7 @@ from rewriter.settings import (CPU, MEMORY, NOFILE, PIDS, SWAP, Found, TmpfsSpec
                                mount, parse_options, tmpfs, tmpfs_options, tmpfs_spec)
 from rewriter.sizes import ByteSize
 from rewriter.source import SourceFile
-from rewriter.surfaces import compose, compose_override, python_sdk, shell
+from rewriter.surfaces import compose, compose_extends, compose_override, python_sdk, shell
 from rewriter.yamlpatch import Refusal
 
 
@@ -118,7 +118,7 @@ def test_an_unresolved_extends_writes_nothing_through_the_typed_api(tmp_path: ob
     """``set`` on a service whose ``extends`` cannot be read refuses, as ``set_*`` did."""
     text = "services:\n  web:\n    image: a\n    extends:\n      service: missing\n"
     file = compose.load(SourceFile("compose.yaml", text))
-    (svc,) = compose_override.with_extends(file)
+    (svc,) = compose_extends.with_extends(file)
     assert isinstance(svc, compose_override.UnresolvedExtends)
     assert svc.get(MEMORY) is None
     with pytest.raises(Refusal):
@@ -273,6 +273,6 @@ def test_an_unresolved_extends_reads_its_env_files(tmp_path: object) -> None:
     text = "services:\n  web:\n    image: a\n    env_file: app.env\n    extends:\n      service: missing\n"
     (root / "compose.yaml").write_text(text)
     file = compose.load(SourceFile(str(root / "compose.yaml"), text))
-    (svc,) = compose_override.with_extends(file)
+    (svc,) = compose_extends.with_extends(file)
     assert isinstance(svc, compose_override.UnresolvedExtends)
     assert [shown for shown, _ in svc.env_files()] == ["app.env"]

@@ -59,7 +59,7 @@ def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
         loaded = compose.load(src)
         containers: list[Container] = list(loaded.services)
         if "extends" in src.text:
-            from rewriter.surfaces.compose_override import with_extends  # lazy: start-up
+            from rewriter.surfaces.compose_extends import with_extends  # lazy: start-up
 
             containers = with_extends(loaded)  # type: ignore[assignment]
         return Loaded(loaded.doc.model, containers)
@@ -70,11 +70,14 @@ def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
         model = {"instructions": [ins.model() for ins in image.instructions]}
         return Loaded(lambda: model, [], [image], {ins.scope: ins.span for ins in image.instructions})
     if kind == "compose-override":
-        from rewriter.surfaces import compose_override  # lazy: start-up
+        from rewriter.surfaces import compose, compose_override  # lazy: start-up
+        from rewriter.surfaces.compose_extends import with_extends  # lazy: start-up
 
         if companion is None:
             raise DockfixError("an override file needs its base Compose file", path=src.path)
-        over, services = compose_override.load(src, companion)
+        base = compose.load(companion)
+        over = compose.load(src)
+        services = compose_override.overlay(over, base, with_extends(base))
         return Loaded(over.doc.model, list(services))
     if kind == "shell":
         from rewriter.surfaces import shell  # lazy: start-up

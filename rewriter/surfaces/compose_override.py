@@ -6,18 +6,18 @@ gives the hardened stack. Facts come from the two files merged the way Compose m
 ``ulimits.*`` entry), ``tmpfs`` and ``volumes`` lists are appended, ``volumes`` unique by target.
 Every change is written into the override file, which is created when it does not exist, so a
 setting the base already satisfies is never repeated. The merge rules live in
-:mod:`rewriter.compose_merge`.
+:mod:`rewriter.compose_merge`; :mod:`rewriter.surfaces.compose_extends` lays a service over the one
+it ``extends`` with the same :class:`OverlayService`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 from rewriter import compose_merge as merge
 from rewriter.edits import Edit, Fix, Intent
 from rewriter.model import BuildSpec, Mount, Setting, Span, TmpfsMount, Ulimit
-from rewriter.source import SourceFile, display_path
+from rewriter.source import display_path
 from rewriter.surfaces import compose
 from rewriter.surfaces.compose import ComposeService
 from rewriter.yamlpatch import Patcher, Plan, Refusal
@@ -354,93 +354,6 @@ class UnresolvedExtends:
         return self.service.formatted(key, value)
 
 
-MAX_EXTENDS = 8
-
-
-def with_extends(file: compose.ComposeFile) -> list[object]:
-    """The file's services, with each ``extends`` user seen through the service it extends
-    (merged the way Compose merges them, as for an override file)."""
-    if "extends" not in file.src.text:
-        return list(file.services)
-    named = _by_name(file)
-    return [_extended(svc, file, named, 0) for svc in file.services]
-
-
-def _by_name(file: compose.ComposeFile) -> dict[str, ComposeService]:
-    """The file's services by name (the first of a repeated name, as Compose reads it)."""
-    named: dict[str, ComposeService] = {}
-    for svc in file.services:
-        named.setdefault(svc.name, svc)
-    return named
-
-
-def _extended(svc: ComposeService, file: compose.ComposeFile, named: dict[str, ComposeService],
-              depth: int) -> object:
-    spec = svc.extends()
-    if spec is None:
-        return svc
-    base_name, base_file = spec
-    where = f"service '{base_name}'" + (f" in {base_file}" if base_file else "")
-    if depth >= MAX_EXTENDS:
-        return UnresolvedExtends(svc, f"'extends' nests deeper than {MAX_EXTENDS} levels")
-    source, source_named = file, named
-    if base_file is not None:
-        loaded = _extends_file(file.src.path, base_file)
-        if isinstance(loaded, str):
-            return UnresolvedExtends(svc, f"it extends {where}, which {loaded}")
-        source, source_named = loaded
-    found = source_named.get(base_name)
-    if found is None or found is svc:
-        return UnresolvedExtends(svc, f"it extends {where}, which does not exist")
-    base = _extended(found, source, source_named, depth + 1)
-    if isinstance(base, UnresolvedExtends):
-        return UnresolvedExtends(svc, f"it extends {where}, which cannot be resolved")
-    assert isinstance(base, (ComposeService, OverlayService))
-    return OverlayService(svc.name, base, svc, file, base_name, file.patcher.style,
-                          origin=f"inherited through 'extends' from {where}")
-
-
-def _extends_file(path: str, name: str) -> tuple[compose.ComposeFile, dict[str, ComposeService]] | str:
-    """The Compose file an ``extends: file:`` names, relative to ``path``'s directory, or why it
-    cannot be used: it is read by the repository rule (:mod:`rewriter.safefs`: inside the
-    repository root, no link, a regular file, at most 10 MB), so ``/dev/zero``, ``/dev/stdin``,
-    ``/etc/passwd`` and ``../outside.yaml`` are refused before anything is read."""
-    import os  # lazy: start-up
-
-    from rewriter import deps, safefs  # lazy: start-up
-
-    here = os.path.dirname(os.path.abspath(path)) if path not in ("", "-") else os.getcwd()
-    full = os.path.normpath(os.path.join(here, name))
-    root = safefs.root_for(here)
-    if not safefs.inside(full, root):
-        return f"is outside the repository ({root}); dockfix reads nothing outside it"
-    deps.touch(full)
-    try:
-        st = os.lstat(full)
-    except OSError as err:
-        return f"cannot be read ({err.strerror})"
-    return _load_extends(full, root, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=16)
-def _load_extends(path: str, root: str, dev: int, ino: int, mtime: int,
-                  size: int) -> tuple[compose.ComposeFile, dict[str, ComposeService]] | str:
-    """One read and parse per file and run, however many services extend it, with its services
-    by name (keyed by the file's identity: 100 services extending a 450 KB file ran for over
-    300 s, growing past 750 MB, when each one parsed it again; 6 s and 46 MB now, most of it
-    parsing that file once)."""
-    from rewriter import safefs  # lazy: start-up
-    from rewriter.errors import DockfixError  # lazy: start-up
-
-    try:
-        loaded = compose.load(SourceFile.from_bytes(path, safefs.read_bytes(path, root)))
-        return loaded, _by_name(loaded)
-    except OSError as err:  # safefs.Refused says why in words: "is a FIFO, not a regular file"
-        return f"cannot be read ({err.strerror})"
-    except DockfixError as err:
-        return f"cannot be read ({err.message})"
-
-
 def _services_span(over_file: compose.ComposeFile) -> Span:
     root = over_file.doc.root
     if root is not None and is_mapping(root):
@@ -450,18 +363,22 @@ def _services_span(over_file: compose.ComposeFile) -> Span:
     return Span(0, 0)
 
 
-def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, list[OverlayService | UnresolvedExtends]]:
-    base = compose.load(base_src)
-    over = compose.load(src)
+def overlay(over: compose.ComposeFile, base: compose.ComposeFile,
+            base_services: list[object]) -> list[OverlayService | UnresolvedExtends]:
+    """The services of the override file ``over`` laid over ``base``'s, each written into ``over``.
+
+    ``base_services`` are the base file's services as Compose reads them before the override
+    (:func:`rewriter.surfaces.compose_extends.with_extends`): a base service that extends another is
+    seen merged with it, so what it inherits (a bare /tmp tmpfs, mem_limit 1g) is neither repeated
+    nor contradicted."""
+    base_src, src = base.src, over.src
     style = detect_style(base.doc) if base.doc.root is not None else Style(newline=base_src.newline)
     if not src.text:
         style = style.replace(newline=base_src.newline)
     over_services = {s.name: s for s in over.services}
     name = display_path(base_src.path).rsplit("/", 1)[-1]
     services: list[OverlayService | UnresolvedExtends] = []
-    # a base service that extends another is seen merged with it, as Compose merges it before the
-    # override: what it inherits (a bare /tmp tmpfs, mem_limit 1g) is neither repeated nor contradicted
-    for s in with_extends(base):
+    for s in base_services:
         if isinstance(s, UnresolvedExtends):
             inner = s.service
             services.append(UnresolvedExtends(
@@ -469,4 +386,4 @@ def load(src: SourceFile, base_src: SourceFile) -> tuple[compose.ComposeFile, li
             continue
         assert isinstance(s, (ComposeService, OverlayService))
         services.append(OverlayService(s.name, s, over_services.get(s.name), over, name, style))
-    return over, services
+    return services
