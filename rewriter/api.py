@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-from rewriter.discovery import discover, kind_of
+from rewriter.discovery import MANIFEST_HEAD, discover, kind_of, looks_like_manifest
 from rewriter.edits import Applicability as Applicability  # re-exported: a fix's safety, for front ends
 from rewriter.engine import FileOutcome as FileOutcome  # re-exported: what one file's run gives
 from rewriter.engine import Finding as Finding
@@ -44,7 +44,7 @@ from rewriter.source import SourceFile
 __all__ = [
     "Applicability", "CONFIG_NAMES", "Candidate", "Checked", "Document", "Done", "Failed", "FileOutcome",
     "Finding", "FixedText", "OneFix", "OptionsFor", "Result", "Settings", "Skipped", "check_text", "file_kinds",
-    "finding_id", "finding_offsets", "fix_files", "fix_one", "fix_text", "kind_of", "write",
+    "finding_id", "finding_offsets", "fix_files", "fix_one", "fix_text", "kind_by_content", "kind_of", "write",
 ]
 
 
@@ -166,6 +166,16 @@ def file_kinds() -> tuple[str, ...]:
     from rewriter.surfaces import KINDS  # lazy: start-up
 
     return tuple(KINDS)
+
+
+def kind_by_content(name: str, head: str | bytes) -> str | None:
+    """``kubernetes`` for a YAML file that its name does not place (not a Compose file name) when
+    its first :data:`rewriter.discovery.MANIFEST_HEAD` characters have top-level ``apiVersion``
+    and ``kind``, as in a directory walk; else None (``values.yaml`` is left alone)."""
+    if not name.endswith((".yaml", ".yml")):
+        return None
+    text = head[:MANIFEST_HEAD].decode("utf-8", "replace") if isinstance(head, bytes) else head[:MANIFEST_HEAD]
+    return "kubernetes" if looks_like_manifest(text) else None
 
 
 # -- one text ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from rewriter.api import Done, Failed, Finding, OptionsFor, Result, Settings, Skipped, write
+from rewriter.api import Done, Failed, Finding, OptionsFor, Result, Settings, Skipped, kind_by_content, write
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Options
 from rewriter.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
@@ -73,10 +73,13 @@ def results_of(req: Request) -> tuple[list[Result], Caches | None]:
         if len(paths) > 1:
             raise ConfigError("'-' (stdin) cannot be combined with other paths", path="<command line>")
         name = req.stdin_filename or "-"
-        # by name only: editors send every buffer, and a YAML file that is not named like a
-        # Compose file (a Kubernetes manifest, values.yaml) is left alone unless --file-type says
+        # by name, then content: editors send every buffer, and a YAML file that is neither named
+        # like a Compose file nor a Kubernetes manifest (values.yaml) is left alone unless
+        # --file-type says
         kind = kind_of(name, file_type=req.file_type) or "unknown"
         data = sys.stdin.buffer.read()
+        if kind == "unknown":
+            kind = kind_by_content(name, data) or kind  # a manifest by its content, as in a directory walk
         jobs.append(Job(name, kind, options_for(name, kind), fix, stdin=data, skip=options_for.skipped(name, kind)))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]

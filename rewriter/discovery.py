@@ -25,6 +25,11 @@ NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".py", ".sh", ".yml",
 ALWAYS_SKIPPED = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                   ".dockfix_cache", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 MAX_IGNORE_BYTES = 1024 * 1024  # a .gitignore is read whole; a bigger one is not a real one
+# A Kubernetes manifest is told by content: ``apiVersion`` and ``kind`` as top-level keys (at the
+# start of a line) of some document, in the first 64 KiB (a licence header fits many times over).
+MANIFEST_HEAD = 64 * 1024
+_API_VERSION = functools.cache(lambda: re.compile(r"^apiVersion:[ \t]*['\"]?[A-Za-z0-9][A-Za-z0-9.\-/]*", re.M))
+_KIND = functools.cache(lambda: re.compile(r"^kind:[ \t]*['\"]?[A-Z][A-Za-z]+", re.M))
 
 
 class Target(Record):
@@ -48,11 +53,30 @@ def kind_of(path: str, *, explicit: bool = False, file_type: str | None = None) 
         return "shell"
     if PYTHON_RE().search(name):
         return "python"
+    if YAML_RE().search(name) and _manifest_file(path):
+        return "kubernetes"
     if explicit and YAML_RE().search(name):
         return "compose"
     if "." not in os.path.basename(name) and _shell_script(path, explicit):
         return "shell"
     return None
+
+
+def looks_like_manifest(text: str) -> bool:
+    """Whether a YAML text is a Kubernetes manifest: top-level ``apiVersion`` and ``kind`` (every
+    object the API server accepts has both; a Compose file has neither)."""
+    return "apiVersion" in text and "kind" in text and bool(_API_VERSION().search(text)) and \
+        bool(_KIND().search(text))
+
+
+def _manifest_file(path: str) -> bool:
+    from rewriter import safefs  # lazy: start-up
+
+    try:
+        head = safefs.read_head(path, MANIFEST_HEAD)
+    except OSError:
+        return False
+    return looks_like_manifest(head.decode("utf-8", "replace"))
 
 
 def _shell_script(path: str, explicit: bool) -> bool:

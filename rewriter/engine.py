@@ -121,12 +121,18 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
         from rewriter.compose_project import override_in_project  # lazy: start-up
 
         loaded = override_in_project(loaded, companion, options.compose_files)
+    if kind == "kubernetes" and loaded.containers:
+        from rewriter.kubernetes_project import in_kustomize  # lazy: start-up
+
+        in_kustomize(loaded.containers, src.path)
     containers, model = loaded.containers, loaded.make_model
     _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes, containers=tuple(containers))
     reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
                                                                              ctx, options)
+    reports += [Report(code, message, Span(0, 0), Severity.INFO) for code, message in loaded.notes
+                if options.wants(code)]
     _within_cap(src, "findings", reports, MAX_FINDINGS)
     return Analysis(model, containers, reports, loaded.scopes)
 
@@ -312,7 +318,8 @@ def process(kind: str, src: SourceFile, options: Options, *, fix: bool,
     """Check (``fix=False``) or fix one file. Raises DockfixError for input it cannot handle."""
     outcome = FileOutcome(src.path, src)
     for given in (src, companion):
-        if given is not None and (kind.startswith("compose") or given.path.endswith((".yml", ".yaml"))):
+        if given is not None and (kind.startswith("compose") or kind == "kubernetes"
+                                  or given.path.endswith((".yml", ".yaml"))):
             from rewriter.yamlview import check_yaml_size  # lazy: start-up
 
             check_yaml_size(given)

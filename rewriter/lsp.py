@@ -231,9 +231,10 @@ class Settings:
         return tuple(out)
 
 
-def kind_for(path: str, language_id: str | None, settings: Settings) -> str | None:
+def kind_for(path: str, language_id: str | None, settings: Settings, text: str = "") -> str | None:
     """What a buffer is: the ``fileTypes`` globs (a glob with a ``/`` matches the end of the path,
-    else the file name), then the file name as for the CLI, then the ``languageId``."""
+    else the file name), then the file name as for the CLI, then the ``languageId``, then for a
+    YAML buffer its content (a Kubernetes manifest)."""
     slashed = path.replace(os.sep, "/")
     name = slashed.rsplit("/", 1)[-1]
     for kind, patterns in settings.file_types:
@@ -243,7 +244,8 @@ def kind_for(path: str, language_id: str | None, settings: Settings) -> str | No
                     return kind
             elif fnmatch.fnmatchcase(name, pattern):
                 return kind
-    return api.kind_of(path, explicit=False) or LANGUAGE_KINDS.get(language_id or "")
+    return (api.kind_of(path, explicit=False) or LANGUAGE_KINDS.get(language_id or "")
+            or api.kind_by_content(name, text))
 
 
 # -- what dockfix says about one document ------------------------------------------------------------
@@ -524,7 +526,7 @@ class DockfixServer(LanguageServer):
         if path is None:
             return None
         doc = self.workspace.get_text_document(uri)
-        return kind_for(path, doc.language_id, self.settings)
+        return kind_for(path, doc.language_id, self.settings, doc.source)
 
     def schedule(self, uri: str, delay_ms: int = 0) -> None:
         """Check ``uri`` after ``delay_ms``, dropping the check of an older version: only the
@@ -561,7 +563,7 @@ class DockfixServer(LanguageServer):
             found: list[types.Diagnostic] = []
             if path is not None:
                 found = await self.runner.run(len(text) >= ISOLATE_CHARS, document_diagnostics, text, path,
-                                              kind_for(path, doc.language_id, self.settings),
+                                              kind_for(path, doc.language_id, self.settings, doc.source),
                                               replace(self.settings), self.encoding)
         except CheckFailed as err:
             self._failed(uri, str(err))
@@ -589,7 +591,7 @@ class DockfixServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         path = self.path_of(uri) or ""
         return await self.runner.run(len(doc.source) >= ISOLATE_CHARS, fn, doc.source, path,
-                                     kind_for(path, doc.language_id, self.settings), replace(self.settings), *args)
+                                     kind_for(path, doc.language_id, self.settings, doc.source), replace(self.settings), *args)
 
     def take_settings(self, raw: object) -> bool:
         if not self.settings.update(raw):

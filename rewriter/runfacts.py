@@ -43,3 +43,13 @@ class CommandRun(Record):
         self.flavour = flavour  # the file it is in: "script", "make" (a Makefile) or "workflow" (CI YAML)
         self.captured = captured  # inside ``$(...)`` or backquotes: the script reads its output
         self.interactive = interactive  # -i and -t (``-it``): a session attached to a terminal
+
+
+class WorkloadRun(Record):
+    """A Kubernetes container's run facts: the kind of the workload its pod template belongs to
+    (``Deployment``, ``Job``, ``CronJob``...)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind

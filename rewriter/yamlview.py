@@ -452,7 +452,21 @@ def parse_yaml(src: SourceFile) -> YamlDocument:
         line, column = (second.start_mark.line + 1, 1) if second is not None else (1, 1)
         raise ParseError("multi-document YAML is not a Compose file (found a second '---' document)",
                          path=src.path, line=line, column=column)
-    root = docs[0] if docs else None
+    return _checked(src, docs[0] if docs else None)
+
+
+def parse_yaml_all(src: SourceFile) -> list[YamlDocument]:
+    """Every document of a multi-document stream (``---``), each checked like
+    :func:`parse_yaml`'s one; an empty document (only comments) has a None root. The nodes'
+    offsets are into the whole text, so each document is edited in place."""
+    try:
+        docs = _compose_all(src)
+    except RecursionError:
+        raise ParseError("invalid YAML: nesting too deep", path=src.path, line=1, column=1) from None
+    return [_checked(src, root) for root in docs]
+
+
+def _checked(src: SourceFile, root: Node) -> YamlDocument:
     if root is not None:
         _check_duplicate_keys(src, root)
         try:

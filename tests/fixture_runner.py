@@ -22,7 +22,8 @@ from transforms import resolve_profile
 from rewriter.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
-SURFACES = {"compose": "compose", "go": None, "dockerfile": "dockerfile", "shell": "shell", "python": "python"}
+SURFACES = {"compose": "compose", "go": None, "dockerfile": "dockerfile", "shell": "shell", "python": "python",
+            "kubernetes": "kubernetes"}
 BY_EXTENSION = {".yaml": "compose", ".Dockerfile": "dockerfile"}
 PROFILES = ("prod", "dev")
 
@@ -120,6 +121,8 @@ def syntax_error(kind: str, path: Path, data: bytes) -> str:
         except ParseError as err:
             return err.message
         return ""
+    if kind == "kubernetes":
+        return kubernetes_error(text)
     if kind == "dockerfile":
         import dockerfile
 
@@ -136,6 +139,55 @@ def syntax_error(kind: str, path: Path, data: bytes) -> str:
             if result.returncode != 0:
                 return result.stderr.decode()
     return ""
+
+
+KUBERNETES_VERSION = "1.34"  # a schema version kubernetes-validate ships (offline)
+
+
+def kubernetes_error(text: str) -> str:
+    """'' when every document of a manifest validates against the Kubernetes schemas (strict:
+    unknown fields are errors) and every memory quantity reads back as bytes, never as ``m``
+    (milli: ``512m`` is 0.512 bytes). A Helm template is not YAML and is only required to be
+    unchanged (the fixture comparison)."""
+    if "{{" in text:
+        return ""
+    import kubernetes_validate
+    from rewriter.errors import ParseError
+    from rewriter.settings import kubernetes_size
+    from rewriter.yamlview import parse_yaml_all
+
+    try:
+        docs = parse_yaml_all(SourceFile.from_text("manifest.yaml", text))
+    except ParseError as err:
+        return err.message
+    for doc in docs:
+        model = doc.model()
+        if not isinstance(model, dict):
+            continue
+        try:
+            kubernetes_validate.validate(model, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            return f"{model.get('kind')}: {err.message} at {list(err.path)}"
+        for quantity in _memory_quantities(model):
+            if isinstance(quantity, str) and quantity.endswith("m") or kubernetes_size(quantity) is None:
+                return f"{model.get('kind')}: memory quantity {quantity!r}"
+    return ""
+
+
+def _memory_quantities(node: object) -> list[object]:
+    """Every ``memory`` under ``limits``/``requests`` and every emptyDir ``sizeLimit``."""
+    out: list[object] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("limits", "requests") and isinstance(value, dict) and "memory" in value:
+                out.append(value["memory"])
+            elif key == "sizeLimit":
+                out.append(value)
+            out.extend(_memory_quantities(value))
+    elif isinstance(node, list):
+        for item in node:
+            out.extend(_memory_quantities(item))
+    return out
 
 
 def regenerate(case: Case) -> None:  # pragma: no cover - a maintenance helper, run by hand

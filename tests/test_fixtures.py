@@ -22,7 +22,7 @@ IDS = [f"{c.id}-{p}{'-unsafe' if u else ''}" for c, p, u in PARAMS]
 
 def test_every_surface_has_cases() -> None:
     kinds = {case.kind for case, _, _ in PARAMS}
-    assert kinds == {"compose", "dockerfile", "shell", "python"}
+    assert kinds == {"compose", "dockerfile", "shell", "python", "kubernetes"}
     assert len({case.id for case, _, _ in PARAMS}) >= 80
 
 

@@ -7,7 +7,17 @@ The registry is this explicit tuple (no registration by import side effect), and
 from __future__ import annotations
 
 from rewriter import profiles
-from transforms import config_mounts, go_runtime, image_antipatterns, memory, pids, project, tmpfs, ulimits
+from transforms import (
+    config_mounts,
+    go_runtime,
+    image_antipatterns,
+    kubernetes,
+    memory,
+    pids,
+    project,
+    tmpfs,
+    ulimits,
+)
 from transforms.base import Context, Rule
 from transforms.options import OPTIONS
 
@@ -24,6 +34,7 @@ TRANSFORMS: tuple[tuple[Check, tuple[Rule, ...]], ...] = (
     (go_runtime.check, go_runtime.RULES),
     (image_antipatterns.check, image_antipatterns.RULES),
     (project.check, project.RULES),
+    (kubernetes.check, kubernetes.RULES),
 )
 
 # Checks on images (Dockerfiles), which are not containers: limits cannot live in them.

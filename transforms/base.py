@@ -41,7 +41,7 @@ class Context:
     """What a transform knows beyond the container: the profile, the file, the project."""
 
     __slots__ = ("profile", "path", "kind", "services", "wants", "unsafe_fixes", "containers", "_builds",
-                 "_workloads", "_linked", "_builders", "_memo")
+                 "_workloads", "_linked", "_builders", "_memo", "_around")
 
     def __init__(self, profile: Profile, path: str = "", kind: str = "", services: tuple[ServiceConfig, ...] = (),
                  wants: Callable[[str], bool] = _everything, unsafe_fixes: bool = False,
@@ -58,6 +58,7 @@ class Context:
         self._linked: dict[str, tuple[ImageBuild, str] | None] = {}
         self._builders: tuple[tuple[Container, str, BuildSpec], ...] | None = None
         self._memo: dict[tuple[str, str], object] = {}
+        self._around: tuple[tuple[str, str | None, BuildSpec | None], ...] | None = None
 
     def memo(self, what: str, container: Container, compute: Callable[[], T]) -> T:
         """``compute()``, once per container and ``what`` (the planned memory limit, the planned
@@ -69,6 +70,15 @@ class Context:
         found = compute()
         self._memo[key] = found
         return found
+
+    def around(self) -> tuple[tuple[str, str | None, BuildSpec | None], ...]:
+        """The image builds of the Compose and skaffold files around a Kubernetes manifest, once
+        per file (rewriter/kubernetes_project.py)."""
+        if self._around is None:
+            from rewriter.kubernetes_project import builders  # lazy: start-up
+
+            self._around = builders(self.path)
+        return self._around
 
     @property
     def directory(self) -> str:
@@ -108,13 +118,19 @@ class Context:
             found = (built, "its build") if built is not None else None
         else:
             image = container.image()
-            if image and self.kind in ("compose", "compose-override"):
+            if image and self.kind in ("compose", "compose-override", "kubernetes"):
                 from rewriter.detectors import may_link  # lazy: start-up
 
                 if self._builders is None:  # once per file: a file of 36,000 services stays linear
                     self._builders = tuple((c, c.image() or "", spec) for c in self.containers
                                            if (spec := c.build()) is not None and c.image())
-                siblings = tuple((c.label, other, spec) for c, other, spec in self._builders if c is not container)
+                siblings: tuple[tuple[str, str | None, BuildSpec | None], ...] = tuple(
+                    (c.label, other, spec) for c, other, spec in self._builders if c is not container)
+                if self.kind == "kubernetes":  # the builds of the Compose and skaffold files around it
+                    from rewriter.kubernetes_project import unqualified  # lazy: start-up
+
+                    siblings += self.around()
+                    image = unqualified(image, siblings)
                 if may_link(image, siblings):
                     from rewriter.detectors.image import link_image  # lazy: start-up
 
@@ -150,11 +166,41 @@ class Context:
 
     def go_info(self, container: Container) -> GoFacts:
         """Whether the container runs Go and which version (rewriter/detectors/go.py: its build,
-        else its image, then the config), once per container."""
+        else its image, then the config), once per container. A Kubernetes container's image may
+        be built elsewhere in the repository (a Compose service, skaffold) or by ko."""
+        return self.memo("go", container, lambda: self._go(container))
+
+    def _go(self, container: Container) -> GoFacts:
         from rewriter.detectors import detect_go  # lazy: start-up
 
-        return self.memo("go", container, lambda: detect_go(
-            container.image(), self.image_build(container), self.service_config(container)))
+        built = self.image_build(container)
+        if built is None and self.kind == "kubernetes":  # the build of its image, elsewhere in the repository
+            linked = self.linked_build(container)
+            built = linked[0] if linked is not None else None
+        config = self.service_config(container)
+        facts = detect_go(container.image(), built, config)
+        if not facts.is_go and self.kind == "kubernetes" and (config is None or config.go is not False):
+            ko = self._ko(container)
+            if ko is not None and config is not None and config.go_version is not None:
+                ko = ko.replace(version=config.go_version, version_source="go-version in the config")
+            facts = ko or facts
+        return facts
+
+    def _ko(self, container: Container) -> GoFacts | None:
+        """A Kubernetes container whose image ko builds (``ko://``, a skaffold ko artifact): Go."""
+        from rewriter.detectors.go import go_mod_version  # lazy: start-up
+        from rewriter.golang import GoFacts  # lazy: start-up
+        from rewriter.kubernetes_project import ko_built, ko_go_mod  # lazy: start-up
+
+        image = container.image() or ""
+        why = ko_built(self.path, image, self.around()) if image else ""
+        if not why:
+            return None
+        mod = ko_go_mod(self.path, image)
+        version = go_mod_version(mod[1]) if mod is not None else None
+        if mod is None or version is None:
+            return GoFacts(True, why)
+        return GoFacts(True, why, version[0], f"'go {version[0][0]}.{version[0][1]}' in {mod[0]} line {version[1]}")
 
 
 if TYPE_CHECKING:

@@ -151,6 +151,14 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
     facts = ctx.workload(container)
     need = facts.needed_limit()
     chosen = profile.chose("mem-limit")
+    requested = _requested(container)
+    if requested is not None and requested.value is not None and (need is None or requested.value >= need):
+        value = container.formatted(MEMORY, requested.value)
+        why = f"{requested.described()}, the memory the scheduler reserves for it"
+        if need is not None:
+            why += f"; it leaves room for {facts.heap_source}"
+        return MemoryPlan(value, requested.value, f"{key} '{value}' (from {requested.described()})",
+                          Applicability.SAFE, None, why)
     if need is not None:
         derivation = (f"{facts.heap_source} / {_percent(facts.heap_ratio)} ({facts.ratio_source}), "
                       f"rounded up to a whole 64m")
@@ -180,6 +188,15 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
     why = (f"{profile.source('mem-limit')}, a suggestion: nothing in the repository says what the service "
            f"needs; set mem-limit in your profile, or {key} on the service, to settle it")
     return MemoryPlan(value, mem_limit, described, Applicability.UNSAFE, None, why)
+
+
+def _requested(container: Container) -> Found[ByteSize] | None:
+    """A memory request (Kubernetes ``resources.requests.memory``): the amount the scheduler keeps
+    for the container is evidence of what it needs, and a limit below it is refused by the API
+    server, so a limit is never planned below it."""
+    probe = getattr(container, "memory_request", None)
+    found = probe() if probe is not None else None
+    return found if isinstance(found, Found) else None
 
 
 def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:

@@ -20,7 +20,8 @@ DF902 one-off-job
     published ``ports``/``expose`` say it serves, whatever else it says. Then ``restart: "no"``
     (quoted or not), a ``profiles:`` group named for jobs (``tools``, ``setup``, ``migrate``,
     ``jobs``, ``cli``, ...) and a job's name (``setup``, ``migrate``, ``init``, ``*-init``,
-    ``keygen``, ``seed``, ``bootstrap``). On real stacks ``restart: "no"`` is also spelled out on
+    ``keygen``, ``seed``, ``bootstrap``). A Kubernetes Job's or CronJob's containers are one-off jobs
+    too. On real stacks ``restart: "no"`` is also spelled out on
     web servers and ``profiles: [metrics]`` holds Prometheus and Grafana: those serve. A job's peak
     memory is unknown and a limit that kills it half-way leaves the project half set up, so its
     profile asks for no memory or pids limit (no DF301, DF401 or DF402); a limit already written
@@ -39,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rewriter.model import Container, Report, Severity
-from rewriter.runfacts import CommandRun, ServiceRun
+from rewriter.runfacts import CommandRun, ServiceRun, WorkloadRun
 from transforms.base import Context, Rule
 from transforms.options import OPTIONS
 
@@ -51,6 +52,7 @@ RULES = (ORPHAN, ONE_OFF)
 JOB_NAME_WORDS = ("setup", "migrate", "migration", "migrations", "init", "keygen", "bootstrap", "seed",
                   "provision", "createbuckets", "create-buckets", "certs", "certgen")
 TRUE_COMMANDS = ("true", "/bin/true", "/usr/bin/true", "exit 0", "echo done")
+JOB_KINDS = ("Job", "CronJob")  # Kubernetes workloads whose pods run to completion
 JOB_PROFILES = ("tools", "tool", "setup", "init", "migrate", "migration", "migrations", "jobs", "job", "cli",
                 "seed", "bootstrap", "admin", "maintenance", "backup", "manual", "once", "oneshot")
 
@@ -63,6 +65,8 @@ def one_off(container: Container, path: str) -> tuple[str, bool]:
     facts = probe() if probe is not None else None
     if isinstance(facts, ServiceRun):
         return job_reason(facts), False
+    if isinstance(facts, WorkloadRun):
+        return (f"it runs in a {facts.kind}, whose pods run to completion" if facts.kind in JOB_KINDS else ""), False
     if isinstance(facts, CommandRun):
         why = tool_run(facts, path)
         return why, bool(why)

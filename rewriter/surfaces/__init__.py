@@ -12,18 +12,20 @@ from rewriter.errors import DockfixError
 from rewriter.model import Container, Span
 from rewriter.source import SourceFile
 
-KINDS = ("compose", "compose-override", "dockerfile", "shell", "python")
+KINDS = ("compose", "compose-override", "dockerfile", "shell", "python", "kubernetes")
 
 
 class Loaded:
-    __slots__ = ("build_model", "containers", "images", "scopes", "_model")
+    __slots__ = ("build_model", "containers", "images", "scopes", "notes", "_model")
 
     def __init__(self, build_model: Callable[[], object], containers: list[Container],
-                 images: list[object] | None = None, scopes: dict[str, Span] | None = None) -> None:
+                 images: list[object] | None = None, scopes: dict[str, Span] | None = None,
+                 notes: tuple[tuple[str, str], ...] = ()) -> None:
         self.build_model = build_model  # the resolved model the oracle compares
         self.containers = containers
         self.images = images if images is not None else []  # Dockerfiles (DockerfileImage)
         self.scopes = scopes if scopes is not None else {}  # suppression anchors beyond containers
+        self.notes = notes  # (code, message) about the whole file, at its first line (a Helm template)
         self._model: list[object] = []
 
     def make_model(self) -> object:
@@ -89,6 +91,12 @@ def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
 
         module = python_sdk.load(src)
         return Loaded(module.model, list(module.containers))
+    if kind == "kubernetes":
+        from rewriter.surfaces import kubernetes  # lazy: start-up
+
+        manifests = kubernetes.load(src)
+        notes = ((kubernetes.HELM_CODE, kubernetes.HELM_NOTE),) if manifests.helm else ()
+        return Loaded(manifests.model, list(manifests.containers), notes=notes)
     raise DockfixError(f"unsupported file kind '{kind}'", path=src.path)
 
 

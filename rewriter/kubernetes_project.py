@@ -1,0 +1,368 @@
+"""What the repository says about a Kubernetes manifest's images: which ones it builds, and how.
+
+A manifest names images; the repository may build them. A container whose image a Compose
+service builds (``build:`` with the same ``image:``; Compose tags the build with it), or a
+``skaffold.yaml`` artifact builds (``image`` with its ``context`` and ``docker.dockerfile``), gets
+that build's Dockerfile, stages and Go facts, as a Compose service that only names the image does
+(rewriter/detectors/image.py ``link_image`` takes the builds found here as its siblings). A
+``ko://`` image, or a skaffold artifact built with ``ko``, is a Go program: ko builds nothing else;
+its Go version is the ``go`` line of the ``go.mod`` whose ``module`` the import path is in.
+
+Compose and skaffold files are looked for in the manifest's directory and each one above it up to
+the repository root (at most :data:`SEARCH_LEVELS`), read by the repository rule
+(rewriter/safefs.py) and parsed once per run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+
+from rewriter import deps
+from rewriter.discovery import ALWAYS_SKIPPED
+from rewriter.errors import DockfixError
+from rewriter.golang import split_image
+from rewriter.model import BuildSpec
+from rewriter.project import _COMPOSE_NAMES, read_text, stat_key
+
+SEARCH_LEVELS = 4
+SKAFFOLD_NAMES = ("skaffold.yaml", "skaffold.yml")
+KO_PREFIX = "ko://"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    Builder = tuple[str, str | None, BuildSpec | None]
+
+
+def _directories(manifest_path: str) -> list[tuple[str, str]]:
+    """(directory, root) from the manifest's own up to the repository root."""
+    from rewriter.safefs import inside, root_of_file  # lazy: start-up
+
+    if manifest_path in ("", "-"):
+        return []
+    root = root_of_file(manifest_path)
+    directory = os.path.dirname(os.path.abspath(manifest_path))
+    out: list[tuple[str, str]] = []
+    for _ in range(SEARCH_LEVELS + 1):
+        if not inside(directory, root):
+            break
+        out.append((directory, root))
+        parent = os.path.dirname(directory)
+        if directory == root or parent == directory:
+            break
+        directory = parent
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _compose_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, str, BuildSpec], ...]:
+    """(service, image, build as written) of each Compose service with both ``build`` and ``image``."""
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces import compose  # lazy: start-up
+
+    text = read_text(path, root)
+    if text is None:
+        return ()
+    try:
+        loaded = compose.load(SourceFile.from_text(path, text))
+    except DockfixError:
+        return ()
+    out = []
+    for service in loaded.services:
+        spec, image = service.build(), service.image()
+        if spec is not None and image and "$" not in image:
+            out.append((service.name, image, spec))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _skaffold_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, BuildSpec | None], ...]:
+    """(image, build) of each skaffold artifact: a Dockerfile build, or None for ko (Go)."""
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.yamlview import parse_yaml_all  # lazy: start-up
+
+    text = read_text(path, root)
+    if text is None:
+        return ()
+    try:
+        docs = parse_yaml_all(SourceFile.from_text(path, text))
+    except DockfixError:
+        return ()
+    out: list[tuple[str, BuildSpec | None]] = []
+    for doc in docs:
+        model = doc.model()
+        build = model.get("build") if isinstance(model, dict) else None
+        artifacts = build.get("artifacts") if isinstance(build, dict) else None
+        for artifact in artifacts if isinstance(artifacts, list) else []:
+            if not isinstance(artifact, dict) or not isinstance(artifact.get("image"), str):
+                continue
+            image = str(artifact["image"])
+            if "ko" in artifact:
+                out.append((image, None))
+                continue
+            context = artifact.get("context")
+            docker = artifact.get("docker")
+            dockerfile = docker.get("dockerfile") if isinstance(docker, dict) else None
+            target = docker.get("target") if isinstance(docker, dict) else None
+            out.append((image, BuildSpec(context=str(context) if isinstance(context, str) else ".",
+                                         dockerfile=str(dockerfile) if isinstance(dockerfile, str) else None,
+                                         target=str(target) if isinstance(target, str) else None)))
+    return tuple(out)
+
+
+def builders(manifest_path: str) -> tuple[Builder, ...]:
+    """The repository's image builds near a manifest as (label, image, build), the build's
+    context made relative to the manifest's directory; a ko artifact's build is None."""
+    out: list[Builder] = []
+    here = os.path.dirname(os.path.abspath(manifest_path)) if manifest_path not in ("", "-") else ""
+    for directory, root in _directories(manifest_path):
+        for name in _COMPOSE_NAMES:
+            key = stat_key(os.path.join(directory, name), root)
+            if key is None:
+                continue
+            shown = os.path.relpath(key[0], here)
+            for service, image, spec in _compose_builds(*key):
+                out.append((f"service '{service}' of {shown}", image, _relative(spec, directory, here)))
+        for name in SKAFFOLD_NAMES:
+            key = stat_key(os.path.join(directory, name), root)
+            if key is None:
+                continue
+            shown = os.path.relpath(key[0], here)
+            for image, maybe in _skaffold_builds(*key):
+                out.append((f"an artifact of {shown}", image,
+                            _relative(maybe, directory, here) if maybe is not None else None))
+    return tuple(out)
+
+
+def _relative(spec: BuildSpec, directory: str, here: str) -> BuildSpec:
+    """``spec`` (relative to ``directory``) with its context relative to ``here`` instead."""
+    if spec.dockerfile_inline is not None or "://" in spec.context:
+        return spec
+    context = os.path.relpath(os.path.normpath(os.path.join(directory, spec.context)), here)
+    return spec.replace(context=context)
+
+
+def unqualified(image: str, builds: tuple[Builder, ...]) -> str:
+    """``image`` without its registry host when a build names it so: a manifest pulls
+    ``registry.example.com/example/api:1.4``, Compose tags its build ``example/api:dev``."""
+    first, _, rest = image.partition("/")
+    if not rest or not ("." in first or ":" in first or first == "localhost"):
+        return image
+    repository = split_image(rest)[0]
+    if any(other is not None and split_image(other)[0] == repository for _, other, _ in builds):
+        return rest
+    return image
+
+
+def ko_built(manifest_path: str, image: str, around: tuple[Builder, ...] | None = None) -> str:
+    """Why ``image`` is a ko build ('' when it is not): a ``ko://`` reference, or an image a
+    skaffold artifact builds with ko."""
+    if image.startswith(KO_PREFIX):
+        return f"image '{image}' is built by ko, which builds Go programs"
+    for label, other, spec in around if around is not None else builders(manifest_path):
+        if spec is None and other is not None and split_image(other)[0] == split_image(image)[0]:
+            return f"{label} builds '{other}' with ko, which builds Go programs"
+    return ""
+
+
+def ko_go_mod(manifest_path: str, image: str) -> tuple[str, str] | None:
+    """The ``go.mod`` that governs a ``ko://`` import path, as (its path shown from the manifest,
+    its text): the nearest one (the manifest's directory and those above it) whose ``module``
+    contains the path; rewriter/detectors/go.py reads its ``go`` line."""
+    wanted = image[len(KO_PREFIX):] if image.startswith(KO_PREFIX) else ""
+    here = os.path.dirname(os.path.abspath(manifest_path)) if manifest_path not in ("", "-") else ""
+    for directory, root in _directories(manifest_path):
+        path = os.path.join(directory, "go.mod")
+        key = stat_key(path, root)
+        if key is None:
+            continue
+        text = read_text(path, root)
+        if text is None:
+            continue
+        module = next((line.split()[1] for line in text.splitlines()
+                       if line.startswith("module ") and len(line.split()) > 1), "")
+        if wanted and module and not (wanted == module or wanted.startswith(module + "/")):
+            continue
+        return os.path.relpath(path, here), text
+    deps.touch(here)
+    return None
+
+
+# -- kustomize: overlays patch a base -------------------------------------------------------------
+
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# Which rule families a patch's setting decides, by code prefix (as compose_merge.FAMILIES does
+# for Compose overlays): a family an overlay sets is left to the overlay.
+PATCH_FAMILIES = {"memory": ("DF3", "DF5"), "cpu": ("DF5",), "env": ("DF5",), "tmp": ("DF1",)}
+OVERLAY_SEARCH = 3  # how deep below the base's parent directories overlays are looked for
+
+
+@functools.lru_cache(maxsize=64)
+def _kustomization(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(resources, patch files) of a kustomization, paths as written."""
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.yamlview import parse_yaml_all  # lazy: start-up
+
+    text = read_text(path, root)
+    if text is None:
+        return (), ()
+    try:
+        docs = parse_yaml_all(SourceFile.from_text(path, text))
+    except DockfixError:
+        return (), ()
+    model = docs[0].model() if docs else None
+    if not isinstance(model, dict):
+        return (), ()
+    resources = [r for key in ("resources", "bases") for r in _strings(model.get(key))]
+    patches = [p for p in _strings(model.get("patchesStrategicMerge")) if "\n" not in p]
+    for entry in model.get("patches") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            patches.append(entry["path"])
+    return tuple(resources), tuple(patches)
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _kustomizations_in(directory: str, root: str) -> list[tuple[str, tuple[tuple[str, ...], tuple[str, ...]]]]:
+    out = []
+    for name in KUSTOMIZATIONS:
+        key = stat_key(os.path.join(directory, name), root)
+        if key is not None and os.path.isfile(key[0]):
+            out.append((key[0], _kustomization(*key)))
+    return out
+
+
+def patch_of(manifest_path: str) -> str:
+    """The kustomization (in the manifest's directory or up to two above) that names this file as
+    a patch, or ''."""
+    target = os.path.abspath(manifest_path)
+    for directory, root in _directories(manifest_path)[:3]:
+        for path, (_, patches) in _kustomizations_in(directory, root):
+            if any(os.path.normpath(os.path.join(directory, p)) == target for p in patches):
+                return path
+    return ""
+
+
+def overlay_patches(manifest_path: str) -> list[tuple[str, str]]:
+    """(patch file, kustomization) of each overlay that patches the base this manifest is in: a
+    kustomization below the manifest's parent directories (``overlays/prod``) whose resources name
+    the manifest or its directory."""
+    target = os.path.abspath(manifest_path)
+    home = os.path.dirname(target)
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    around = _directories(manifest_path)
+    if not around or not _kustomizations_in(*around[0]):
+        return found  # an overlay names a base by its directory, which holds a kustomization
+    for start, root in around[1:3]:
+        for directory in _walk(start, root):
+            if directory == home:
+                continue
+            deps.touch(directory)  # a kustomization added here later changes the result
+            for path, (resources, patches) in _kustomizations_in(directory, root):
+                if path in seen:
+                    continue
+                seen.add(path)
+                named = {os.path.normpath(os.path.join(directory, r)) for r in resources}
+                if target in named or home in named:
+                    found.extend((os.path.normpath(os.path.join(directory, p)), path) for p in patches)
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _walk(start: str, root: str) -> tuple[str, ...]:
+    """The directories below ``start`` (at most :data:`OVERLAY_SEARCH` deep, inside ``root``, no
+    hidden, vendored or linked ones), once per run: the manifests of one base share them."""
+    from rewriter.safefs import inside  # lazy: start-up
+
+    out: list[str] = []
+    for directory, dirnames, _ in os.walk(start):
+        depth = directory[len(start):].count(os.sep)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and depth < OVERLAY_SEARCH
+                             and d not in ALWAYS_SKIPPED and not os.path.islink(os.path.join(directory, d)))
+        if inside(directory, root):
+            out.append(directory)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _patched(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, str, str, str], ...]:
+    """(kind, name, container, what) for each setting a patch file writes: ``memory``, ``cpu``,
+    ``env`` (GOMEMLIMIT or GOMAXPROCS) or ``tmp`` (a mount on /tmp)."""
+    from rewriter.source import SourceFile  # lazy: start-up
+    from rewriter.surfaces.kubernetes import CONTAINER_LISTS, POD_SPEC  # lazy: start-up
+    from rewriter.yamlview import parse_yaml_all  # lazy: start-up
+
+    text = read_text(path, root)
+    if text is None:
+        return ()
+    try:
+        docs = parse_yaml_all(SourceFile.from_text(path, text))
+    except DockfixError:
+        return ()
+    out: list[tuple[str, str, str, str]] = []
+    for doc in docs:
+        model = doc.model()
+        if not isinstance(model, dict) or str(model.get("kind")) not in POD_SPEC:
+            continue
+        kind = str(model["kind"])
+        metadata = model.get("metadata")
+        name = str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
+        pod: object = model
+        for key in POD_SPEC[kind]:
+            pod = pod.get(key) if isinstance(pod, dict) else None
+        for list_key in CONTAINER_LISTS:
+            items = pod.get(list_key) if isinstance(pod, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict):
+                    continue
+                container = str(item.get("name", ""))
+                resources = item.get("resources")
+                limits = resources.get("limits") if isinstance(resources, dict) else None
+                for what in ("memory", "cpu"):
+                    if isinstance(limits, dict) and what in limits:
+                        out.append((kind, name, container, what))
+                env = item.get("env")
+                if isinstance(env, list) and any(isinstance(e, dict) and e.get("name") in ("GOMEMLIMIT", "GOMAXPROCS")
+                                                 for e in env):
+                    out.append((kind, name, container, "env"))
+                mounts = item.get("volumeMounts")
+                if isinstance(mounts, list) and any(isinstance(m, dict) and str(m.get("mountPath", "")).rstrip("/")
+                                                    == "/tmp" for m in mounts):
+                    out.append((kind, name, container, "tmp"))
+    return tuple(out)
+
+
+def in_kustomize(containers: Sequence[object], manifest_path: str) -> None:
+    """Tell each container of a manifest what kustomize does with it: the kustomization that
+    names the file as a patch (then nothing is fixed in it: a value there overrides the base), or
+    the rule families an overlay's patch decides for it (left to that overlay)."""
+    if manifest_path in ("", "-"):
+        return
+    patch = patch_of(manifest_path)
+    here = os.path.dirname(os.path.abspath(manifest_path))
+    overlays: dict[tuple[str, str, str], dict[str, str]] = {}
+    if not patch:
+        for patch_path, kustomization in overlay_patches(manifest_path):
+            from rewriter.safefs import root_of_file  # lazy: start-up
+
+            key = stat_key(patch_path, root_of_file(kustomization))
+            if key is None or not os.path.isfile(patch_path):
+                continue
+            label = f"{os.path.relpath(patch_path, here)} (a patch of {os.path.relpath(kustomization, here)})"
+            for kind, name, container_name, what in _patched(*key):
+                for family in PATCH_FAMILIES[what]:
+                    overlays.setdefault((kind, name, container_name), {}).setdefault(family, label)
+    for container in containers:
+        if patch:
+            setattr(container, "patch_of", os.path.relpath(patch, here))
+        workload = getattr(container, "workload", None)
+        if workload is not None:
+            setattr(container, "overlays", overlays.get((workload.kind, workload.name, getattr(container, "name")),
+                                                        {}))
+
+
+__all__ = ["builders", "in_kustomize", "ko_built", "ko_go_mod", "overlay_patches", "patch_of", "unqualified"]
