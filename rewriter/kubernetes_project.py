@@ -76,22 +76,26 @@ def _compose_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=64)
-def _skaffold_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, BuildSpec | None], ...]:
-    """(image, build) of each skaffold artifact: a Dockerfile build, or None for ko (Go)."""
+def _models(path: str, root: str) -> list[object]:
+    """The resolved model of each document of a YAML file the repository names (read by the
+    repository rule); none when it cannot be read or parsed: the facts it would give stay unknown."""
     from rewriter.source import SourceFile  # lazy: start-up
     from rewriter.yamlview import parse_yaml_all  # lazy: start-up
 
     text = read_text(path, root)
     if text is None:
-        return ()
+        return []
     try:
-        docs = parse_yaml_all(SourceFile.from_text(path, text))
+        return [doc.model() for doc in parse_yaml_all(SourceFile.from_text(path, text))]
     except DockfixError:
-        return ()
+        return []
+
+
+@functools.lru_cache(maxsize=64)
+def _skaffold_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, BuildSpec | None], ...]:
+    """(image, build) of each skaffold artifact: a Dockerfile build, or None for ko (Go)."""
     out: list[tuple[str, BuildSpec | None]] = []
-    for doc in docs:
-        model = doc.model()
+    for model in _models(path, root):
         build = model.get("build") if isinstance(model, dict) else None
         artifacts = build.get("artifacts") if isinstance(build, dict) else None
         for artifact in artifacts if isinstance(artifacts, list) else []:
@@ -201,17 +205,8 @@ OVERLAY_SEARCH = 3  # how deep below the base's parent directories overlays are 
 @functools.lru_cache(maxsize=64)
 def _kustomization(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(resources, patch files) of a kustomization, paths as written."""
-    from rewriter.source import SourceFile  # lazy: start-up
-    from rewriter.yamlview import parse_yaml_all  # lazy: start-up
-
-    text = read_text(path, root)
-    if text is None:
-        return (), ()
-    try:
-        docs = parse_yaml_all(SourceFile.from_text(path, text))
-    except DockfixError:
-        return (), ()
-    model = docs[0].model() if docs else None
+    models = _models(path, root)
+    model = models[0] if models else None
     if not isinstance(model, dict):
         return (), ()
     resources = [r for key in ("resources", "bases") for r in _strings(model.get(key))]
@@ -292,20 +287,10 @@ def _walk(start: str, root: str) -> tuple[str, ...]:
 def _patched(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, str, str, str], ...]:
     """(kind, name, container, what) for each setting a patch file writes: ``memory``, ``cpu``,
     ``env`` (GOMEMLIMIT or GOMAXPROCS) or ``tmp`` (a mount on /tmp)."""
-    from rewriter.source import SourceFile  # lazy: start-up
     from rewriter.surfaces.kubernetes import CONTAINER_LISTS, POD_SPEC  # lazy: start-up
-    from rewriter.yamlview import parse_yaml_all  # lazy: start-up
 
-    text = read_text(path, root)
-    if text is None:
-        return ()
-    try:
-        docs = parse_yaml_all(SourceFile.from_text(path, text))
-    except DockfixError:
-        return ()
     out: list[tuple[str, str, str, str]] = []
-    for doc in docs:
-        model = doc.model()
+    for model in _models(path, root):
         if not isinstance(model, dict) or str(model.get("kind")) not in POD_SPEC:
             continue
         kind = str(model["kind"])

@@ -389,3 +389,33 @@ def test_go_template_in_a_rendered_manifest_is_not_helm() -> None:
     assert [c for c, _ in findings("{{- include \"x\" . }}\n" + POD)] == ["DF801"]
     assert [c for c, _ in findings(POD.replace("example/app:1", "{{ .Values.image }}"))] == ["DF801"]
     assert [c for c, _ in findings(POD.replace("name: one", "name: {{ $name }}"))] == ["DF801"]  # not YAML
+
+
+def test_go_from_skaffold_and_ko(tmp_path: Path) -> None:
+    """Go is known through a skaffold artifact that builds the image (its Dockerfile and go.mod),
+    a ko artifact, or a ko:// image (its go.mod by module path); a registry host in the manifest's
+    image still matches the artifact's name."""
+    from transforms.base import Context
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM golang:1.23 AS b\nRUN go build -o /x .\nFROM scratch\n"
+                                                "COPY --from=b /x /x\n")
+    (tmp_path / "svc" / "go.mod").write_text("module example.com/svc\n\ngo 1.23\n")
+    (tmp_path / "go.mod").write_text("module example.com/mono\n\ngo 1.25\n")
+    (tmp_path / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: example/svc\n"
+        "      context: svc\n    - image: example/gw\n      ko: {}\n")
+    text = "---\n".join(POD.replace("name: one", f"name: {n}").replace("example/app:1", image)
+                        for n, image in (("svc", "registry.example.com/example/svc:1"), ("gw", "example/gw:2"),
+                                         ("ko", "ko://example.com/mono/cmd/ko"), ("other", "example/other:1")))
+    (tmp_path / "k8s").mkdir()
+    path = tmp_path / "k8s" / "all.yaml"
+    path.write_text(text)
+    containers = load(text, str(path)).containers
+    ctx = Context(resolve_profile("prod", {}), path=str(path), kind="kubernetes", containers=tuple(containers))
+    facts = [ctx.go_info(c) for c in containers]
+    assert [(f.is_go, f.version) for f in facts] == [(True, (1, 23)), (True, (1, 25)), (True, (1, 25)),
+                                                      (False, None)]
+    assert "skaffold.yaml" in (ctx.linked_build(containers[0]) or ("", ""))[1]
+    assert "ko" in facts[1].evidence and "ko://" in facts[2].evidence
