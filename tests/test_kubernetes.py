@@ -5,6 +5,7 @@ each kind, containers and init containers each on their own, Kubernetes units, b
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -419,3 +420,22 @@ def test_go_from_skaffold_and_ko(tmp_path: Path) -> None:
                                                       (False, None)]
     assert "skaffold.yaml" in (ctx.linked_build(containers[0]) or ("", ""))[1]
     assert "ko" in facts[1].evidence and "ko://" in facts[2].evidence
+
+
+def test_sizes_in_messages_are_in_kubernetes_units() -> None:
+    """The sizes a finding names come from the surface's codec: ``64Mi``, never Docker's ``64m``
+    (0.064 bytes in a manifest)."""
+    def messages(case: str) -> str:
+        path = ROOT / "fixtures/kubernetes" / case / "input.yaml"
+        return "\n".join(m for _, m in findings(path.read_text(), path=str(path)))
+
+    assert "(profile prod: 64Mi)" in messages("emptydir-no-size")  # DF102
+    assert "tmpfs /tmp 64Mi (profile prod)" in messages("go-api")  # DF501's planned /tmp
+    assert "is 8Mi, below the 16Mi a useful /tmp needs" in messages("init-sidecar")  # DF101
+    above = POD + ("      resources:\n        limits:\n          memory: 128Mi\n"
+                   "      volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n"
+                   "  volumes:\n    - name: tmp\n      emptyDir:\n        medium: Memory\n        sizeLimit: 1Gi\n")
+    found = [m for c, m in findings(above) if c == "DF106"]
+    assert len(found) == 1 and "(a quarter of the limit: 32Mi)" in found[0], found
+    docker_like = re.findall(r"\b\d+[mg]\b", messages("go-api") + messages("init-sidecar") + found[0])
+    assert set(docker_like) == {"1500m"}  # limits.cpu '1500m' as written: millicores, not a size

@@ -161,7 +161,7 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
                           Applicability.SAFE, None, why)
     if need is not None:
         derivation = (f"{facts.heap_source} / {_percent(facts.heap_ratio)} ({facts.ratio_source}), "
-                      f"rounded up to a whole 64m")
+                      f"rounded up to a whole {shown(container, ByteSize.mib(64))}")
         if chosen and mem_limit >= need:
             value = container.formatted(MEMORY, mem_limit)
             why = f"{profile.source('mem-limit')}; it leaves room for {facts.heap_source}"
@@ -170,7 +170,7 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
         value = container.formatted(MEMORY, need)
         why = f"{derivation} = {value}"
         if chosen:
-            why += f"; {profile.source('mem-limit')} '{mem_limit.docker()}' would leave no room for it"
+            why += f"; {profile.source('mem-limit')} '{shown(container, mem_limit)}' would leave no room for it"
         if facts.heap_is_floor:
             why += ("; a floor only, since that size is per worker or a share of the memory: set "
                     f"{key} on the service to settle it")
@@ -197,6 +197,12 @@ def _requested(container: Container) -> Found[ByteSize] | None:
     probe = getattr(container, "memory_request", None)
     found = probe() if probe is not None else None
     return found if isinstance(found, Found) else None
+
+
+def shown(container: Container, size: ByteSize) -> str:
+    """A size in a message as the container's surface writes it, through its memory codec: ``64m``
+    for Docker and Compose, ``64Mi`` for Kubernetes (where ``64m`` is 0.064 bytes)."""
+    return container.formatted(MEMORY, size) if container.supports(MEMORY) else size.docker()
 
 
 def memory_budget(container: Container, ctx: Context) -> tuple[ByteSize, str] | None:
@@ -253,7 +259,8 @@ def _below_heap(container: Container, ctx: Context, planned: MemoryPlan, one_key
         container, BELOW_HEAP,
         f"{facts.heap_source} {what} {planned.described}; {facts.ratio_source}, so the kernel kills "
         f"the container {'at start or ' if broken else ''}under load ({facts.evidence}; the heap needs "
-        f"{facts.heap.docker()} / {_percent(facts.heap_ratio)}, rounded up to a whole 64m "
+        f"{shown(container, facts.heap)} / {_percent(facts.heap_ratio)}, rounded up to a whole "
+        f"{shown(container, ByteSize.mib(64))} "
         f"= {value})",
         setting.span,
         (lambda: container.set(MEMORY, need, setting)) if one_key else None,

@@ -17,7 +17,7 @@ from rewriter.record import Record
 from rewriter.sizes import ByteSize
 from transforms.base import Context
 from transforms.image_antipatterns import moved_tmpfs_size
-from transforms.memory import MemoryPlan, plan
+from transforms.memory import MemoryPlan, plan, shown
 from transforms.tmpfs import TMP, on_disk, planned_tmpfs
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
@@ -65,5 +65,5 @@ def _tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str]:
     if not container.find(TMP) and ctx.unsafe_fixes and not on_disk(container):
         moved = moved_tmpfs_size(container, ctx)
         if moved is not None:
-            return moved, f"tmpfs /tmp {moved.docker()} (moved from the Dockerfile's /etc/fstab)"
+            return moved, f"tmpfs /tmp {shown(container, moved)} (moved from the Dockerfile's /etc/fstab)"
     return ByteSize(0), ""

@@ -75,7 +75,7 @@ from rewriter.profiles import Option, size_option
 from rewriter.settings import Found, TmpfsSpec, mount, tmpfs
 from rewriter.sizes import MIB, ByteSize
 from transforms.base import Context, Rule, report
-from transforms.memory import memory_budget
+from transforms.memory import memory_budget, shown
 
 MISSING = Rule("DF101", "tmpfs-missing", "no tmpfs on /tmp", Severity.WARNING, __name__)
 UNBOUNDED = Rule("DF102", "tmpfs-unbounded", "tmpfs on /tmp has no size", Severity.WARNING, __name__)
@@ -148,11 +148,11 @@ def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> 
             via = "" if how == "its build" else f"; the image is built from {built.display}: {how}"
             return f"{contents}, which a tmpfs would hide{via}"
     if facts.scratch_tmp:
-        return (f"{facts.scratch_tmp} ({facts.evidence}): a {size.docker() if size else 'small'} tmpfs there "
+        return (f"{facts.scratch_tmp} ({facts.evidence}): a {shown(container, size) if size else 'small'} tmpfs there "
                 f"fails a large sort or ALTER TABLE; point --tmpdir at a volume, or give /tmp a tmpfs you size")
     if facts.upload is not None and size is not None and facts.upload > size:
-        return (f"uploads of up to {facts.upload.docker()} ({facts.upload_source}) are written to /tmp "
-                f"first, more than a {size.docker()} tmpfs holds; give /tmp a tmpfs at least that large "
+        return (f"uploads of up to {shown(container, facts.upload)} ({facts.upload_source}) are written to /tmp "
+                f"first, more than a {shown(container, size)} tmpfs holds; give /tmp a tmpfs at least that large "
                 f"(it counts against the memory limit), or keep it on disk")
     return ""
 
@@ -195,7 +195,8 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
         parsed = spec.size
         if parsed is not None:
             if budget is not None and _too_big(found, limit) is not None and ctx.wants(ABOVE.code):
-                return quarter(budget[0]), f"tmpfs /tmp {quarter(budget[0]).docker()} (a quarter of {budget[1]})"
+                cap = quarter(budget[0])
+                return cap, f"tmpfs /tmp {shown(container, cap)} (a quarter of {budget[1]})"
             return parsed, f"tmpfs /tmp {size}"
     wanted = profile.get(SIZE)
     if wanted is not None and (
@@ -205,7 +206,7 @@ def planned_tmpfs(container: Container, ctx: Context) -> tuple[ByteSize, str] | 
         want = capped(wanted, limit)
         if want is not None:
             why = _why_capped(wanted, want, budget)
-            return want, f"tmpfs /tmp {want.docker()} ({profile.described}{why})"
+            return want, f"tmpfs /tmp {shown(container, want)} ({profile.described}{why})"
     return None
 
 
@@ -232,8 +233,8 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
             yield report(
                 container, MISSING,
                 f"no tmpfs on '{TARGET}', and none added: tmpfs pages count against the memory limit "
-                f"and a quarter of {budget[1]} is {quarter(budget[0]).docker()}, below the "
-                f"{FLOOR.docker()} a useful /tmp needs; raise the limit to add one",
+                f"and a quarter of {budget[1]} is {shown(container, quarter(budget[0]))}, below the "
+                f"{shown(container, FLOOR)} a useful /tmp needs; raise the limit to add one",
                 None, None, "").replace(severity=Severity.INFO)
             return
         native = ctx.workload(container).native_tmp
@@ -255,12 +256,12 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
             continue
         want = capped(size, limit)
         message = (f"tmpfs '{TARGET}' has no size; tmpfs defaults to half the host's RAM and counts against "
-                   f"the memory limit ({profile.described}: {size.docker()}{_why_capped(size, want, budget)})")
+                   f"the memory limit ({profile.described}: {shown(container, size)}{_why_capped(size, want, budget)})")
         if want is None:
             assert budget is not None
             yield report(
                 container, UNBOUNDED,
-                f"{message}; no size is added: a quarter of {budget[1]} is below the {FLOOR.docker()} a "
+                f"{message}; no size is added: a quarter of {budget[1]} is below the {shown(container, FLOOR)} a "
                 f"useful /tmp needs, so set one by hand or raise the limit",
                 found.span, None, "")
             continue
@@ -268,7 +269,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         yield report(
             container, UNBOUNDED, message,
             found.span, lambda f=found, s=sized: container.set(TMP, s, f),  # type: ignore[misc]
-            f"set the size of tmpfs '{TARGET}' to {want.docker()}")
+            f"set the size of tmpfs '{TARGET}' to {shown(container, want)}")
 
 
 def _above_limit(container: Container, found: Found[TmpfsSpec],
@@ -283,9 +284,9 @@ def _above_limit(container: Container, found: Found[TmpfsSpec],
         container, ABOVE,
         f"tmpfs '{TARGET}' size '{spec.option('size')}' is not below the memory limit ({budget[1]}); "
         f"tmpfs pages count against the limit, so a full /tmp gets the container OOM-killed "
-        f"(a quarter of the limit: {cap.docker()})",
+        f"(a quarter of the limit: {shown(container, cap)})",
         found.span, lambda: container.set(TMP, spec.replace(size=cap), found),
-        f"set the size of tmpfs '{TARGET}' to {cap.docker()}")
+        f"set the size of tmpfs '{TARGET}' to {shown(container, cap)}")
 
 
 def _existing(container: Container, ctx: Context, mounts: list[Found[TmpfsSpec]]) -> Iterator[Report]:
