@@ -75,13 +75,16 @@ async def until(condition: Callable[[], bool], limit: float = 120.0) -> None:
 
 
 def children(pid: int | None) -> list[int]:
-    """The processes forked by ``pid`` (any of its threads), from /proc."""
+    """The processes whose parent is ``pid``, from /proc/N/stat (field 4, after the command's
+    closing parenthesis); /proc/PID/task/*/children needs a kernel option, /proc/N/stat does not."""
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:  # the thread ended meanwhile
-            pass
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
     return found
 
 
