@@ -205,6 +205,26 @@ def resolved_entries(mapping: Node) -> dict[str, Entry]:
     return out
 
 
+def walk(node: Node, keys: tuple[str | int, ...]) -> tuple[Node, list[Entry]] | None:
+    """The node at ``keys`` (mapping keys with merge keys resolved, sequence indexes) and the
+    mapping entries passed on the way, or None where a key or index is missing."""
+    entries: list[Entry] = []
+    for key in keys:
+        if isinstance(key, int):
+            if not is_sequence(node) or key >= len(node.value):
+                return None
+            node = node.value[key]
+            continue
+        if not is_mapping(node):
+            return None
+        entry = resolved_entries(node).get(key)
+        if entry is None:
+            return None
+        entries.append(entry)
+        node = entry.value
+    return node, entries
+
+
 def expanded_size(root: Node, limit: int = MAX_RESOLVED_NODES) -> int:
     """The number of nodes in the resolved model of ``root`` (aliases and merges expanded),
     computed with each shared node counted once per use but *walked* once, so an alias bomb

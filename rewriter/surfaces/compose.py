@@ -36,6 +36,7 @@ from rewriter.yamlview import (
     parse_yaml,
     resolved_entries,
     scalar_value,
+    walk,
 )
 
 SERVICES = "services"
@@ -164,26 +165,17 @@ class ComposeService(ComposeSettings):
     # -- reading -------------------------------------------------------------------------------
     def _lookup(self, keys: tuple[str | int, ...]) -> tuple[Node, Entry | None, str] | None:
         """Walk ``keys``; return (value node, last mapping entry, origin) or None if missing."""
-        node = self.node
-        entry: Entry | None = None
+        found = walk(self.node, keys)
+        if found is None:
+            return None
+        node, entries = found
         origin = ""
-        for key in keys:
-            if isinstance(key, int):
-                if not is_sequence(node) or key >= len(node.value):
-                    return None
-                node = node.value[key]
-                continue
-            if not is_mapping(node):
-                return None
-            entry = resolved_entries(node).get(key)
-            if entry is None:
-                return None
-            if entry.inherited and not origin:
-                anchor = anchor_of(entry.owner, self.doc.text)
-                line = entry.owner.start_mark.line + 1
-                origin = f"inherited from '&{anchor}'" if anchor else f"inherited from line {line}"
-            node = entry.value
-        return node, entry, origin
+        inherited = next((e for e in entries if e.inherited), None)
+        if inherited is not None:
+            anchor = anchor_of(inherited.owner, self.doc.text)
+            line = inherited.owner.start_mark.line + 1
+            origin = f"inherited from '&{anchor}'" if anchor else f"inherited from line {line}"
+        return node, (entries[-1] if entries else None), origin
 
     def setting(self, keys: tuple[str | int, ...], display: str | None = None) -> Setting | None:
         found = self._lookup(keys)

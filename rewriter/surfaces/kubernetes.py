@@ -58,6 +58,7 @@ from rewriter.yamlview import (
     parse_yaml_all,
     resolved_entries,
     scalar_value,
+    walk,
 )
 
 # Where each kind keeps its pod spec (apps/v1, batch/v1, v1).
@@ -249,19 +250,8 @@ def _text(entry: Entry | None) -> str:
 
 
 def _walk(node: Node, keys: tuple[str | int, ...]) -> Node | None:
-    for key in keys:
-        if isinstance(key, int):
-            if not is_sequence(node) or key >= len(node.value):
-                return None
-            node = node.value[key]
-            continue
-        if not is_mapping(node):
-            return None
-        entry = resolved_entries(node).get(key)
-        if entry is None:
-            return None
-        node = entry.value
-    return node
+    found = walk(node, keys)
+    return None if found is None else found[0]
 
 
 # -- one container --------------------------------------------------------------------------------
