@@ -24,7 +24,7 @@ from rewriter.discovery import ALWAYS_SKIPPED
 from rewriter.errors import DockfixError
 from rewriter.golang import split_image
 from rewriter.model import BuildSpec
-from rewriter.project import _COMPOSE_NAMES, read_text, stat_key
+from rewriter.project import _COMPOSE_NAMES, compose_services, read_text, stat_key
 
 SEARCH_LEVELS = 4
 SKAFFOLD_NAMES = ("skaffold.yaml", "skaffold.yml")
@@ -58,18 +58,8 @@ def _directories(manifest_path: str) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=64)
 def _compose_builds(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, str, BuildSpec], ...]:
     """(service, image, build as written) of each Compose service with both ``build`` and ``image``."""
-    from rewriter.source import SourceFile  # lazy: start-up
-    from rewriter.surfaces import compose  # lazy: start-up
-
-    text = read_text(path, root)
-    if text is None:
-        return ()
-    try:
-        loaded = compose.load(SourceFile.from_text(path, text))
-    except DockfixError:
-        return ()
     out = []
-    for service in loaded.services:
+    for service in compose_services(path, root, mtime, size):
         spec, image = service.build(), service.image()
         if spec is not None and image and "$" not in image:
             out.append((service.name, image, spec))

@@ -19,7 +19,7 @@ import re
 
 from rewriter import deps
 from rewriter.errors import DockfixError
-from rewriter.model import BuildSpec
+from rewriter.model import BuildSpec, Container
 from rewriter.record import Record
 from rewriter.settings import MEMORY, NOFILE, tmpfs
 
@@ -304,7 +304,9 @@ def build_from(image: DockerfileImage, path: str, display: str, context: str,
 
 
 @functools.lru_cache(maxsize=128)
-def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
+def compose_services(path: str, root: str, mtime: int, size: int) -> tuple[Container, ...]:
+    """The services of the Compose file at ``path`` (read inside ``root``; ``mtime`` and ``size``
+    from :func:`stat_key` make the cache see a changed file), or none when it cannot be read."""
     from rewriter.source import SourceFile  # lazy: start-up
     from rewriter.surfaces import compose  # lazy: start-up
 
@@ -312,11 +314,15 @@ def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[
     if text is None:
         return ()
     try:
-        loaded = compose.load(SourceFile.from_text(path, text))
+        return tuple(compose.load(SourceFile.from_text(path, text)).services)
     except DockfixError:
         return ()
+
+
+@functools.lru_cache(maxsize=128)
+def _compose_users_cached(path: str, root: str, mtime: int, size: int) -> tuple[DockerfileUser, ...]:
     out = []
-    for service in loaded.services:
+    for service in compose_services(path, root, mtime, size):
         spec = service.build()
         if spec is not None:
             sets = {name for name, present in (
