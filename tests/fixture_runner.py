@@ -57,6 +57,13 @@ class Case:
         return PROFILES + tuple(extra)
 
 
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (relative path -> bytes), leaving out ``.git`` and a cache
+    directory: what a project test compares before and after a run."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.parts and ".dockfix_cache" not in p.parts}
+
+
 def cases(*surfaces: str) -> list[Case]:
     out = []
     for surface in surfaces or tuple(SURFACES):

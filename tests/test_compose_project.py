@@ -16,14 +16,10 @@ from rewriter.cli import main
 from rewriter.compose_project import chains_for, has_variables, interpolate, parse_dotenv
 from rewriter.errors import ConfigError
 from transforms import parse_config
+from fixture_runner import tree
 
 PROJECTS = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
 CASES = ("overlays", "interpolation", "roles", "jobs", "layout", "discovery", "scripts")
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".git" not in p.parts and ".dockfix_cache" not in p.parts}
 
 
 def _copy(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -51,9 +47,9 @@ def test_apply_prod_gives_the_expected_project(case: str, tmp_path: Path, monkey
     project = _copy(case, tmp_path, monkeypatch)
     extra = ("--unsafe-fixes",) if case in UNSAFE else ()
     _apply(capsys, *extra)
-    assert _tree(project) == _tree(PROJECTS / case / "expected.prod")
+    assert tree(project) == tree(PROJECTS / case / "expected.prod")
     _apply(capsys, *extra)
-    assert _tree(project) == _tree(PROJECTS / case / "expected.prod")  # a second run changes nothing
+    assert tree(project) == tree(PROJECTS / case / "expected.prod")  # a second run changes nothing
 
 
 def _check(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 
 from rewriter.cli import main
+from fixture_runner import tree
 
 PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "edge-repo"
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".dockfix_cache" not in p.parts}
 
 
 @pytest.fixture
@@ -33,10 +31,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_one_apply_reaches_every_surface(project: Path, mode: list[str], expected: str) -> None:
     # 1: the database's memory limit stays a suggestion (a heavy image with no heap setting)
     assert main(["apply", "--profile", "edge", "--jobs", "1", *mode, "."]) == 1
-    assert _tree(project) == _tree(PROJECT / expected)
+    assert tree(project) == tree(PROJECT / expected)
     assert main(["diff", "--profile", "edge", "--jobs", "1", *mode, "."]) == 0
     main(["apply", "--profile", "edge", "--jobs", "1", *mode, "."])
-    assert _tree(project) == _tree(PROJECT / expected)
+    assert tree(project) == tree(PROJECT / expected)
 
 
 def test_the_values_agree_across_surfaces() -> None:

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from rewriter.cli import main
+from fixture_runner import tree
 
 PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "go-stack"
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -26,7 +25,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_apply_prod_gives_each_go_service_its_values(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", "--profile", "prod", "--jobs", "1", str(project)]) == 1  # Dockerfile findings remain
-    assert _tree(project) == _tree(PROJECT / "expected.prod")
+    assert tree(project) == tree(PROJECT / "expected.prod")
     out = capsys.readouterr().out
     # the image anti-patterns are reported at their lines, and name the services that build the image
     assert "api/Dockerfile:15:8: DF701" in out and "services 'api', 'worker'" in out
@@ -35,9 +34,9 @@ def test_apply_prod_gives_each_go_service_its_values(project: Path, capsys: pyte
 
 def test_apply_prod_twice_changes_nothing(project: Path) -> None:
     main(["apply", "--profile", "prod", "--jobs", "1", str(project)])
-    first = _tree(project)
+    first = tree(project)
     main(["apply", "--profile", "prod", "--jobs", "1", str(project)])
-    assert _tree(project) == first
+    assert tree(project) == first
 
 
 def test_expected_values() -> None:

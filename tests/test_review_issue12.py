@@ -21,13 +21,11 @@ from pathlib import Path
 import pytest
 
 from rewriter.cli import main
+from fixture_runner import tree
 
 CASE = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "review"
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".git" not in p.parts}
 
 
 @pytest.fixture
@@ -47,9 +45,9 @@ def _run(capsys: pytest.CaptureFixture[str], command: str, *paths: str) -> str:
 
 def test_apply_prod_gives_the_reviewed_decisions(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _run(capsys, "apply")
-    assert _tree(project) == _tree(CASE / "expected.prod")
+    assert tree(project) == tree(CASE / "expected.prod")
     _run(capsys, "apply")
-    assert _tree(project) == _tree(CASE / "expected.prod")  # a second run changes nothing
+    assert tree(project) == tree(CASE / "expected.prod")  # a second run changes nothing
 
 
 def test_a_run_whose_output_the_script_reads_is_a_tool_run(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
