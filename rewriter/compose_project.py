@@ -40,6 +40,7 @@ import os
 import re
 
 from rewriter import deps, safefs
+from rewriter.discovery import include_entries
 from rewriter.discovery import includes as includes
 from rewriter.errors import DockfixError
 from rewriter.interpolation import MAX_PROJECT_FILE_BYTES as MAX_PROJECT_FILE_BYTES
@@ -201,18 +202,100 @@ def chains_for(path: str, text: str, declared: tuple[tuple[str, ...], ...] = ())
             chains.append((family_base, path))
     elif name in BASE_NAMES:
         chains.extend(_overlays_of(path, directory))
+    _includer_dirs.pop(path, None)  # both filled again by _includers when it is still included
+    _project_dirs.pop(path, None)
     for includer in _includers(path):
         # an included file's services are overridden by the overlays of the file including it
         for chain in chains_for(includer, _read(includer) or "", declared):
             rest = chain[chain.index(includer) + 1:]
             if rest:
                 chains.append((path,) + rest)
+                # the overlays resolve their paths against the includer's project directory
+                _remember_rest_workdir((path,) + rest, chain_workdirs(chain)[rest[0]])
+        _remember_includer(path, includer)
         _current[0] = path
     unique: list[tuple[str, ...]] = []
     for chain in chains:
         if chain not in unique and all(p == path or _exists(p) for p in chain):
             unique.append(chain)
     return unique
+
+
+_rest_workdirs: dict[tuple[str, ...], str] = {}
+
+
+def _remember_rest_workdir(chain: tuple[str, ...], workdir: str) -> None:
+    if len(_rest_workdirs) > 256:
+        _rest_workdirs.clear()
+    _rest_workdirs[chain] = workdir
+
+
+_includer_dirs: dict[str, str] = {}
+_project_dirs: dict[str, str] = {}  # an included file's ``project_directory``, when its include sets one
+
+
+def _remember_project_dir(path: str, project_dir: str | None) -> None:
+    if project_dir is None:
+        _project_dirs.pop(path, None)
+        return
+    if len(_project_dirs) > 256:
+        _project_dirs.clear()
+    _project_dirs[path] = project_dir
+
+
+def own_dir(path: str) -> str:
+    """The project directory of a file read on its own: an included file's ``project_directory``
+    when its include sets one, else its own directory."""
+    return _project_dirs.get(path) or os.path.dirname(path)
+
+
+def _remember_includer(path: str, includer: str) -> None:
+    if len(_includer_dirs) > 256:
+        _includer_dirs.clear()
+    _includer_dirs[path] = os.path.dirname(includer)
+
+
+def _leaves(service: object) -> list[object]:
+    """The services of single files a service is read through: itself, or the base and the
+    extending service of an ``extends`` (and their own), or what an unresolved one wraps."""
+    inner = getattr(service, "service", None)
+    if inner is not None and hasattr(service, "reason"):  # UnresolvedExtends
+        return _leaves(inner)
+    if hasattr(service, "over_file"):  # OverlayService
+        over = getattr(service, "over")
+        return _leaves(getattr(service, "base")) + ([over] if over is not None else [])
+    return [service]
+
+
+def _read_env_from(service: object, dirs: tuple[str, ...]) -> None:
+    """Make ``service`` (and every file it extends) interpolate from the ``.env`` of ``dirs``, a
+    later one winning: Compose interpolates an ``extends: file:`` target with the project's
+    environment, not its own directory's ``.env`` (measured with Compose 2.40)."""
+    for leaf in _leaves(service):
+        if hasattr(leaf, "dotenv_dirs"):
+            setattr(leaf, "dotenv_dirs", dirs)
+
+
+def _env_dirs(path: str, workdir: str | None) -> tuple[str, ...]:
+    """The ``.env`` directories of the file at ``path`` whose project directory is ``workdir``:
+    that directory's; for an included file its own, under the including project's (Compose: the
+    including project's environment wins over the included file's ``.env``)."""
+    own = workdir or own_dir(path)
+    parent = _includer_dirs.get(path)
+    return (own, parent) if parent is not None and parent != own else (own,)
+
+
+def chain_workdirs(chain: tuple[str, ...]) -> dict[str, str]:
+    """Each file of a ``-f`` chain with its project directory, the base Compose resolves the
+    file's relative paths against (``env_file``, measured with Compose 2.40: ``docker compose -f
+    compose.yaml -f deploy/overlay.yaml`` reads the overlay's ``env_file: app.env`` as
+    ``./app.env``, not ``deploy/app.env``): the first file's directory. An included file's chain
+    (the included file, then the overlays of the file including it) keeps the included file's own
+    directory for it and the includer's project directory for the overlays."""
+    first = own_dir(chain[0])
+    rest = _rest_workdirs.get(chain)
+    out = {p: (first if rest is None or i == 0 else rest) for i, p in enumerate(chain)}
+    return out
 
 
 MAX_INCLUDE_LEVELS = 2  # an including file sits beside the included one, or one or two levels up
@@ -235,8 +318,10 @@ def _includers(path: str) -> list[str]:
             doc = compose.load(SourceFile.from_text(base, text)).doc
         except (DockfixError, RecursionError):
             continue
-        if path in includes(doc, directory):
+        named = dict(include_entries(doc, directory))
+        if path in named:
             out.append(base)
+            _remember_project_dir(path, named[path])
     return out
 
 
@@ -323,7 +408,8 @@ def _parse_other(path: str, text: str | None, depth: int) -> object:
         return f"{os.path.basename(path)} cannot be parsed ({getattr(err, 'message', err)})"
     services = {getattr(s, "name"): s for s in with_extends(loaded)}
     if depth < MAX_INCLUDE_DEPTH and "include" in text:
-        for included in includes(loaded.doc, os.path.dirname(path)):
+        for included, project_dir in include_entries(loaded.doc, os.path.dirname(path)):
+            _remember_project_dir(included, project_dir)
             found = _load_other(included, depth + 1)
             if isinstance(found, dict):
                 for name, service in found.items():
@@ -391,6 +477,14 @@ def with_project(path: str, text: str, containers: list[object],
     chains = chains_for(path, text, declared)
     name = os.path.basename(path)
     if not chains:
+        for container in containers:
+            _read_env_from(container, _env_dirs(path, None))
+        if own_dir(path) != directory:  # an included file whose include names its project_directory
+            from rewriter.compose_merge import same  # lazy: start-up (a project of several files)
+            from rewriter.compose_service import ProjectService  # lazy: start-up
+
+            return [ProjectService([(c, same)], 0, [name], "", [own_dir(path)])  # type: ignore[list-item]
+                    for c in containers]
         family = _FAMILY().match(name) if _maybe_family(name) else None
         if family is None:
             return containers
@@ -405,37 +499,62 @@ def with_project(path: str, text: str, containers: list[object],
     from rewriter.compose_merge import relabeller, same  # lazy: start-up (a project of several files)
     from rewriter.compose_service import ProjectService  # lazy: start-up
 
+    from rewriter.surfaces.compose_override import file_of  # lazy: start-up (a project of several files)
+
     before, after = layers_of(path, chains)
     if not later:
         after = []
     others = {p: _load_other(p) for p in before + after}
     broken = [v for v in others.values() if isinstance(v, str)]
+    workdirs: dict[str, str] = {}
+    for chain in chains:
+        for p, workdir in chain_workdirs(chain).items():
+            workdirs.setdefault(p, workdir)
+
+    def workdir_of(service: object, p: str) -> str | None:
+        # a service an -f file brings in through its own include: keeps its file's directory,
+        # and reads its .env under the including project's
+        if file_of(service) == p:
+            _read_env_from(service, _env_dirs(p, workdirs.get(p)))
+            return workdirs.get(p)
+        own = own_dir(os.path.abspath(file_of(service)))
+        parent = workdirs.get(p) or os.path.dirname(p)
+        _read_env_from(service, (own, parent) if own != parent else (own,))
+        return own
+
     out: list[object] = []
     for container in containers:
         layers: list[tuple[object, object]] = []
         labels: list[str] = []
+        dirs: list[str | None] = []
         span = getattr(container, "span")
         for p in before:
             found = others[p]
             if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
                 layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
                 labels.append(_label(p, directory))
+                dirs.append(workdir_of(found[container.name], p))  # type: ignore[attr-defined]
         here = len(layers)
         layers.append((container, same))
         labels.append(name)
+        dirs.append(workdirs.get(path))
+        _read_env_from(container, _env_dirs(path, workdirs.get(path)))
         for p in after:
             found = others[p]
             if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
                 layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
                 labels.append(_label(p, directory))
+                dirs.append(workdir_of(found[container.name], p))  # type: ignore[attr-defined]
         orphan = ""
         if broken:
             orphan = f"the project's {broken[0]}, so what the service merges is unknown"
         elif here == 0 and before and _partial(container):
             orphan = (f"it has neither 'image' nor 'build' and no earlier file of its project "
                       f"({', '.join(_label(p, directory) for p in before)}) defines it")
-        if len(layers) == 1 and not orphan:
+        if len(layers) == 1 and not orphan and dirs[0] in (None, directory):
             out.append(container)
             continue
-        out.append(ProjectService(layers, here, labels, orphan))  # type: ignore[arg-type]
+        # one layer too when the file's paths resolve elsewhere (a service only an overlay in
+        # another directory defines)
+        out.append(ProjectService(layers, here, labels, orphan, dirs))  # type: ignore[arg-type]
     return out

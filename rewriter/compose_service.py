@@ -32,8 +32,11 @@ class ProjectService(ComposeSettings):
     never gets a value an overlay overrides anyway.
     """
 
-    def __init__(self, layers: list[Layer], here: int, labels: list[str], orphan: str = "") -> None:
+    def __init__(self, layers: list[Layer], here: int, labels: list[str], orphan: str = "",
+                 workdirs: list[str | None] | None = None) -> None:
         self._layers = layers
+        # each layer's project directory, the base of its relative paths (None: its file's own)
+        self._workdirs = workdirs if workdirs is not None else [None] * len(layers)
         self._here = here
         self._labels = labels  # each layer's file, as shown in messages
         self._own = layers[here][0]
@@ -133,13 +136,15 @@ class ProjectService(ComposeSettings):
     def cpu_limit(self) -> Setting | None:
         return cpu_limit(self._layers)
 
-    def env_files(self) -> list[tuple[str, str]]:
-        """Every layer's ``env_file`` entries in merge order (Compose appends them)."""
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
+        """Every layer's ``env_file`` entries in merge order (Compose appends them), each relative
+        to its layer's project directory (``workdir`` is the caller's and not used: every layer
+        has its own)."""
         out: list[tuple[str, str]] = []
-        for service, _ in self._layers:
+        for (service, _), own in zip(self._layers, self._workdirs):
             files = getattr(service, "env_files", None)
             if files is not None:
-                out.extend(files())
+                out.extend(files(own))
         return out
 
     def run_facts(self) -> ServiceRun:

@@ -230,6 +230,13 @@ def included_files(path: str) -> list[str]:
 def includes(doc: object, directory: str) -> list[str]:
     """The files a Compose file's top-level ``include:`` names (short form, or ``path:`` as a
     string or a list), as absolute paths."""
+    return [path for path, _ in include_entries(doc, directory)]
+
+
+def include_entries(doc: object, directory: str) -> list[tuple[str, str | None]]:
+    """:func:`includes` with each file's ``project_directory`` (absolute; None when not set: the
+    included file's own directory), which Compose resolves the included file's relative paths
+    against (compose-go's testdata ``include/project-directory.yaml``)."""
     from rewriter.yamlview import is_mapping, is_scalar, is_sequence, resolved_entries  # lazy: start-up
 
     root = getattr(doc, "root", None)
@@ -238,13 +245,19 @@ def includes(doc: object, directory: str) -> list[str]:
     entry = resolved_entries(root).get("include")
     if entry is None or not is_sequence(entry.value):
         return []
-    out: list[str] = []
+    out: list[tuple[str, str | None]] = []
     for item in entry.value.value:
         paths = [item] if is_scalar(item) else []
+        project: str | None = None
         if is_mapping(item):
-            path = resolved_entries(item).get("path")
+            entries = resolved_entries(item)
+            path = entries.get("path")
             if path is not None:
                 paths = [path.value] if is_scalar(path.value) else (
                     list(path.value.value) if is_sequence(path.value) else [])
-        out.extend(os.path.normpath(os.path.join(directory, str(p.value))) for p in paths if is_scalar(p))
+            named = entries.get("project_directory")
+            if named is not None and is_scalar(named.value) and "$" not in str(named.value.value):
+                project = os.path.normpath(os.path.join(directory, str(named.value.value)))
+        out.extend((os.path.normpath(os.path.join(directory, str(p.value))), project)
+                   for p in paths if is_scalar(p))
     return out

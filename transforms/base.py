@@ -160,7 +160,7 @@ class Context:
                             image_env.append((key, _unquote(value), f"{built.display}:{ins.start_line}"))
         env = {found.key.name: found.value for found in container.find(every_env())}
         facts = detect(Inputs(container.image(), env, container.command(), bases, tuple(image_env),
-                              _env_file_vars(container)))
+                              _env_file_vars(container, self.path)))
         self._workloads[container.scope] = facts
         return facts
 
@@ -228,20 +228,27 @@ def report(container: Container, rule: Rule, message: str, span: Span | None,
                   fix, container.scope)
 
 
-def _env_file_vars(container: Container) -> tuple[tuple[str, str, str], ...]:
+def _env_file_vars(container: Container, checked: str = "") -> tuple[tuple[str, str, str], ...]:
     """The variables of a Compose service's ``env_file`` files, as (name, value, "env_file
     PATH"): a heap flag in ``app.env`` is evidence as much as one in ``environment``. Read like
     ``.env`` (the project's size cap, inside the repository, no links); a missing file gives
-    nothing (Compose would refuse it, unless ``required: false``)."""
+    nothing (Compose would refuse it, unless ``required: false``). PATH is the file Compose reads,
+    relative to the ``checked`` file's directory: an extended file's ``app.env`` is
+    ``base/app.env`` there."""
     probe = getattr(container, "env_files", None)
     files = probe() if probe is not None else []
     if not files:
         return ()
+    import os  # lazy: start-up
+
     from rewriter import safefs  # lazy: start-up
     from rewriter.interpolation import parse_dotenv, read_text  # lazy: start-up
 
+    here = os.path.dirname(os.path.abspath(checked)) if checked not in ("", "-") else ""
     out: list[tuple[str, str, str]] = []
     for shown, path in files:
+        if here:
+            shown = os.path.relpath(path, here).replace(os.sep, "/")
         text = read_text(path, safefs.root_of_file(path))
         if text is not None:
             out.extend((name, value, f"env_file {shown}") for name, value in parse_dotenv(text).items())

@@ -211,13 +211,27 @@ class ComposeService(ComposeSettings):
             return int(text), origin
         return text, origin
 
+    # The directories whose ``.env`` interpolates this service, a later one winning; () for this
+    # file's own. Set by the project model (:func:`rewriter.compose_project.with_project`), as
+    # Compose 2.40 reads them: a ``-f`` file and an ``extends: file:`` target take the project
+    # directory's (the first file's), an included file its own under its includer's.
+    dotenv_dirs: tuple[str, ...] = ()
+
     def _dotenv(self) -> dict[str, str]:
         import os  # lazy: start-up
 
         from rewriter.interpolation import dotenv  # lazy: start-up
 
         path = self.doc.src.path
-        return dotenv(os.path.dirname(os.path.abspath(path))) if path not in ("", "-") else {}
+        if path in ("", "-"):
+            return {}
+        dirs = self.dotenv_dirs or (os.path.dirname(os.path.abspath(path)),)
+        if len(dirs) == 1:
+            return dotenv(dirs[0])
+        merged: dict[str, str] = {}
+        for directory in dirs:
+            merged.update(dotenv(directory))
+        return merged
 
     def _refuse_interpolated(self, node: Node | None) -> None:
         """An operator sets an interpolated value through its variable: never replace it by a
@@ -595,10 +609,15 @@ class ComposeService(ComposeSettings):
                 words.extend(str(item.value) for item in node.value if is_scalar(item))
         return tuple(words)
 
-    def env_files(self) -> list[tuple[str, str]]:
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
         """``env_file`` entries as (path as written, absolute path): part of the container's
         environment, below ``environment`` (which wins, as in Compose). A string, a list of
-        strings or of ``{path: ...}``; an interpolated path is skipped (dockfix does not guess)."""
+        strings or of ``{path: ...}``; an interpolated path is skipped (dockfix does not guess).
+
+        A relative path is relative to ``workdir``, the project directory Compose resolves this
+        file's paths against (:func:`rewriter.compose_project.with_project`: the first ``-f``
+        file's directory for every file of a chain), else this file's directory (a file used
+        alone, an ``extends: file:`` target, an included file)."""
         import os  # lazy: start-up
 
         found = self._lookup(("env_file",))
@@ -607,7 +626,7 @@ class ComposeService(ComposeSettings):
             return []
         node = found[0]
         items = [node] if is_scalar(node) else list(node.value) if is_sequence(node) else []
-        base = os.path.dirname(os.path.abspath(path))
+        base = workdir or os.path.dirname(os.path.abspath(path))
         out: list[tuple[str, str]] = []
         for item in items:
             if is_mapping(item):

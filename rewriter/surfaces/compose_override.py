@@ -261,6 +261,16 @@ class OverlayService(compose.ComposeSettings):
     def run_facts(self) -> ServiceRun:
         return compose.service_run(self, self.over.doc if self.over is not None else None)
 
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
+        """The base's ``env_file`` entries, then this service's (Compose appends them; a later
+        file wins). An ``extends: file:`` target's paths are relative to its own directory (Compose
+        rebases them: compose-go's testdata ``subdir/compose-test-extends-imported.yaml`` loads
+        ``./extra.env`` "relative to this file, not the extending one"); a service extended in the
+        same file, and the base of an override file, share ``workdir``."""
+        own = self.over.env_files(workdir) if self.over is not None else []
+        same_file = self.over is not None and file_of(self.base) == self.over.doc.src.path
+        return self.base.env_files(workdir if same_file else None) + own
+
     def command(self) -> tuple[str, ...]:
         """The override's command when it sets one (Compose replaces it whole), else the base's."""
         if self.over is not None and (self.over.has("command") or self.over.has("entrypoint")):
@@ -326,9 +336,8 @@ class UnresolvedExtends:
     def run_facts(self) -> ServiceRun:
         return self.service.run_facts()
 
-    def env_files(self) -> list[tuple[str, str]]:
-        files = getattr(self.service, "env_files", None)
-        return files() if callable(files) else []
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
+        return self.service.env_files(workdir)
 
     def _lookup(self, keys: tuple[str | int, ...]) -> object:
         lookup = getattr(self.service, "_lookup", None)
@@ -387,3 +396,12 @@ def overlay(over: compose.ComposeFile, base: compose.ComposeFile,
         assert isinstance(s, (ComposeService, OverlayService))
         services.append(OverlayService(s.name, s, over_services.get(s.name), over, name, style))
     return services
+
+
+def file_of(service: object) -> str:
+    """The Compose file a service (or a service seen through ``extends``) is written in."""
+    doc = getattr(service, "doc", None)
+    if doc is not None:
+        return str(doc.src.path)
+    over_file = getattr(service, "over_file", None)
+    return str(over_file.src.path) if over_file is not None else ""
