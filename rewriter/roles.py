@@ -1,4 +1,4 @@
-"""What a Compose file is for: deployed, or development, test and CI.
+"""What a Compose file, script or Python program is for: deployed, or development, test and CI.
 
 A production profile is for what gets deployed. ``compose.dev.yaml``, a devcontainer's Compose file
 or the stack an end-to-end test starts are not: a 512m limit or a pids limit there breaks a
@@ -16,8 +16,14 @@ By name (the file, or a directory on its path below the project root):
 ``[tool.dockfix] roles = {"deploy/*.yml" = "prod", "docker/test/*" = "none"}`` decides first
 (globs relative to the config file; a glob without ``/`` matches the file name): ``prod`` is a
 deployed file (the run's profile), ``dev`` the dev profile, ``none`` not checked at all.
-Only Compose files are classified by name; ``roles`` globs apply to every kind of file. Scripts
-have their own rule: a one-shot ``docker run`` in a build or test script is a tool run (DF902).
+Scripts (shell, Makefiles, CI workflows) and Python programs follow the same directories, and
+their names by every word of the stem (``test.sh``, ``run-tests.sh``, ``ci.mk``, ``start-dev.sh``;
+``test_*.py``, ``*_test.py``, ``conftest.py``): the database a test script starts with ``docker run
+-d`` is a test's, and a 512m limit and a pids limit there protect nothing (docker-library's
+``test/tests/*/run.sh`` got the prod profile's every setting before). A script or program named for
+deploying (``deploy``, ``prod``) stays deployed wherever it is kept (``ci/deploy.sh``). Kubernetes
+manifests and Dockerfiles are not classified by name. On top of its role, a one-shot ``docker run``
+in a build or test script is a tool run that gets nothing (DF902, ``transforms/project.py``).
 """
 
 from __future__ import annotations
@@ -70,10 +76,17 @@ def role_of(path: str, kind: str, config_path: str, globs: tuple[tuple[str, str]
         for glob, role in globs:
             if _matches(glob, rel):
                 return role, f"the config's roles '{glob}'"
-    if kind != "compose":
+    if kind not in ("compose", "shell", "python"):
         return "prod", ""
     name = os.path.basename(absolute)
-    words = name.lower().replace("_", ".").replace("-", ".").split(".")[1:-1]
+    if kind == "compose":  # compose.<word>.yaml, docker-compose-<word>.yml: the words between
+        words = name.lower().replace("_", ".").replace("-", ".").split(".")[1:-1]
+    else:  # run-tests.sh, test_db.py, ci.mk: every word of the stem
+        words = _stem_words(name)
+        if kind == "python" and (name == "conftest.py" or words[:1] == ["test"] or words[-1:] == ["test"]):
+            return "dev", f"a test file by its name '{name}'"
+        if any(word in DEPLOYED_WORDS for word in words):
+            return "prod", ""  # ci/deploy.sh deploys, wherever it is kept
     for word in words:
         if word in DEV_WORDS:
             return "dev", f"a development file by its name '{name}'"
@@ -93,6 +106,17 @@ def role_of(path: str, kind: str, config_path: str, globs: tuple[tuple[str, str]
     return "prod", ""
 
 
+# a script or program named for deploying deploys, even under ci/ or .github/ (start-server.sh
+# under tests/ starts a test's server: "start" alone says nothing about what it is for)
+DEPLOYED_WORDS = ("deploy", "deployment", "prod", "production")
+
+
+def _stem_words(name: str) -> list[str]:
+    """The words of a file name without its extension: ``run-tests.sh`` -> ``["run", "tests"]``."""
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    return stem.lower().replace("_", "-").replace(".", "-").split("-")
+
+
 TOOL_WORDS = ("build", "lint", "linter", "test", "tests", "check", "ci", "release", "publish", "package",
               "e2e", "fmt", "format", "bench", "smoke", "verify", "integration", "coverage", "docs")
 DEPLOY_WORDS = ("deploy", "deployment", "start", "serve", "server", "up", "prod", "production", "launch",
@@ -107,8 +131,7 @@ def script_role(path: str) -> tuple[str, str]:
     test suite, ``app --version``): it is no deployment and needs no runtime limits."""
     absolute = os.path.abspath(path)
     name = os.path.basename(absolute)
-    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
-    words = stem.lower().replace("_", "-").replace(".", "-").split("-")
+    words = _stem_words(name)
     for word in words:
         if word in DEPLOY_WORDS:
             return "deploy", f"the deploy script '{name}'"

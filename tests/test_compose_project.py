@@ -261,8 +261,49 @@ def test_tool_runs_in_build_and_test_scripts_get_nothing(tmp_path: Path, monkeyp
     _copy("scripts", tmp_path, monkeypatch)
     out = _check(capsys, ".")
     assert "release.sh" not in out and "lint.sh" not in out
-    assert "scripts/test.sh:3:1: DF101" in out and "scripts/test.sh:4" not in out  # -d: a service
+    assert "scripts/test.sh:4" not in out  # the --rm test run: a tool run
     assert "scripts/deploy.sh:2:1: DF101" in out  # a deploy script's foreground container serves
+
+
+def test_detached_containers_of_test_scripts_get_the_dev_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A script's role follows the Compose files' rules: the database test.sh starts with ``docker
+    run -d`` is a test's, so it gets the dev profile (bounded /tmp and nofile, no limits); before,
+    it got the prod profile's 512m limit and pids limit. So do a CI workflow's service and a
+    pytest conftest's testcontainer; ci/deploy.sh deploys and keeps the prod profile."""
+    _copy("scripts", tmp_path, monkeypatch)
+    lines = _check(capsys, ".").splitlines()
+    test_db = [line for line in lines if line.startswith("scripts/test.sh:3:1:")]
+    assert [line.split()[1] for line in test_db] == ["DF101", "DF201"], test_db
+    assert all("(profile dev instead of prod, for a test or CI file by its name 'test.sh': " in line
+               for line in test_db), test_db
+    workflow = [line for line in lines if line.startswith(".github/workflows/main.yml")]
+    assert [line.split()[1] for line in workflow] == ["DF101", "DF201"], workflow
+    assert "for a test or CI file under '.github/'" in workflow[0], workflow
+    conftest = [line for line in lines if line.startswith("tests/conftest.py")]
+    assert conftest and not any("DF3" in line or "DF4" in line for line in conftest), conftest
+    assert "for a test file by its name 'conftest.py'" in conftest[0], conftest
+    deploy = [line.split()[1] for line in lines if line.startswith("ci/deploy.sh")]
+    assert deploy == ["DF101", "DF201", "DF301", "DF302", "DF401"], deploy
+
+
+@pytest.mark.parametrize(("path", "kind", "role"), [
+    ("scripts/test.sh", "shell", "dev"), ("run-tests.sh", "shell", "dev"), ("ci.mk", "shell", "dev"),
+    ("test/tests/mysql-initdb/run.sh", "shell", "dev"), ("hack/test-integration", "shell", "dev"),
+    (".github/workflows/ci.yml", "shell", "dev"), (".devcontainer/post-create.sh", "shell", "dev"),
+    ("scripts/start-dev.sh", "shell", "dev"), ("tests/start-server.sh", "shell", "dev"),
+    ("ci/deploy.sh", "shell", "prod"), ("tests/deploy-prod.sh", "shell", "prod"), ("Makefile", "shell", "prod"),
+    ("scripts/start.sh", "shell", "prod"), ("scripts/build.sh", "shell", "prod"),
+    ("tests/conftest.py", "python", "dev"), ("app/test_db.py", "python", "dev"), ("app/db_test.py", "python", "dev"),
+    ("app/worker.py", "python", "prod"), ("app/contest.py", "python", "prod"),
+    ("test/Dockerfile", "dockerfile", "prod"),  # a Dockerfile is not classified: its image may ship
+])
+def test_scripts_and_programs_take_their_role_from_their_path(path: str, kind: str, role: str,
+                                                              tmp_path: Path) -> None:
+    from rewriter.roles import role_of
+
+    (tmp_path / ".git").mkdir()
+    assert role_of(str(tmp_path / path), kind, "", ())[0] == role
 
 
 def test_cold_path_of_a_lone_compose_file_reads_only_its_directory(tmp_path: Path) -> None:

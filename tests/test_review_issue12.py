@@ -10,7 +10,8 @@ into ``fixtures/projects/review/``, sources in ``fixtures/projects/review/SOURCE
 - MariaDB got a 64m tmpfs over the /tmp where it writes temporary tables and sort files (class 4);
 - itzg/minecraft-server (a JVM) got a noexec /tmp and a "safe" pids limit; SQL Server a "safe"
   pids limit of 512 under its 512 worker threads (class 3);
-- ``hack/`` (developer tooling) got the prod profile (class 2).
+- ``hack/`` (developer tooling) got the prod profile (class 2), and so did the containers test
+  scripts start with ``docker run -d`` (docker-library's ``test/tests/*/run.sh``).
 """
 
 from __future__ import annotations
@@ -70,12 +71,16 @@ def test_an_unquoted_variable_before_run_flags_is_not_the_image(project: Path,
     assert "'$SSH' may expand to several flags, so the image word is unknown" in out, out
 
 
+def _keeps_tmp(out: str, service: str, why: str, image: str) -> None:
+    """``service`` gets a DF105 note saying ``why`` about its ``image``, and no tmpfs (DF101)."""
+    lines = [line for line in out.splitlines() if f"service '{service}'" in line]
+    assert any("DF105" in line and why in line and f"(image {image})" in line for line in lines), out
+    assert not any("DF101" in line for line in lines), out
+
+
 def test_mysql_keeps_its_tmpdir(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _run(capsys, "check", "awesome-compose/wordpress-mysql/compose.yaml")
-    db = [line for line in out.splitlines() if "service 'db'" in line]
-    assert any("DF105" in line and "MySQL and MariaDB write on-disk temporary tables" in line
-               and "(image mariadb:10.6.4-focal)" in line for line in db), out
-    assert not any("DF101" in line for line in db), out
+    _keeps_tmp(out, "db", "MySQL and MariaDB write on-disk temporary tables", "mariadb:10.6.4-focal")
 
 
 def test_mysql_with_its_tmpdir_elsewhere_gets_the_tmpfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -117,6 +122,16 @@ def test_hack_is_developer_tooling(project: Path, capsys: pytest.CaptureFixture[
     out = _run(capsys, "check", "buildkit/hack/composefiles/compose.yaml")
     assert "(profile dev instead of prod, for a developer tooling file under 'hack/': " in out, out
     assert "DF401" not in out and "DF301" not in out, out
+
+
+def test_a_test_scripts_detached_container_gets_the_dev_profile(project: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # docker-library's test/tests/cassandra-basics/run.sh starts the image under test with
+    # `docker run -d`: a test's container, which got the prod profile's 512m and pids limits before
+    out = _run(capsys, "check", "docker-library")
+    lines = [line for line in out.splitlines() if line.startswith("docker-library/test/tests/cassandra-basics/run.sh:16:")]
+    assert [line.split()[1] for line in lines] == ["DF101", "DF201"], out
+    assert all("(profile dev instead of prod, for a test or CI file under 'test/': " in line for line in lines), out
 
 
 # -- evidence the review found missing: env_file, and images built by docker buildx bake -------------
@@ -233,3 +248,77 @@ def test_sql_server_images_in_compose(image: str, floor: str, why: str, tmp_path
     _run(capsys, "apply")  # both are suggestions: neither the floor nor 512 pids is written
     written = (tmp_path / "compose.yaml").read_text(encoding="utf-8")
     assert "mem_limit" not in written and "pids_limit" not in written, written
+
+
+# -- well-known images that got generic "no evidence" messages: Kibana (Node.js), Redpanda (Seastar) --
+
+
+def _lines(out: str, code: str, service: str) -> list[str]:
+    return [line for line in out.splitlines() if f" {code} " in line and f"service '{service}'" in line]
+
+
+def test_kibana_is_a_node_server_with_elastics_default(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # awesome-compose elasticsearch-logstash-kibana: kibana:7.16.1 with no NODE_OPTIONS; before, the
+    # generic 512m ("nothing in the repository says what the service needs"), half of what Elastic
+    # gives a Kibana container
+    out = _run(capsys, "check", "awesome-compose/elasticsearch-logstash-kibana/compose.yaml")
+    (line,) = _lines(out, "DF301", "kibana")
+    assert "(mem_limit '1g': the 1Gi Elastic's operator (ECK) gives a Kibana container by default" in line, line
+    assert "--max-old-space-size in NODE_OPTIONS" in line and "a floor only" in line, line
+
+
+def test_kibanas_old_space_decides_its_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    _repo(tmp_path, monkeypatch, {"compose.yaml": "services:\n  kibana:\n    image: docker.elastic.co/kibana/kibana:8.11.1\n"
+                                                  "    environment:\n      NODE_OPTIONS: --max-old-space-size=1536\n"})
+    out = _run(capsys, "check")
+    (line,) = _lines(out, "DF301", "kibana")
+    assert "DF301 [*]" in line and "(mem_limit '2g': --max-old-space-size=1536 in environment NODE_OPTIONS / 75 %" in line, line
+    _run(capsys, "apply")
+    assert "mem_limit: 2g" in (tmp_path / "compose.yaml").read_text(encoding="utf-8")
+
+
+def test_redpanda_without_memory_is_floored_at_seastars_reserve(project: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # awesome-compose wasmedge-kafka-mysql: `redpanda start --smp 1 --overprovisioned`, no --memory;
+    # a 512m limit is below Seastar's default reserve, where it takes 500 MB whatever the limit
+    out = _run(capsys, "check", "awesome-compose/wasmedge-kafka-mysql/compose.yml")
+    (line,) = _lines(out, "DF301", "redpanda")
+    assert "(mem_limit '2g': Seastar's default reserve of 1536 MiB plus the 500 MB it takes at least" in line, line
+    assert "--memory (and --reserve-memory) in the command" in line, line
+
+
+REDPANDA = """services:
+  redpanda:
+    image: docker.redpanda.com/redpandadata/redpanda:v24.1.1
+    command:
+      - redpanda start
+      - --smp 1
+      - --overprovisioned
+{flags}"""
+
+
+@pytest.mark.parametrize(("flags", "limit", "why"), [
+    # Redpanda's own Docker quickstart flags: the Helm chart's 80 % decides
+    ("      - --memory 1G\n      - --reserve-memory 0M\n", "1280m",
+     "--memory 1G in the command / 80 % (Redpanda's Helm chart gives --memory 80 % of the container's memory"),
+    # no --reserve-memory: Seastar keeps 1536 MiB outside --memory and refuses to start without it
+    ("      - --memory 1G\n", "2560m",
+     "--memory 1G in the command plus Seastar's default reserve of max(1536 MiB, 7 %)"),
+    ("      - --memory=2G\n      - --reserve-memory=1G\n", "3g", "--memory=2G in the command plus --reserve-memory=1G"),
+])
+def test_redpandas_memory_flags_decide_its_limit(flags: str, limit: str, why: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _repo(tmp_path, monkeypatch, {"compose.yaml": REDPANDA.format(flags=flags)})
+    out = _run(capsys, "check")
+    (line,) = _lines(out, "DF301", "redpanda")
+    assert "DF301 [*]" in line and f"(mem_limit '{limit}': {why}" in line, line
+
+
+def test_pihole_keeps_the_tmp_its_blocklist_update_fills(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # awesome-compose pihole-cloudflared-DoH (review 2, F11): pihole/pihole got a 64m tmpfs on the
+    # /tmp where `pihole -g` collects every domain of every adlist (gravity.sh: mktemp -p "/tmp")
+    out = _run(capsys, "check", "awesome-compose/pihole-cloudflared-DoH/compose.yaml")
+    _keeps_tmp(out, "pihole", "Pi-hole's blocklist update (pihole -g, gravity.sh", "pihole/pihole:latest")
+    assert any("DF101 [*] service 'cloudflared'" in line for line in out.splitlines()), out

@@ -172,8 +172,8 @@ def _plan(container: Container, ctx: Context) -> MemoryPlan | None:
         if chosen:
             why += f"; {profile.source('mem-limit')} '{shown(container, mem_limit)}' would leave no room for it"
         if facts.heap_is_floor:
-            why += ("; a floor only, since that size is per worker or a share of the memory: set "
-                    f"{key} on the service to settle it")
+            since = facts.floor_note or "that size is per worker or a share of the memory"
+            why += f"; a floor only, since {since}: set {key} on the service to settle it"
         return MemoryPlan(value, need, f"{key} '{value}' (from {facts.heap_source})",
                           Applicability.UNSAFE if facts.heap_is_floor else Applicability.SAFE, None, why)
     value = container.formatted(MEMORY, mem_limit)

@@ -32,7 +32,9 @@ DF902 one-off-job
     lint, test or release script (by its name or a ``test/``-like directory), a Makefile or a CI
     workflow, runs a tool (a linter over the checkout, ``app --version``, a binfmt installer): it
     deploys nothing, so it gets no runtime setting at all, and no note. A deploy or start script
-    (``deploy.sh``, ``start-api.sh``) and any other script keep every rule.
+    (``deploy.sh``, ``start-api.sh``) and any other script keep every rule of their file's role: a
+    detached container in a test or CI script (``test/``, ``.github/``, ``test.sh``) gets the
+    ``dev`` profile, as a test's Compose file does (:mod:`rewriter.roles`).
 """
 
 from __future__ import annotations

@@ -148,8 +148,8 @@ def needs_own_tmp(container: Container, ctx: Context, size: ByteSize | None) -> 
             via = "" if how == "its build" else f"; the image is built from {built.display}: {how}"
             return f"{contents}, which a tmpfs would hide{via}"
     if facts.scratch_tmp:
-        return (f"{facts.scratch_tmp} ({facts.evidence}): a {shown(container, size) if size else 'small'} tmpfs there "
-                f"fails a large sort or ALTER TABLE; point --tmpdir at a volume, or give /tmp a tmpfs you size")
+        effect = facts.scratch_effect or "fails once they outgrow it; give /tmp a tmpfs you size, or keep it on disk"
+        return f"{facts.scratch_tmp} ({facts.evidence}): a {shown(container, size) if size else 'small'} tmpfs there {effect}"
     if facts.upload is not None and size is not None and facts.upload > size:
         return (f"uploads of up to {shown(container, facts.upload)} ({facts.upload_source}) are written to /tmp "
                 f"first, more than a {shown(container, size)} tmpfs holds; give /tmp a tmpfs at least that large "

@@ -3,7 +3,7 @@
 A memory limit, a pids limit or a tmpfs that ignores the workload breaks it (runtime-facts §9):
 a JVM whose heap equals the limit is OOM-killed at start, Elasticsearch extracts native code into
 ``/tmp`` and maps it executable, PostgreSQL starts one process per connection. Each detector is
-one module (``jvm``, ``node``, ``redis``, ``php``, ``databases``) that turns the container's image,
+one module (``jvm``, ``node``, ``redis``, ``php``, ``databases``, ``redpanda``, ``pihole``) that turns the container's image,
 the Dockerfile stages it is built from, its environment and its command into a
 :class:`WorkloadFacts` record; the transforms decide from those facts and never parse flags
 themselves.
@@ -52,7 +52,9 @@ IMAGES: dict[str, str] = {
         "elasticsearch", "opensearch", "logstash", "sonarqube", "nexus3", "neo4j", "cassandra", "solr",
         "flink", "wildfly", "payara", "liberica-openjdk-alpine", "liberica-openjdk-debian",
         "zulu-openjdk", "zulu-openjdk-alpine", "maven", "gradle", "minecraft-server"), "jvm"),
-    "node": "node",
+    **dict.fromkeys(("node", "kibana"), "node"),  # Kibana is a Node.js server
+    "redpanda": "redpanda",
+    "pihole": "pihole",
     **dict.fromkeys(("redis", "redis-stack", "redis-stack-server", "valkey", "keydb"), "redis"),
     **dict.fromkeys(("php", "wordpress", "nextcloud", "drupal", "joomla", "phpmyadmin", "matomo",
                      "mediawiki", "php-fpm", "php-apache", "php-nginx"), "php"),
@@ -152,6 +154,14 @@ def _detector(module: str) -> Callable[[Inputs, str], WorkloadFacts]:
         from rewriter.detectors import php  # lazy: start-up
 
         return php.detect
+    if module == "redpanda":
+        from rewriter.detectors import redpanda  # lazy: start-up
+
+        return redpanda.detect
+    if module == "pihole":
+        from rewriter.detectors import pihole  # lazy: start-up
+
+        return pihole.detect
     from rewriter.detectors import databases  # lazy: start-up
 
     return databases.detect

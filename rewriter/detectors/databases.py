@@ -107,7 +107,9 @@ def detect(inputs: Inputs, evidence: str) -> WorkloadFacts:
             kind=kind, evidence=evidence, heavy=DATABASE, heap=heap, heap_source=heap_source,
             ratio_source="MySQL docs: the buffer pool takes up to 80 % of a dedicated server's memory, "
                          "connections and buffers need the rest",
-            connections=connections, connections_source=source, scratch_tmp=scratch)
+            connections=connections, connections_source=source, scratch_tmp=scratch,
+            scratch_effect="fails a large sort or ALTER TABLE; point --tmpdir at a volume, or give /tmp a tmpfs "
+                           "you size")
     if kind == "mongodb":
         heap_found: tuple[ByteSize, str] | None = None
         m = None

@@ -50,14 +50,15 @@ class WorkloadFacts(Record):
 
     __slots__ = ("kind", "evidence", "heavy", "heap", "heap_source", "heap_ratio", "ratio_source",
                  "heap_is_floor", "ram_percentage", "native_tmp", "tmp_agent", "threads", "connections",
-                 "connections_source", "upload", "upload_source", "scratch_tmp")
+                 "connections_source", "upload", "upload_source", "scratch_tmp", "scratch_effect", "floor_note")
 
     def __init__(self, kind: str = "", evidence: str = "", heavy: str = "", heap: ByteSize | None = None,
                  heap_source: str = "", heap_ratio: float = JVM_RATIO, ratio_source: str = "",
                  heap_is_floor: bool = False, ram_percentage: tuple[float, str] | None = None,
                  native_tmp: str = "", tmp_agent: str = "", threads: str = "",
                  connections: int | None = None, connections_source: str = "",
-                 upload: ByteSize | None = None, upload_source: str = "", scratch_tmp: str = "") -> None:
+                 upload: ByteSize | None = None, upload_source: str = "", scratch_tmp: str = "",
+                 scratch_effect: str = "", floor_note: str = "") -> None:
         self.kind = kind  # "jvm", "elasticsearch", "kafka", "node", "redis", "php", "postgres", ...
         self.evidence = evidence  # why: "image elasticsearch:8.11.1"
         self.heavy = heavy  # "a search engine": needs depend on data, a built-in limit is a guess
@@ -75,6 +76,8 @@ class WorkloadFacts(Record):
         self.upload = upload  # the largest upload the app accepts (it is written to /tmp first)
         self.upload_source = upload_source
         self.scratch_tmp = scratch_tmp  # why the program's scratch files in /tmp grow with its data
+        self.scratch_effect = scratch_effect  # what a small tmpfs there does, and what to do instead
+        self.floor_note = floor_note  # why ``heap`` is only a floor ("" for the usual: per worker, a share)
 
     @property
     def known(self) -> bool:
