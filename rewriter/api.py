@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-from rewriter.discovery import MANIFEST_HEAD, discover, kind_of, looks_like_manifest
+from rewriter.discovery import MANIFEST_HEAD, Target, discover, kind_of, looks_like_manifest
 from rewriter.edits import Applicability as Applicability  # re-exported: a fix's safety, for front ends
 from rewriter.engine import FileOutcome as FileOutcome  # re-exported: what one file's run gives
 from rewriter.engine import Finding as Finding
@@ -356,13 +356,37 @@ def fix_one(text: str, path: str, kind: str | None, settings: Settings, fid: str
 # -- many files ---------------------------------------------------------------------------------------
 
 
+def with_declared(found: list[Target], roots: list[str], options_for: OptionsFor) -> list[Target]:
+    """``found`` (a walk's files) and the files the config's ``compose-files`` chains name beside
+    a walked Compose file, whatever their names (``-f compose.yaml -f deploy/overlay.yaml``): the
+    user named them as part of the project, and a walk that kept only Compose names left an overlay
+    of the chain unchecked. Only regular files inside a walked directory, not links."""
+    walked = [os.path.abspath(r) for r in roots if os.path.isdir(r)]
+    if not walked:
+        return found
+    seen = {os.path.abspath(t.path) for t in found}
+    out = list(found)
+    for target in found:
+        if target.kind != "compose":
+            continue
+        for chain in options_for(target.path, target.kind).compose_files:
+            for path in chain:
+                if path in seen or os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                if any(os.path.commonpath([path, root]) == root for root in walked):
+                    seen.add(path)
+                    out.append(Target(os.path.relpath(path) if not os.path.isabs(target.path) else path, "compose"))
+    return out
+
+
 def fix_files(targets: list[str], settings: Settings) -> list[Result]:
     """Every file dockfix reads under ``targets`` (files or directories, ``.gitignore``
     respected), each fixed in memory with the options of its closest config; nothing is written
     (:func:`write` does that). A file whose role is ``none`` is left out. One process: the bot
     runs inside a temporary worktree, one repository at a time."""
     options_for = OptionsFor(settings)
-    jobs = [Job(t.path, t.kind, options_for(t.path, t.kind), True) for t in discover(targets)
+    jobs = [Job(t.path, t.kind, options_for(t.path, t.kind), True)
+            for t in with_declared(list(discover(targets)), targets, options_for)
             if not options_for.skipped(t.path, t.kind)]
     return run_all(jobs, 1)
 

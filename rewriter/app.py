@@ -9,7 +9,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from rewriter.api import Done, Failed, Finding, OptionsFor, Result, Settings, Skipped, kind_by_content, write
+from rewriter.api import (Done, Failed, Finding, OptionsFor, Result, Settings, Skipped, kind_by_content,
+                          with_declared, write)
 from rewriter.discovery import discover, kind_of
 from rewriter.engine import Options
 from rewriter.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
@@ -83,8 +84,10 @@ def results_of(req: Request) -> tuple[list[Result], Caches | None]:
         jobs.append(Job(name, kind, options_for(name, kind), fix, stdin=data, skip=options_for.skipped(name, kind)))
     else:
         missing = [p for p in paths if not os.path.exists(p) and not os.path.islink(p)]
-        targets = list(discover([p for p in paths if p not in missing],
-                                respect_gitignore=req.respect_gitignore, file_type=req.file_type))
+        walked = [p for p in paths if p not in missing]
+        targets = list(discover(walked, respect_gitignore=req.respect_gitignore, file_type=req.file_type))
+        if req.file_type in (None, "compose"):
+            targets = with_declared(targets, walked, options_for)
         composes = {os.path.realpath(t.path) for t in targets if t.kind == "compose"}
         for target in targets:
             why = options_for.skipped(target.path, target.kind)

@@ -113,6 +113,30 @@ def test_compose_files_declared_in_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert "stack.yml:2:3: DF302" in out and "mem_limit '1g'" in out
 
 
+def test_a_walk_checks_the_files_a_declared_chain_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`compose-files = [["compose.yaml", "deploy/overlay.yaml"]]`: the overlay is part of the
+    project the user named, but `dockfix check .` kept only Compose names and never checked it
+    (its Elasticsearch with `env_file: search.env`, the project directory's, went unseen)."""
+    from rewriter.api import Settings, fix_files
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "dockfix.toml").write_text('compose-files = [["compose.yaml", "deploy/overlay.yaml"]]\n')
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    (tmp_path / "deploy" / "overlay.yaml").write_text("services:\n  search:\n    image: elasticsearch:8.11.1\n"
+                                                    "    env_file: search.env\n")
+    (tmp_path / "search.env").write_text("ES_JAVA_OPTS=-Xmx1g\n")
+    (tmp_path / "deploy" / "search.env").write_text("ES_JAVA_OPTS=-Xmx3g\n")
+    monkeypatch.chdir(tmp_path)
+    out = _check(capsys, ".")
+    assert "deploy/overlay.yaml:2:3: DF301 [*] service 'search'" in out, out
+    assert "(mem_limit '2g': -Xmx1g in env_file ../search.env (ES_JAVA_OPTS)" in out, out
+    # the pull request's run (dockfix pr) walks the same way
+    names = {os.path.relpath(r.job.path, tmp_path) for r in fix_files([str(tmp_path)], Settings(profile="prod"))}
+    assert "deploy/overlay.yaml" in names, names
+
+
 def test_an_overlay_without_its_base_gets_a_note_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "docker-compose.ci.yml").write_text("services:\n  app:\n    environment:\n      CI: 'true'\n")
