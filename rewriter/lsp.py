@@ -144,6 +144,11 @@ def replacement_edit(old: str, new: str, encoding: str = "utf-16") -> list[types
         tail_start = len(old) if nl == -1 else nl + 1
     suffix = len(old) - tail_start
     index = LineIndex(old, encoding)
+    if prefix == len(old) and len(index.starts) > 1:
+        # a pure append after the final line break would start on the line after the last one:
+        # Neovim 0.11 then inserts the new lines plus an empty one (its buffer has no such line),
+        # so the edit takes the last line along and ends at the end of the document instead
+        prefix = index.starts[-2]
     return [types.TextEdit(range=index.range(prefix, len(old) - suffix),
                            new_text=new[prefix:len(new) - suffix])]
 

@@ -176,6 +176,22 @@ def test_replacement_edit_reproduces_new_text(old: str, new: str) -> None:
     assert apply_text_edits(old, replacement_edit(old, new)) == new
 
 
+@pytest.mark.parametrize(("old", "new"), [
+    ("services:\n  api:\n    image: a\n", "services:\n  api:\n    image: a\n    pids_limit: 512\n"),
+    ("a\r\nb\r\n", "a\r\nb\r\nc\r\n"),
+    ("a\rb\r", "a\rb\rc\r"),
+])
+def test_append_at_the_end_starts_on_the_last_line(old: str, new: str) -> None:
+    """Adding keys to the last service appends after the final line break. Such an edit must not
+    start on the line after the last one: Neovim 0.11 (which has no such line) inserts the new
+    lines and an empty one, so the saved file had an extra blank line at its end. It starts at a
+    line start no later than the last line's, and ends at the end of the document (which Neovim handles)."""
+    (edit,) = replacement_edit(old, new)
+    last = len(LineIndex(old).starts) - 2
+    assert edit.range.start.line <= last and edit.range.start.character == 0
+    assert apply_text_edits(old, [edit]) == new
+
+
 @pytest.mark.asyncio
 async def test_profile_setting_from_the_client(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "compose.yaml"

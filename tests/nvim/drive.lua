@@ -1,15 +1,68 @@
 -- Drives a headless Neovim for tests/test_neovim.py, after the init.lua taken from
--- docs/editors.md: opens each file, waits for dockfix's diagnostics, applies the quick fix the
--- way vim.lsp.buf.code_action() asks for it on 0.7 (the line's diagnostics, byte columns), saves
--- (BufWritePre formats) and writes what it saw to $DOCKFIX_RESULT as JSON.
-local result = { files = {} }
+-- docs/editors.md: opens each file, waits for dockfix's diagnostics, applies the quick fix on the
+-- DF701 line, saves (BufWritePre formats) and writes what it saw to $DOCKFIX_RESULT as JSON.
+-- The quick fix: on 0.7 the way vim.lsp.buf.code_action() asks for it (the line's diagnostics,
+-- byte columns), on 0.11 through vim.lsp.buf.code_action() itself, as a user would.
+local result = { files = {}, version = tostring(vim.version().major) .. "." .. tostring(vim.version().minor) }
+local modern = vim.fn.has("nvim-0.11") == 1
 
 local function dockfix_client(buf)
-  for _, client in pairs(vim.lsp.buf_get_clients(buf)) do
+  local clients = modern and vim.lsp.get_clients({ bufnr = buf }) or vim.lsp.buf_get_clients(buf)
+  for _, client in pairs(clients) do
     if client.name == "dockfix" then
       return client
     end
   end
+end
+
+local function columns(diagnostics)
+  local out = {}
+  for _, d in ipairs(diagnostics or {}) do
+    table.insert(out, d.range.start.character)
+  end
+  return out
+end
+
+-- 0.7: what vim.lsp.buf.code_action() sends, sent synchronously
+local function quick_fix_0_7(entry, buf, client)
+  local params = vim.lsp.util.make_range_params()
+  params.context = { diagnostics = vim.lsp.diagnostic.get_line_diagnostics(buf) }
+  entry.sent_columns = columns(params.context.diagnostics)
+  local response = client.request_sync("textDocument/codeAction", params, 60000, buf)
+  for _, action in ipairs(response and response.result or {}) do
+    if action.kind == "quickfix" and action.title:find("DF701", 1, true) and action.edit then
+      vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+      entry.applied = action.title
+    end
+  end
+end
+
+-- 0.11: vim.lsp.buf.code_action() itself (asynchronous), the request seen on its way out
+local function quick_fix_0_11(entry, buf, client)
+  local request = client.request
+  client.request = function(self, method, params, ...)
+    if method == "textDocument/codeAction" then
+      entry.sent_columns = columns(params.context.diagnostics)
+      entry.sent_ids = {}
+      for _, d in ipairs(params.context.diagnostics or {}) do
+        table.insert(entry.sent_ids, d.data and d.data.id or vim.NIL)
+      end
+    end
+    return request(self, method, params, ...)
+  end
+  local tick = vim.b[buf].changedtick
+  vim.lsp.buf.code_action({
+    apply = true,
+    filter = function(action)
+      local wanted = action.kind == "quickfix" and action.title:find("DF701", 1, true) ~= nil
+      if wanted then
+        entry.applied = action.title
+      end
+      return wanted
+    end,
+  })
+  vim.wait(60000, function() return vim.b[buf].changedtick ~= tick end, 20)
+  client.request = request
 end
 
 local function run()
@@ -18,33 +71,24 @@ local function run()
     vim.cmd("edit " .. vim.fn.fnameescape(path))
     local buf = vim.api.nvim_get_current_buf()
     local entry = { path = path, filetype = vim.bo[buf].filetype, fileformat = vim.bo[buf].fileformat,
-                    diagnostics = {} }
+                    bomb = vim.bo[buf].bomb, diagnostics = {} }
     table.insert(result.files, entry)
     entry.got_diagnostics = vim.wait(120000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
     for _, d in ipairs(vim.diagnostic.get(buf)) do
       table.insert(entry.diagnostics, { code = d.code, lnum = d.lnum, col = d.col })
     end
+    local client = dockfix_client(buf)
+    entry.offset_encoding = client and client.offset_encoding
     if path == fix_file then
-      local client = dockfix_client(buf)
       for _, d in ipairs(vim.diagnostic.get(buf)) do
         if d.code == "DF701" then
           vim.api.nvim_win_set_cursor(0, { d.lnum + 1, d.col })
         end
       end
-      local params = vim.lsp.util.make_range_params()
-      params.context = { diagnostics = vim.lsp.diagnostic.get_line_diagnostics(buf) }
-      entry.sent_columns = {}
-      for _, d in ipairs(params.context.diagnostics) do
-        table.insert(entry.sent_columns, d.range.start.character)
-      end
-      local response = client.request_sync("textDocument/codeAction", params, 60000, buf)
-      entry.actions = {}
-      for _, action in ipairs(response and response.result or {}) do
-        table.insert(entry.actions, action.title)
-        if action.kind == "quickfix" and action.title:find("DF701", 1, true) and action.edit then
-          vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
-          entry.applied = action.title
-        end
+      if modern then
+        quick_fix_0_11(entry, buf, client)
+      else
+        quick_fix_0_7(entry, buf, client)
       end
     end
     vim.cmd("write")
