@@ -209,6 +209,25 @@ async def test_only_the_latest_version_is_checked(client: LanguageClient, tmp_pa
 
 
 @pytest.mark.asyncio
+async def test_a_change_is_checked_after_the_debounce_pause(client: LanguageClient, tmp_path: Path) -> None:
+    """``debounceMs``: a change is checked only after that pause (a burst of keystrokes is one
+    check); opening is not delayed. Measured as a lower bound, which a slow machine cannot break."""
+    await start(client, options={"debounceMs": 1500})
+    seen = record_publishes(client)
+    path = tmp_path / "compose.yaml"
+    uri = open_doc(client, path, COMPOSE)
+    await until(lambda: any(p.version == 1 for p in seen))
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=COMPOSE + "    mem_limit: 1g\n")]))
+    await until(lambda: any(p.version == 2 for p in seen))
+    assert loop.time() - sent >= 1.5
+    assert "DF301" not in {str(d.code) for d in client.diagnostics[uri]}  # mem_limit is there now
+
+
+@pytest.mark.asyncio
 async def test_cap_with_a_diagnostic_saying_how_many_were_left_out(client: LanguageClient, tmp_path: Path) -> None:
     await start(client, options={"maxDiagnostics": 3})
     diags = await opened(client, tmp_path / "compose.yaml", COMPOSE)

@@ -158,8 +158,18 @@ def test_language_server_snippet(tmp_path: Path, name: str, line: str) -> None:
     deploy, deploy_in = copy(fixtures / "compose" / "crlf" / "input.yaml", tmp_path / "g" / "deploy" / "prod.yml")
     assert b"\r\n" in crlf_in and b"*defaults" in anchors_in and "→".encode() in accents_in
     assert bom_in.startswith(b"\xef\xbb\xbf")
+    # no final newline: the snippets turn fixendofline off, so the saved file has none either
+    bare, bare_in = tmp_path / "h" / "compose.yaml", b"services:\n  api:\n    image: a"
+    bare.parent.mkdir()
+    bare.write_bytes(bare_in)
     inputs = {anchors: anchors_in, crlf: crlf_in, bom: bom_in, profile: profile_in, accents: accents_in,
-              stack: stack_in}
+              stack: stack_in, bare: bare_in}
+    # invalid input: one diagnostic where the construct opens, saved unchanged
+    yaml_error, yaml_error_in = tmp_path / "i" / "compose.yaml", b'services:\n  api:\n    ports: [\n      "80:80"\n    image: x\n'
+    heredoc, heredoc_in = tmp_path / "j" / "Dockerfile", b"FROM debian:12\nRUN echo one\nRUN <<EOF\necho hi\n"
+    for path, data in ((yaml_error, yaml_error_in), (heredoc, heredoc_in)):
+        path.parent.mkdir()
+        path.write_bytes(data)
     init = snippet("nvim-filetype") + snippet(name)
     if name == "nvim-0.11":
         init = uncommented_init_options(init)
@@ -167,8 +177,12 @@ def test_language_server_snippet(tmp_path: Path, name: str, line: str) -> None:
     compose = ("--file-type", "compose")
     expected = {path: cli_findings(data, path, *(compose if path in (stack, deploy) else ())) for path, data in inputs.items()}
 
-    data = run_nvim(tmp_path, line, init, list(inputs), fix_file=accents)
+    data = run_nvim(tmp_path, line, init, [*inputs, yaml_error, heredoc], fix_file=accents)
     seen = {Path(str(f["path"])): f for f in data["files"]}  # type: ignore[union-attr, index]
+    # the unclosed '[' (line 3, column 12) and '<<EOF' (line 3, column 5), 0-based here
+    assert [(d["lnum"], d["col"]) for d in seen[yaml_error]["diagnostics"]] == [(2, 11)]
+    assert [(d["lnum"], d["col"]) for d in seen[heredoc]["diagnostics"]] == [(2, 4)]
+    assert yaml_error.read_bytes() == yaml_error_in and heredoc.read_bytes() == heredoc_in
 
     # the diagnostics arrived, on the lines the CLI names
     for path in inputs:
@@ -194,7 +208,7 @@ def test_language_server_snippet(tmp_path: Path, name: str, line: str) -> None:
             assert path.read_bytes() == cli_apply(before, path, *(compose if path in (stack, deploy) else ())), path
             assert path.read_bytes() != before or path == profile, path  # its fixes are unsafe
         assert not seen[path]["modified_after_write"]
-    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf") and not bare.read_bytes().endswith(b"\n")
     # the quick fix (an unsafe one) then formatting: what apply --unsafe-fixes prints
     assert accents.read_bytes() == cli_apply(accents_in, accents, "--unsafe-fixes")
     assert b"ulimit" not in accents.read_bytes() and "réglages → système ✓".encode() in accents.read_bytes()
