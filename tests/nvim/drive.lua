@@ -1,8 +1,8 @@
 -- Drives a headless Neovim for tests/test_neovim.py, after the init.lua taken from
 -- docs/editors.md: opens each file, waits for dockfix's diagnostics, applies the quick fix on the
 -- DF701 line, saves (BufWritePre formats) and writes what it saw to $DOCKFIX_RESULT as JSON.
--- The quick fix: on 0.7 the way vim.lsp.buf.code_action() asks for it (the line's diagnostics,
--- byte columns), on 0.11 through vim.lsp.buf.code_action() itself, as a user would.
+-- The quick fix goes through vim.lsp.buf.code_action() with the cursor on the diagnostic, as a
+-- user would (0.7: picked from its menu; 0.11: its filter and apply options).
 local result = { files = {}, version = tostring(vim.version().major) .. "." .. tostring(vim.version().minor) }
 local modern = vim.fn.has("nvim-0.11") == 1
 
@@ -23,18 +23,30 @@ local function columns(diagnostics)
   return out
 end
 
--- 0.7: what vim.lsp.buf.code_action() sends, sent synchronously
-local function quick_fix_0_7(entry, buf, client)
-  local params = vim.lsp.util.make_range_params()
-  params.context = { diagnostics = vim.lsp.diagnostic.get_line_diagnostics(buf) }
-  entry.sent_columns = columns(params.context.diagnostics)
-  local response = client.request_sync("textDocument/codeAction", params, 60000, buf)
-  for _, action in ipairs(response and response.result or {}) do
-    if action.kind == "quickfix" and action.title:find("DF701", 1, true) and action.edit then
-      vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
-      entry.applied = action.title
+-- 0.7: vim.lsp.buf.code_action() itself (asynchronous), the DF701 fix picked from its menu
+-- (vim.ui.select) as a user would, the request seen on its way out
+local function quick_fix_0_7(entry, buf)
+  local request_all, select = vim.lsp.buf_request_all, vim.ui.select
+  vim.lsp.buf_request_all = function(bufnr, method, params, handler)
+    if method == "textDocument/codeAction" then
+      entry.sent_columns = columns(params.context.diagnostics)
     end
+    return request_all(bufnr, method, params, handler)
   end
+  vim.ui.select = function(items, _, on_choice)
+    for _, item in ipairs(items) do
+      local action = item[2]
+      if action.kind == "quickfix" and action.title:find("DF701", 1, true) then
+        entry.applied = action.title
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  local tick = vim.b[buf].changedtick
+  vim.lsp.buf.code_action()
+  vim.wait(60000, function() return vim.b[buf].changedtick ~= tick end, 20)
+  vim.lsp.buf_request_all, vim.ui.select = request_all, select
 end
 
 -- 0.11: vim.lsp.buf.code_action() itself (asynchronous), the request seen on its way out
@@ -88,7 +100,7 @@ local function run()
       if modern then
         quick_fix_0_11(entry, buf, client)
       else
-        quick_fix_0_7(entry, buf, client)
+        quick_fix_0_7(entry, buf)
       end
     end
     vim.cmd("write")
