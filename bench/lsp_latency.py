@@ -110,25 +110,13 @@ class Bench:
         return {"open": opened, "change": changed, "code action": action, "formatting": formatting}
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (field 4 of /proc/N/stat)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):  # ended meanwhile
-            continue
-    return found
-
-
 async def big_buffer(client: LanguageClient, bench: Bench, tmp: Path, pid: int) -> None:
     """A 5 MB buffer (36,000 services): how long its diagnostics take and how many are sent; how
     long a 50-line document opened right after it waits for its own (the server must not make it
     wait for the big one); the peak RSS of the server and of the child checking the big buffer
     (sampled every 50 ms); the server's RSS with the buffer open and after closing it."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_lsp_robust import compose_services
+    from test_lsp_robust import children, compose_services
 
     uri = (Path(tempfile.mkdtemp(dir=tmp)) / "compose.yaml").as_uri()
     small = (Path(tempfile.mkdtemp(dir=tmp)) / "compose.yaml").as_uri()
