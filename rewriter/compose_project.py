@@ -54,7 +54,12 @@ from rewriter.source import SourceFile
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
+    from rewriter.compose_merge import Layer
+    from rewriter.model import Container
     from rewriter.surfaces import Loaded
+    from rewriter.surfaces.compose import ComposeSettings
+
+    Services = dict[str, ComposeSettings]  # a file's services by name
 
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _FAMILY = functools.cache(lambda: re.compile(
@@ -255,25 +260,15 @@ def _remember_includer(path: str, includer: str) -> None:
     _includer_dirs[path] = os.path.dirname(includer)
 
 
-def _leaves(service: object) -> list[object]:
-    """The services of single files a service is read through: itself, or the base and the
-    extending service of an ``extends`` (and their own), or what an unresolved one wraps."""
-    inner = getattr(service, "service", None)
-    if inner is not None and hasattr(service, "reason"):  # UnresolvedExtends
-        return _leaves(inner)
-    if hasattr(service, "over_file"):  # OverlayService
-        over = getattr(service, "over")
-        return _leaves(getattr(service, "base")) + ([over] if over is not None else [])
-    return [service]
+def _read_env_from(service: ComposeSettings, dirs: tuple[str, ...]) -> None:
+    """Make ``service`` (and every file it extends: its ``leaves()``) interpolate from the
+    ``.env`` of ``dirs``, a later one winning: Compose interpolates an ``extends: file:`` target
+    with the project's environment, not its own directory's ``.env`` (measured with Compose 2.40)."""
+    from rewriter.surfaces.compose import ComposeService  # lazy: start-up (loaded with the file)
 
-
-def _read_env_from(service: object, dirs: tuple[str, ...]) -> None:
-    """Make ``service`` (and every file it extends) interpolate from the ``.env`` of ``dirs``, a
-    later one winning: Compose interpolates an ``extends: file:`` target with the project's
-    environment, not its own directory's ``.env`` (measured with Compose 2.40)."""
-    for leaf in _leaves(service):
-        if hasattr(leaf, "dotenv_dirs"):
-            setattr(leaf, "dotenv_dirs", dirs)
+    for leaf in service.leaves():
+        if isinstance(leaf, ComposeService):  # a service in one file reads its own .env
+            leaf.dotenv_dirs = dirs
 
 
 def _env_dirs(path: str, workdir: str | None) -> tuple[str, ...]:
@@ -376,10 +371,10 @@ def _label(path: str, directory: str) -> str:
 MAX_INCLUDE_DEPTH = 4
 
 
-_other_memo: dict[tuple[str, int, str], object] = {}
+_other_memo: dict[tuple[str, int, str], Services | str] = {}
 
 
-def _load_other(path: str, depth: int = 0) -> object:
+def _load_other(path: str, depth: int = 0) -> Services | str:
     """Another file of the project, parsed (with its ``extends`` resolved, and the services of the
     files its top-level ``include:`` brings in); an error message when it cannot be read. Kept
     per content: the fix loop reads the same siblings on every pass, and only reads them."""
@@ -396,7 +391,7 @@ def _load_other(path: str, depth: int = 0) -> object:
     return found
 
 
-def _parse_other(path: str, text: str | None, depth: int) -> object:
+def _parse_other(path: str, text: str | None, depth: int) -> Services | str:
     from rewriter.surfaces import compose  # lazy: start-up
     from rewriter.surfaces.compose_extends import with_extends  # lazy: start-up
 
@@ -405,8 +400,9 @@ def _parse_other(path: str, text: str | None, depth: int) -> object:
     try:
         loaded = compose.load(SourceFile.from_text(path, text))
     except (DockfixError, RecursionError) as err:
-        return f"{os.path.basename(path)} cannot be parsed ({getattr(err, 'message', err)})"
-    services = {getattr(s, "name"): s for s in with_extends(loaded)}
+        why = err.message if isinstance(err, DockfixError) else err
+        return f"{os.path.basename(path)} cannot be parsed ({why})"
+    services = {s.name: s for s in with_extends(loaded)}
     if depth < MAX_INCLUDE_DEPTH and "include" in text:
         for included, project_dir in include_entries(loaded.doc, os.path.dirname(path)):
             _remember_project_dir(included, project_dir)
@@ -417,18 +413,22 @@ def _parse_other(path: str, text: str | None, depth: int) -> object:
     return services
 
 
-def _partial(service: object) -> bool:
-    has = getattr(service, "has")
-    return not (has("image") or has("build") or has("extends"))
+def _partial(service: ComposeSettings) -> bool:
+    return not (service.has("image") or service.has("build") or service.has("extends"))
 
 
 def in_project(loaded: Loaded, src: SourceFile, project: tuple[tuple[str, ...], ...]) -> Loaded:
     """``loaded`` (a Compose file read alone) with its services read through the other files of
     its project (``project``: the ``-f`` chains the config declares)."""
     from rewriter.surfaces import Loaded  # lazy: start-up (the surfaces registry, on use)
+    from rewriter.surfaces.compose import ComposeSettings  # lazy: start-up (loaded with the file)
 
-    containers = with_project(src.path, src.text, list(loaded.containers), project)
-    return Loaded(loaded.make_model, containers, loaded.images, loaded.scopes)  # type: ignore[arg-type]
+    services: list[ComposeSettings] = []
+    for container in loaded.containers:
+        assert isinstance(container, ComposeSettings)  # a Compose file's containers are its services
+        services.append(container)
+    containers = with_project(src.path, src.text, services, project)
+    return Loaded(loaded.make_model, list(containers), loaded.images, loaded.scopes)
 
 
 def override_in_project(loaded: Loaded, base: SourceFile, project: tuple[tuple[str, ...], ...]) -> Loaded:
@@ -444,29 +444,35 @@ def override_in_project(loaded: Loaded, base: SourceFile, project: tuple[tuple[s
     import copy  # lazy: start-up (a project of several files)
 
     from rewriter.surfaces import Loaded  # lazy: start-up (the surfaces registry, on use)
+    from rewriter.surfaces.compose_override import OverlayService, UnresolvedExtends  # lazy: start-up
 
-    containers: list[object] = list(loaded.containers)
-    wrapped = [getattr(c, "service", c) for c in containers]  # an UnresolvedExtends wraps its service
-    bases = [getattr(c, "base") for c in wrapped]
+    containers = list(loaded.containers)
+    wrapped: list[OverlayService] = []
+    for container in containers:
+        inner = container.service if isinstance(container, UnresolvedExtends) else container  # it wraps its service
+        assert isinstance(inner, OverlayService)  # an override file's containers overlay the base's services
+        wrapped.append(inner)
+    bases = [c.base for c in wrapped]
     merged = with_project(base.path, base.text, bases, project, later=False)
     if all(m is b for m, b in zip(merged, bases)):
         return loaded
-    out: list[object] = []
+    out: list[Container] = []
     for container, inner, was, now in zip(containers, wrapped, bases, merged):
         if now is not was:  # a copy: the surface keeps its last parse (rewriter.surfaces.load)
             rebased = copy.copy(inner)
-            rebased.base = now  # type: ignore[attr-defined]
-            if inner is not container:  # the same refusal, over the rebased service
+            rebased.base = now
+            if isinstance(container, UnresolvedExtends):  # the same refusal, over the rebased service
                 outer = copy.copy(container)
-                outer.service = rebased  # type: ignore[attr-defined]
-                rebased = outer
-            container = rebased
+                outer.service = rebased
+                container = outer
+            else:
+                container = rebased
         out.append(container)
-    return Loaded(loaded.make_model, out, loaded.images, loaded.scopes)  # type: ignore[arg-type]
+    return Loaded(loaded.make_model, out, loaded.images, loaded.scopes)
 
 
-def with_project(path: str, text: str, containers: list[object],
-                 declared: tuple[tuple[str, ...], ...] = (), later: bool = True) -> list[object]:
+def with_project(path: str, text: str, containers: list[ComposeSettings],
+                 declared: tuple[tuple[str, ...], ...] = (), later: bool = True) -> list[ComposeSettings]:
     """``containers`` (the services of the Compose file at ``path``) each seen through the other
     files of its project, or unchanged when the file is used alone; without ``later``, only
     through the files merged before it (the base of an override file)."""
@@ -483,7 +489,7 @@ def with_project(path: str, text: str, containers: list[object],
             from rewriter.compose_merge import same  # lazy: start-up (a project of several files)
             from rewriter.compose_service import ProjectService  # lazy: start-up
 
-            return [ProjectService([(c, same)], 0, [name], "", [own_dir(path)])  # type: ignore[list-item]
+            return [ProjectService([(c, same)], 0, [name], "", [own_dir(path)])
                     for c in containers]
         family = _FAMILY().match(name) if _maybe_family(name) else None
         if family is None:
@@ -494,12 +500,11 @@ def with_project(path: str, text: str, containers: list[object],
 
             why = (f"it has neither 'image' nor 'build', so {name} is an overlay; dockfix found no base "
                    f"file for it (name the files in [tool.dockfix] compose-files)")
-            return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]  # type: ignore[list-item]
+            return [ProjectService([(c, same)], 0, [name], orphan=why) for c in containers]
         return containers
     from rewriter.compose_merge import relabeller, same  # lazy: start-up (a project of several files)
     from rewriter.compose_service import ProjectService  # lazy: start-up
 
-    from rewriter.surfaces.compose_override import file_of  # lazy: start-up (a project of several files)
 
     before, after = layers_of(path, chains)
     if not later:
@@ -511,29 +516,29 @@ def with_project(path: str, text: str, containers: list[object],
         for p, workdir in chain_workdirs(chain).items():
             workdirs.setdefault(p, workdir)
 
-    def workdir_of(service: object, p: str) -> str | None:
+    def workdir_of(service: ComposeSettings, p: str) -> str | None:
         # a service an -f file brings in through its own include: keeps its file's directory,
         # and reads its .env under the including project's
-        if file_of(service) == p:
+        if service.file_path() == p:
             _read_env_from(service, _env_dirs(p, workdirs.get(p)))
             return workdirs.get(p)
-        own = own_dir(os.path.abspath(file_of(service)))
+        own = own_dir(os.path.abspath(service.file_path()))
         parent = workdirs.get(p) or os.path.dirname(p)
         _read_env_from(service, (own, parent) if own != parent else (own,))
         return own
 
-    out: list[object] = []
+    out: list[ComposeSettings] = []
     for container in containers:
-        layers: list[tuple[object, object]] = []
+        layers: list[Layer] = []
         labels: list[str] = []
         dirs: list[str | None] = []
-        span = getattr(container, "span")
+        span = container.span
         for p in before:
             found = others[p]
-            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
-                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+            if isinstance(found, dict) and container.name in found:
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))
                 labels.append(_label(p, directory))
-                dirs.append(workdir_of(found[container.name], p))  # type: ignore[attr-defined]
+                dirs.append(workdir_of(found[container.name], p))
         here = len(layers)
         layers.append((container, same))
         labels.append(name)
@@ -541,10 +546,10 @@ def with_project(path: str, text: str, containers: list[object],
         _read_env_from(container, _env_dirs(path, workdirs.get(path)))
         for p in after:
             found = others[p]
-            if isinstance(found, dict) and container.name in found:  # type: ignore[attr-defined]
-                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))  # type: ignore[attr-defined]
+            if isinstance(found, dict) and container.name in found:
+                layers.append((found[container.name], relabeller(span, f"set in {_label(p, directory)}")))
                 labels.append(_label(p, directory))
-                dirs.append(workdir_of(found[container.name], p))  # type: ignore[attr-defined]
+                dirs.append(workdir_of(found[container.name], p))
         orphan = ""
         if broken:
             orphan = f"the project's {broken[0]}, so what the service merges is unknown"
@@ -556,5 +561,5 @@ def with_project(path: str, text: str, containers: list[object],
             continue
         # one layer too when the file's paths resolve elsewhere (a service only an overlay in
         # another directory defines)
-        out.append(ProjectService(layers, here, labels, orphan, dirs))  # type: ignore[arg-type]
+        out.append(ProjectService(layers, here, labels, orphan, dirs))
     return out

@@ -11,7 +11,7 @@ from rewriter.compose_merge import (FAMILIES, build, cpu_limit, defines, env, im
                                     pids_limits, tmpfs, ulimit)
 from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
 from rewriter.settings import Found
-from rewriter.surfaces.compose import TWIN_OF, ComposeService, ComposeSettings, service_run
+from rewriter.surfaces.compose import TWIN_OF, ComposeSettings, service_run
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rewriter.model import BuildSpec, Container
     from rewriter.runfacts import ServiceRun
     from rewriter.settings import Key, V
+    from rewriter.yamlview import YamlDocument
 
 
 class ProjectService(ComposeSettings):
@@ -45,7 +46,12 @@ class ProjectService(ComposeSettings):
         self.scope = own.scope
         self.label = own.label
         self.span = own.span
-        self.orphan = orphan  # why this service cannot be read (an overlay without its base)
+        self._orphan = orphan
+
+    @property
+    def orphan(self) -> str:
+        """Why this service cannot be read (an overlay without its base), or ''."""
+        return self._orphan
 
     # what the project adds to a container
     def reports_here(self, code: str) -> bool:
@@ -70,19 +76,16 @@ class ProjectService(ComposeSettings):
                 return found
         return ()
 
-    def _lookup(self, keys: tuple[str | int, ...]) -> object:
-        """This file's definition's node at ``keys`` (``job_reason`` reads ``profiles`` here)."""
-        lookup = getattr(self._own, "_lookup", None)
-        return lookup(keys) if callable(lookup) else None
+    def profile_groups(self) -> tuple[str, ...]:
+        """This file's definition's ``profiles:`` (``job_reason`` reads them)."""
+        return self._own.profile_groups()
+
+    def file_doc(self) -> YamlDocument | None:
+        return self._own.file_doc()
 
     # -- deploy limits and their service-level twins, on the merged service ----------------------
     def has_block(self, keys: tuple[str, ...]) -> bool:
         return any(service.has_block(keys) for service, _ in self._layers)
-
-    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
-        """Where a missing limit goes: beside a ``deploy.resources.limits`` block any file of the
-        project has (Compose refuses a service-level limit against the block's missing twin)."""
-        return ComposeService.new_limit_keys(self, concern)  # type: ignore[arg-type]
 
     def _at(self, keys: tuple[str, ...]) -> Setting:
         """A place to write at ``keys`` in this file (nothing is there yet)."""
@@ -97,7 +100,7 @@ class ProjectService(ComposeSettings):
         (every layer answers, so the last one's literal would have won)."""
         for service, _ in reversed(self._layers):
             if service.setting(tuple(str(k) for k in keys)) is not None:
-                return service.limit_expression(keys, value)  # type: ignore[attr-defined]
+                return service.limit_expression(keys, value)
         return value
 
     def has(self, key: str) -> bool:
@@ -142,15 +145,11 @@ class ProjectService(ComposeSettings):
         has its own)."""
         out: list[tuple[str, str]] = []
         for (service, _), own in zip(self._layers, self._workdirs):
-            files = getattr(service, "env_files", None)
-            if files is not None:
-                out.extend(files(own))
+            out.extend(service.env_files(own))
         return out
 
     def run_facts(self) -> ServiceRun:
-        own = self._own
-        doc = getattr(own, "doc", None) or getattr(getattr(own, "over", None), "doc", None)
-        return service_run(self, doc)
+        return service_run(self)
 
     def set(self, key: Key[V], value: V | Found[V] | None, where: Found[V] | None = None) -> Fix:
         """Every change goes into this file's definition; a new memory or pids limit beside a

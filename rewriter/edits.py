@@ -19,6 +19,12 @@ class Applicability(enum.IntEnum):
         return {0: "display-only", 1: "unsafe", 2: "safe"}[int(self)]
 
 
+class Refusal(Exception):
+    """A change that cannot be written safely; the reason is shown to the user. (Here, beside
+    :class:`Fix`, so that every layer that makes fixes can refuse one; ``rewriter.yamlpatch``
+    re-exports it.)"""
+
+
 @functools.total_ordering
 class Edit(Record):
     __slots__ = ("start", "end", "content", "order")

@@ -21,7 +21,9 @@ from rewriter.source import SourceFile
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
-    from typing import Any
+    from rewriter.surfaces.dockerfile import DockerfileImage
+    from transforms import Context, Rule
+    from transforms.base import Check, ImageCheck
 
 MAX_PASSES = 16
 # oracle checks after a failed batch, per pass (see _apply_checked)
@@ -129,8 +131,8 @@ def analyse(kind: str, src: SourceFile, options: Options, companion: SourceFile 
     _within_cap(src, "containers (services, docker run commands, SDK calls)", containers, MAX_CONTAINERS)
     ctx = Context(profile=options.profile, path=src.path, kind=kind, services=options.services,
                   wants=options.wants, unsafe_fixes=options.unsafe_fixes, containers=tuple(containers))
-    reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_checks(loaded.images, IMAGE_TRANSFORMS,
-                                                                             ctx, options)
+    reports = _run_checks(containers, TRANSFORMS, ctx, options) + _run_image_checks(loaded.images, IMAGE_TRANSFORMS,
+                                                                                   ctx, options)
     reports += [Report(code, message, Span(0, 0), Severity.INFO) for code, message in loaded.notes
                 if options.wants(code)]
     _within_cap(src, "findings", reports, MAX_FINDINGS)
@@ -155,20 +157,33 @@ def _within_cap(src: SourceFile, what: str, items: Sequence[Container] | Sequenc
                          column=column)
 
 
-def _run_checks(subjects: Sequence[Any], checks: Sequence[tuple[Any, Sequence[Any]]], ctx: Any,
+def _run_checks(containers: Sequence[Container], checks: Sequence[tuple[Check, Sequence[Rule]]], ctx: Context,
                 options: Options) -> list[Report]:
-    """Every selected check on every subject (containers, or Dockerfile images)."""
+    """Every selected check on every container."""
     from transforms.project import context_for, keeps  # lazy: start-up
 
     reports: list[Report] = []
-    for subject in subjects:
+    for container in containers:
         # a one-off job's profile asks for no limits; a project's service reports each rule
         # family in the file where it takes effect
-        own = context_for(subject, ctx)
+        own = context_for(container, ctx)
         for check, rules in checks:
             if not any(options.wants(rule.code) for rule in rules):
                 continue
-            reports.extend(rep for rep in check(subject, own) if options.wants(rep.code) and keeps(subject, rep.code))
+            reports.extend(rep for rep in check(container, own) if options.wants(rep.code) and keeps(container, rep.code))
+    return reports
+
+
+def _run_image_checks(images: Sequence[DockerfileImage], checks: Sequence[tuple[ImageCheck, Sequence[Rule]]],
+                      ctx: Context, options: Options) -> list[Report]:
+    """Every selected check on every Dockerfile (not a container: it runs as nothing, and its
+    findings are reported in it)."""
+    reports: list[Report] = []
+    for image in images:
+        for check, rules in checks:
+            if not any(options.wants(rule.code) for rule in rules):
+                continue
+            reports.extend(rep for rep in check(image, ctx) if options.wants(rep.code))
     return reports
 
 

@@ -331,13 +331,15 @@ def in_kustomize(containers: Sequence[object], manifest_path: str) -> None:
             for kind, name, container_name, what in _patched(*key):
                 for family in PATCH_FAMILIES[what]:
                     overlays.setdefault((kind, name, container_name), {}).setdefault(family, label)
+    from rewriter.surfaces.kubernetes import KubernetesContainer  # lazy: start-up
+
     for container in containers:
+        if not isinstance(container, KubernetesContainer):
+            continue
         if patch:
-            setattr(container, "patch_of", os.path.relpath(patch, here))
-        workload = getattr(container, "workload", None)
-        if workload is not None:
-            setattr(container, "overlays", overlays.get((workload.kind, workload.name, getattr(container, "name")),
-                                                        {}))
+            container.patch_of = os.path.relpath(patch, here)
+        workload = container.workload
+        container.overlays = overlays.get((workload.kind, workload.name, container.name), {})
 
 
 __all__ = ["builders", "in_kustomize", "ko_built", "ko_go_mod", "overlay_patches", "patch_of", "unqualified"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from rewriter.edits import Fix
+from rewriter.edits import Fix, Refusal
 from rewriter.record import Record
 from rewriter.settings import Found, Key, Span as Span, format_options, parse_options
 
@@ -17,7 +17,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Protocol
 
+    from rewriter.runfacts import CommandRun, ServiceRun, WorkloadRun
     from rewriter.settings import V
+    from rewriter.sizes import ByteSize
 else:
     Protocol = object  # the protocol is for mypy; importing typing would cost ~4 ms at every start
 
@@ -163,3 +165,54 @@ class Container(Protocol):
     def supports(self, key: Key[V]) -> bool: ...  # whether this file kind can say it at all
     def spelled(self, key: Key[V]) -> str: ...  # how a new one is named here ("mem_limit", "--memory")
     def formatted(self, key: Key[V], value: V) -> str: ...  # a value as written here ("512m", "512Mi")
+
+    # -- what only some file kinds know (the others answer as :class:`ContainerDefaults`) ---------
+    def run_facts(self) -> ServiceRun | CommandRun | WorkloadRun | None: ...  # how it runs (DF902)
+    # Compose ``env_file``: (as written, absolute path), relative paths against ``workdir`` (the
+    # project directory) or else the file's own directory
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]: ...
+    def reports_here(self, code: str) -> bool: ...  # whether a finding of ``code`` is reported in this file
+
+    @property
+    def orphan(self) -> str: ...  # why nothing is written: an overlay whose base is unknown (DF901)
+
+    @property
+    def patch_of(self) -> str: ...  # the kustomization naming this file as a patch (DF805)
+
+    def memory_request(self) -> Found[ByteSize] | None: ...  # Kubernetes ``resources.requests.memory``
+    def memory_quantities(self) -> list[Setting]: ...  # Kubernetes: every memory quantity, as written
+    def set_quantity(self, setting: Setting, text: str) -> Fix: ...  # one of them rewritten (DF804)
+
+
+class ContainerDefaults:
+    """The answers of a container whose file kind does not know the optional members of
+    :class:`Container`: it runs as nothing in particular, reads no ``env_file``, reports every
+    finding in its own file, is neither an orphan overlay nor a kustomize patch, and has no
+    memory request or other quantities. Every surface's container class derives from it, so
+    policy calls these members directly (mypy checks them) instead of probing with ``getattr``."""
+
+    @property
+    def orphan(self) -> str:
+        return ""
+
+    @property
+    def patch_of(self) -> str:
+        return ""
+
+    def run_facts(self) -> ServiceRun | CommandRun | WorkloadRun | None:
+        return None
+
+    def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
+        return []
+
+    def reports_here(self, code: str) -> bool:
+        return True
+
+    def memory_request(self) -> Found[ByteSize] | None:
+        return None
+
+    def memory_quantities(self) -> list[Setting]:
+        return []
+
+    def set_quantity(self, setting: Setting, text: str) -> Fix:
+        raise Refusal(f"{setting.key} is not rewritten here")

@@ -6,9 +6,12 @@ literal node that holds the value, even when it arrives through an alias or a ``
 
 - edits it in place when the node is seen only at that path;
 - when the node is shared (an anchor used by several services), it still plans the in-place edit,
-  lists every path the edit reaches (so the caller can check that all of them want the same
-  change) and also plans a *fallback* that overrides the key locally in this service, copying
-  what it inherits, so nothing inherited is lost (YAML merges are shallow).
+  lists every path the edit reaches and also plans a *fallback* that overrides the key locally in
+  this service, copying what it inherits, so nothing inherited is lost (YAML merges are shallow).
+  Which of the two is applied is policy, decided by the engine
+  (:func:`rewriter.engine.resolve_shared`: the shared edit only when every service it reaches
+  wants it); the patcher only refuses what YAML cannot write here (docs/architecture.md, "Shared
+  anchors").
 
 New text is rendered (:mod:`rewriter.yamlrender`) in the style of the file
 (:mod:`rewriter.yamlstyle`): indentation step, dash offset, flow or block, quote style of sibling
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from rewriter.edits import Edit, Intent
+from rewriter.edits import Edit, Intent, Refusal as Refusal
 from rewriter.record import Record
 from rewriter.yamlrender import (
     RMap,
@@ -55,10 +58,6 @@ from rewriter.yamlview import (
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
     from rewriter.yamlrender import RValue
-
-
-class Refusal(Exception):
-    """A change that cannot be written safely; the reason is shown to the user."""
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -196,8 +195,8 @@ class Patcher:
 
         ``own``: ``mapping`` is the service's own definition, which others may merge
         (``<<: *web``); the edit then reaches only those that do not set the key themselves. A
-        shared anchor counts every service that merges it: it is edited only when all of them
-        want the change, else each gets a local key (the fallback) and the anchor stays as it is.
+        shared anchor's sites are every service that merges it (whether it is edited is the
+        engine's decision: :func:`rewriter.engine.resolve_shared`).
         """
         value = _build_value(keys[1:], action)
         flow = is_flow(mapping)

@@ -172,3 +172,78 @@ def test_the_readme_lists_every_declared_option() -> None:
     keys = readme.split("Profile keys: ", 1)[1].split("\n\n", 1)[0]
     for option in OPTIONS:
         assert f"`{option.name}`" in keys, option.name
+
+
+# -- no duck-typed probes across the seam ------------------------------------------------------------
+
+# Where policy and the project model meet the containers. A getattr/setattr/hasattr there asks a
+# container for something the Container protocol (or compose_merge.Service) does not declare, which
+# mypy --strict cannot check; the only ones left are on objects that are not containers.
+SEAM_FILES = ("transforms/*.py", "rewriter/compose_project.py", "rewriter/compose_service.py",
+              "rewriter/kubernetes_project.py", "rewriter/compose_merge.py", "rewriter/engine.py",
+              "rewriter/surfaces/compose*.py", "rewriter/surfaces/docker_settings.py",
+              "rewriter/surfaces/kubernetes.py", "rewriter/detectors/*.py")
+NOT_CONTAINERS = {
+    ("transforms/project.py", "getattr(ctx, slot)"),  # a Context copied slot by slot (a job's context)
+    ("transforms/project.py", "setattr(own, slot, getattr(ctx, slot))"),
+    ("rewriter/surfaces/compose_override.py", "getattr(key, 'value', None)"),  # a PyYAML key node
+}
+
+
+def test_nothing_probes_a_container_with_getattr() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    found = set()
+    for pattern in SEAM_FILES:
+        for path in sorted(root.glob(pattern)):
+            rel = path.relative_to(root).as_posix()
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                        node.func.id in ("getattr", "setattr", "hasattr"):
+                    found.add((rel, ast.unparse(node)))
+                if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+                    found.add((rel, "__getattr__"))
+    assert found <= NOT_CONTAINERS, sorted(found - NOT_CONTAINERS)
+
+
+def test_every_container_class_answers_the_optional_members() -> None:
+    """Each surface's container class derives from ContainerDefaults, so a member only some file
+    kinds have (run facts, env_file, a memory request...) is a call mypy checks, not a probe."""
+    from rewriter.compose_service import ProjectService
+    from rewriter.model import ContainerDefaults
+    from rewriter.surfaces.compose import ComposeService
+    from rewriter.surfaces.compose_override import OverlayService, UnresolvedExtends
+    from rewriter.surfaces.kubernetes import KubernetesContainer
+    from rewriter.surfaces.python_sdk import SdkCall, TcChain
+    from rewriter.surfaces.shell import DockerCommand
+
+    for cls in (ComposeService, OverlayService, UnresolvedExtends, ProjectService, KubernetesContainer,
+                SdkCall, TcChain, DockerCommand):
+        assert issubclass(cls, ContainerDefaults), cls
+    # the answers of a kind without them
+    defaults = ContainerDefaults()
+    assert (defaults.run_facts(), defaults.env_files(), defaults.reports_here("DF101"), defaults.orphan,
+            defaults.patch_of, defaults.memory_request(), defaults.memory_quantities()) == \
+        (None, [], True, "", "", None, [])
+
+
+def test_an_unresolved_extends_reads_its_service_through_typed_members(tmp_path: Path) -> None:
+    """An ``extends`` that cannot be resolved reads env_file, profiles and its file through its
+    service (before, through getattr probes that fell back to nothing): a job-named profile
+    group still makes it a one-off job, and its env_file is still evidence."""
+    from rewriter.surfaces.compose import load
+    from rewriter.surfaces.compose_extends import with_extends
+    from rewriter.surfaces.compose_override import UnresolvedExtends
+
+    (tmp_path / "app.env").write_text("JAVA_OPTS=-Xmx1g\n")
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  seed:\n    extends: {service: base, file: missing.yaml}\n"
+                    "    env_file: app.env\n    profiles: [tools]\n")
+    (svc,) = with_extends(load(SourceFile.from_text(str(path), path.read_text())))
+    assert isinstance(svc, UnresolvedExtends)
+    assert svc.env_files() == [("app.env", str(tmp_path / "app.env"))]
+    assert svc.profile_groups() == ("tools",)
+    facts = svc.run_facts()
+    assert facts.profiles == ("tools",) and facts.name == "seed"
+    assert svc.file_doc() is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from rewriter.edits import apply_edits
+from rewriter.model import ContainerDefaults
 from rewriter.settings import (CPU, MEMORY, NOFILE, PIDS, SWAP, Found, TmpfsSpec, Ulimits, env, format_options,
                                mount, parse_options, tmpfs, tmpfs_options, tmpfs_spec)
 from rewriter.sizes import ByteSize
@@ -181,9 +182,10 @@ def test_gomemlimit_subtracts_no_tmpfs_it_cannot_see(tmp_path: object) -> None:
     assert "GOMEMLIMIT = 0.9 x (mem_limit '1g') = 921MiB" in gomemlimit.message, gomemlimit.message
 
 
-class _Manifest:
+class _Manifest(ContainerDefaults):
     """A container of a file kind that knows memory and environment only, spelled the Kubernetes
-    way: its codec table is all the policy needs (no transform knows about it)."""
+    way: its codec table is all the policy needs (no transform knows about it); what only some
+    kinds know (run facts, env_file, a memory request) it answers as ContainerDefaults does."""
 
     from rewriter.settings import Codec, Codecs, as_text, kubernetes_size, same
 

@@ -235,8 +235,7 @@ def _env_file_vars(container: Container, checked: str = "") -> tuple[tuple[str, 
     nothing (Compose would refuse it, unless ``required: false``). PATH is the file Compose reads,
     relative to the ``checked`` file's directory: an extended file's ``app.env`` is
     ``base/app.env`` there."""
-    probe = getattr(container, "env_files", None)
-    files = probe() if probe is not None else []
+    files = container.env_files()
     if not files:
         return ()
     import os  # lazy: start-up

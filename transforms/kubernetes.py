@@ -45,6 +45,7 @@ DF805 kustomize-patch
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -70,7 +71,7 @@ _MEANT = {"k": "Ki", "m": "Mi", "g": "Gi"}
 def check(container: Container, ctx: Context) -> Iterator[Report]:
     if ctx.kind != "kubernetes":
         return
-    patch_of = getattr(container, "patch_of", "")
+    patch_of = container.patch_of
     if patch_of:
         if ctx.containers and ctx.containers[0] is container:
             yield report(container, PATCH, f"this file is a kustomize patch (named in {patch_of}): nothing is "
@@ -103,12 +104,9 @@ def _node_limits(container: Container, ctx: Context) -> Iterator[Report]:
 
 
 def _milli(container: Container) -> Iterator[Report]:
-    quantities = getattr(container, "memory_quantities", None)
-    if quantities is None:
-        return
-    for setting in quantities():
-        written = setting.value
-        m = _DOCKER_SPELLING.match(written) if isinstance(written, str) else None
+    for setting in container.memory_quantities():
+        written = str(setting.value)
+        m = _DOCKER_SPELLING.match(written) if isinstance(setting.value, str) else None
         if m is None or (m.group(2) == "k" and not written.endswith("b")):
             continue  # 512k is 512,000 bytes to Kubernetes: close enough to what was meant
         number, unit = m.group(1), m.group(2)
@@ -119,7 +117,7 @@ def _milli(container: Container) -> Iterator[Report]:
             container, MILLI,
             f"{setting.described()} is {reading} to Kubernetes; in Docker's units, where it comes from, "
             f"'{written}' is {meant}",
-            setting.span, lambda s=setting, v=meant: container.set_quantity(s, v),  # type: ignore[attr-defined,misc]
+            setting.span, functools.partial(container.set_quantity, setting, meant),
             f"write {meant}")
 
 

@@ -194,9 +194,7 @@ def _requested(container: Container) -> Found[ByteSize] | None:
     """A memory request (Kubernetes ``resources.requests.memory``): the amount the scheduler keeps
     for the container is evidence of what it needs, and a limit below it is refused by the API
     server, so a limit is never planned below it."""
-    probe = getattr(container, "memory_request", None)
-    found = probe() if probe is not None else None
-    return found if isinstance(found, Found) else None
+    return container.memory_request()
 
 
 def shown(container: Container, size: ByteSize) -> str:

@@ -63,8 +63,7 @@ def one_off(container: Container, path: str) -> tuple[str, bool]:
     """(why the container is a one-off job, whether it is a tool run that gets nothing); ('', False)
     for a long-running container. ``path`` is the file the container is in. The surfaces give the
     facts (:mod:`rewriter.runfacts`); the decision is made here."""
-    probe = getattr(container, "run_facts", None)
-    facts = probe() if probe is not None else None
+    facts = container.run_facts()
     if isinstance(facts, ServiceRun):
         return job_reason(facts), False
     if isinstance(facts, WorkloadRun):
@@ -155,12 +154,11 @@ def keeps(container: Container, code: str) -> bool:
     a project's service reports each rule family in the file where it takes effect."""
     if code.startswith("DF9"):
         return True
-    here = getattr(container, "reports_here", None)
-    return here is None or bool(here(code))
+    return container.reports_here(code)
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
-    orphan = getattr(container, "orphan", "")
+    orphan = container.orphan
     if orphan:
         yield Report(ORPHAN.code, f"{container.label}: {orphan}; nothing is added here, because a value "
                                   f"in an overlay overrides the base's",

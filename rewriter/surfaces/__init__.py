@@ -12,6 +12,10 @@ from rewriter.errors import DockfixError
 from rewriter.model import Container, Span
 from rewriter.source import SourceFile
 
+TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
+if TYPE_CHECKING:
+    from rewriter.surfaces.dockerfile import DockerfileImage
+
 KINDS = ("compose", "compose-override", "dockerfile", "shell", "python", "kubernetes")
 
 
@@ -19,7 +23,7 @@ class Loaded:
     __slots__ = ("build_model", "containers", "images", "scopes", "notes", "_model")
 
     def __init__(self, build_model: Callable[[], object], containers: list[Container],
-                 images: list[object] | None = None, scopes: dict[str, Span] | None = None,
+                 images: list[DockerfileImage] | None = None, scopes: dict[str, Span] | None = None,
                  notes: tuple[tuple[str, str], ...] = ()) -> None:
         self.build_model = build_model  # the resolved model the oracle compares
         self.containers = containers
@@ -63,7 +67,7 @@ def _load(kind: str, src: SourceFile, companion: SourceFile | None) -> Loaded:
         if "extends" in src.text:
             from rewriter.surfaces.compose_extends import with_extends  # lazy: start-up
 
-            containers = with_extends(loaded)  # type: ignore[assignment]
+            containers = list(with_extends(loaded))
         return Loaded(loaded.doc.model, containers)
     if kind == "dockerfile":
         from rewriter.surfaces import dockerfile  # lazy: start-up

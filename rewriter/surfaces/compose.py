@@ -107,10 +107,46 @@ class ComposeSettings(DockerSettings):
 
     CODECS = CODECS
 
+    name: str  # the service's name
+    scope: str
+    label: str
+    span: Span
+
+    # -- what the merge rules, the project model and the run facts read (rewriter.compose_merge.Service)
     if TYPE_CHECKING:
-        def new_limit_keys(self, concern: str) -> tuple[str, ...]: ...
+        def image(self) -> str | None: ...
+        def build(self) -> BuildSpec | None: ...
+        def run_facts(self) -> ServiceRun: ...
         def setting(self, keys: tuple[str, ...]) -> Setting | None: ...
+        def has(self, key: str) -> bool: ...  # whether the service writes ``key`` at all
         def has_block(self, keys: tuple[str, ...]) -> bool: ...
+        def command(self) -> tuple[str, ...]: ...
+        def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object: ...
+
+    def profile_groups(self) -> tuple[str, ...]:
+        """The ``profiles:`` groups of the definition in this file (the run facts read them);
+        a view over several files that does not read them answers ``()``."""
+        return ()
+
+    def file_doc(self) -> YamlDocument | None:
+        """The document of the file being checked that holds this service (its other services
+        may wait for it), or None when the service is not written there."""
+        return None
+
+    def file_path(self) -> str:
+        """The Compose file this service is written in ('' for a view over several files)."""
+        return ""
+
+    def leaves(self) -> list[ComposeSettings]:
+        """The services of single files this one is read through: itself, or the base and the
+        extending service of an ``extends`` (and theirs), or what an unresolved one wraps."""
+        return [self]
+
+    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
+        """Where a memory or pids limit the service lacks is written: the service key, or its
+        twin when the deploy block the twin lives in exists (in any file merged)."""
+        own, twin = TWIN_OF[concern]
+        return twin if self.has_block(twin[:-1]) else (own,)
 
     def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
         """Each service-level limit whose ``deploy.resources`` block exists and whose twin
@@ -145,12 +181,6 @@ class ComposeService(ComposeSettings):
         """Whether ``deploy.resources.limits`` (or another mapping) exists, even empty."""
         found = self._lookup(keys)
         return found is not None and is_mapping(found[0])
-
-    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
-        """Where a memory or pids limit the service lacks is written: the service key, or its
-        twin when the deploy block the twin lives in exists."""
-        own, twin = TWIN_OF[concern]
-        return twin if self.has_block(twin[:-1]) else (own,)
 
     def __init__(self, doc: YamlDocument, patcher: Patcher, name: str, entry: Entry) -> None:
         self.doc = doc
@@ -247,6 +277,18 @@ class ComposeService(ComposeSettings):
 
     def has(self, key: str) -> bool:
         return key in resolved_entries(self.node)
+
+    def profile_groups(self) -> tuple[str, ...]:
+        found = self._lookup(("profiles",))
+        if found is None or not is_sequence(found[0]):
+            return ()
+        return tuple(str(item.value) for item in found[0].value if is_scalar(item))
+
+    def file_doc(self) -> YamlDocument | None:
+        return self.doc
+
+    def file_path(self) -> str:
+        return str(self.doc.src.path)
 
     def extends(self) -> tuple[str, str | None] | None:
         """``extends:`` as (service, file or None): ``extends: web`` or ``{service: web, file: x.yaml}``."""
@@ -646,25 +688,19 @@ class ComposeService(ComposeSettings):
 
     def run_facts(self) -> ServiceRun:
         """How the service runs, as written (transforms/project.py decides whether it is a job)."""
-        return service_run(self, self.doc)
+        return service_run(self)
 
 
-def service_run(service: object, doc: YamlDocument | None) -> ServiceRun:
+def service_run(service: ComposeSettings) -> ServiceRun:
     """The run facts of a Compose service (this file's, an override's or a project's merged one,
-    read through its ``setting``, ``has`` and ``_lookup``); ``doc`` is the file whose other
-    services may wait for it."""
-    setting = getattr(service, "setting")
-    name = str(getattr(service, "name"))
-    command = setting(("command",))
-    restart = setting(("restart",))
+    read through its ``setting``, ``has`` and ``profile_groups``); the file it is written in
+    (``file_doc``) says whether another service there waits for it."""
+    name = service.name
+    command = service.setting(("command",))
+    restart = service.setting(("restart",))
     policy = None if restart is None else "no" if restart.value is False else str(restart.value)
-    has = getattr(service, "has")
-    found = getattr(service, "_lookup", None)
-    profiles = found(("profiles",)) if callable(found) else None
-    groups: tuple[str, ...] = ()
-    if profiles is not None and is_sequence(profiles[0]):
-        groups = tuple(str(item.value) for item in profiles[0].value if is_scalar(item))
-    return ServiceRun(name, policy, bool(has("ports") or has("expose")), groups,
+    doc = service.file_doc()
+    return ServiceRun(name, policy, bool(service.has("ports") or service.has("expose")), service.profile_groups(),
                       command.value if command is not None and isinstance(command.value, str) else None,
                       doc is not None and name in completed_dependants(doc))
 

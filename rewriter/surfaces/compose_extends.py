@@ -23,7 +23,7 @@ from rewriter.surfaces.compose_override import OverlayService, UnresolvedExtends
 MAX_EXTENDS = 8
 
 
-def with_extends(file: compose.ComposeFile) -> list[object]:
+def with_extends(file: compose.ComposeFile) -> list[compose.ComposeSettings]:
     """The file's services, with each ``extends`` user seen through the service it extends
     (merged the way Compose merges them, as for an override file)."""
     if "extends" not in file.src.text:
@@ -41,7 +41,7 @@ def _by_name(file: compose.ComposeFile) -> dict[str, ComposeService]:
 
 
 def _extended(svc: ComposeService, file: compose.ComposeFile, named: dict[str, ComposeService],
-              depth: int) -> object:
+              depth: int) -> ComposeService | OverlayService | UnresolvedExtends:
     spec = svc.extends()
     if spec is None:
         return svc

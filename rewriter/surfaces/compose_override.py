@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rewriter.compose_merge import Layer
     from rewriter.runfacts import ServiceRun
     from rewriter.settings import Found, Key, V
+    from rewriter.yamlview import YamlDocument
 
 YAML_NAME_RE = re.compile(r"^(?P<stem>.+)(?P<ext>\.ya?ml)$", re.IGNORECASE)
 
@@ -56,7 +57,7 @@ def base_name_of(name: str, profile: str) -> str | None:
 class OverlayService(compose.ComposeSettings):
     """A service seen through base + override; every change goes into the override file."""
 
-    def __init__(self, name: str, base: ComposeService | OverlayService, over: ComposeService | None,
+    def __init__(self, name: str, base: compose.ComposeSettings, over: ComposeService | None,
                  over_file: compose.ComposeFile, base_name: str, style: Style,
                  origin: str | None = None) -> None:
         self.name = name
@@ -73,7 +74,7 @@ class OverlayService(compose.ComposeSettings):
     def orphan(self) -> str:
         """Why the service cannot be read: the base is an overlay whose own base file was not
         found (DF901, :func:`rewriter.compose_project.override_in_project`)."""
-        return str(getattr(self.base, "orphan", ""))
+        return self.base.orphan
 
     def reports_here(self, code: str) -> bool:
         """The override is the last file Compose merges: every rule family takes effect here,
@@ -82,11 +83,6 @@ class OverlayService(compose.ComposeSettings):
 
     def has_block(self, keys: tuple[str, ...]) -> bool:
         return (self.over is not None and self.over.has_block(keys)) or self.base.has_block(keys)
-
-    def new_limit_keys(self, concern: str) -> tuple[str, ...]:
-        """As :meth:`ComposeService.new_limit_keys`, on the two files merged."""
-        own, twin = compose.TWIN_OF[concern]
-        return twin if self.has_block(twin[:-1]) else (own,)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _from_base(self, setting: Setting) -> Setting:
@@ -225,7 +221,7 @@ class OverlayService(compose.ComposeSettings):
         """The expression of the file whose limit at ``keys`` wins (the override's, else the base's)."""
         for service, _ in reversed(self._layers()):
             if service.setting(tuple(str(k) for k in keys)) is not None:
-                return service.limit_expression(keys, value)  # type: ignore[attr-defined]
+                return service.limit_expression(keys, value)
         return value
 
     def pids_limits(self) -> list[Setting]:
@@ -258,8 +254,18 @@ class OverlayService(compose.ComposeSettings):
     def cpu_limit(self) -> Setting | None:
         return merge.cpu_limit(self._layers())
 
+    def file_doc(self) -> YamlDocument | None:
+        return self.over.doc if self.over is not None else None
+
+    def file_path(self) -> str:
+        return str(self.over_file.src.path)
+
+    def leaves(self) -> list[compose.ComposeSettings]:
+        """The base's leaves, then the service of the file written to."""
+        return self.base.leaves() + ([self.over] if self.over is not None else [])
+
     def run_facts(self) -> ServiceRun:
-        return compose.service_run(self, self.over.doc if self.over is not None else None)
+        return compose.service_run(self)
 
     def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
         """The base's ``env_file`` entries, then this service's (Compose appends them; a later
@@ -268,7 +274,7 @@ class OverlayService(compose.ComposeSettings):
         ``./extra.env`` "relative to this file, not the extending one"); a service extended in the
         same file, and the base of an override file, share ``workdir``."""
         own = self.over.env_files(workdir) if self.over is not None else []
-        same_file = self.over is not None and file_of(self.base) == self.over.doc.src.path
+        same_file = self.over is not None and self.base.file_path() == self.over.doc.src.path
         return self.base.env_files(workdir if same_file else None) + own
 
     def command(self) -> tuple[str, ...]:
@@ -278,7 +284,7 @@ class OverlayService(compose.ComposeSettings):
         return self.base.command()
 
 
-class UnresolvedExtends:
+class UnresolvedExtends(compose.ComposeSettings):
     """A service whose ``extends`` cannot be read: its own settings are checked, but nothing is
     written, because what it inherits is unknown (a local key could clash with it). Every fact is
     the service's own; ``set`` refuses."""
@@ -290,14 +296,6 @@ class UnresolvedExtends:
         self.scope = service.scope
         self.label = service.label
         self.span = service.span
-
-    @property
-    def doc(self) -> object:
-        return getattr(self.service, "doc", None)
-
-    @property
-    def over(self) -> object:
-        return getattr(self.service, "over", None)
 
     # -- what the Compose merge rules and the project model read (rewriter.compose_merge.Service) --
     def setting(self, keys: tuple[str, ...]) -> Setting | None:
@@ -321,6 +319,18 @@ class UnresolvedExtends:
     def ulimit(self, name: str) -> Ulimit | None:
         return self.service.ulimit(name)
 
+    def memory_limits(self) -> list[Setting]:
+        return self.service.memory_limits()
+
+    def memswap_limit(self) -> Setting | None:
+        return self.service.memswap_limit()
+
+    def pids_limits(self) -> list[Setting]:
+        return self.service.pids_limits()
+
+    def cpu_limit(self) -> Setting | None:
+        return self.service.cpu_limit()
+
     def limit_twins(self) -> list[tuple[Setting, str, Setting | None]]:
         return self.service.limit_twins()
 
@@ -339,9 +349,22 @@ class UnresolvedExtends:
     def env_files(self, workdir: str | None = None) -> list[tuple[str, str]]:
         return self.service.env_files(workdir)
 
-    def _lookup(self, keys: tuple[str | int, ...]) -> object:
-        lookup = getattr(self.service, "_lookup", None)
-        return lookup(keys) if callable(lookup) else None
+    def profile_groups(self) -> tuple[str, ...]:
+        return self.service.profile_groups()
+
+    def file_doc(self) -> YamlDocument | None:
+        return self.service.file_doc()
+
+    def file_path(self) -> str:
+        """The file of the service it wraps when that is one file's service; '' for an
+        ``extends`` overlay (as its ``doc``, which it forwarded, was none)."""
+        return self.service.file_path() if isinstance(self.service, ComposeService) else ""
+
+    def leaves(self) -> list[compose.ComposeSettings]:
+        return self.service.leaves()
+
+    def limit_expression(self, keys: tuple[str | int, ...], value: object) -> object:
+        return self.service.limit_expression(keys, value)
 
     # -- typed settings: read through, never written --------------------------------------------
     def find(self, key: Key[V]) -> list[Found[V]]:
@@ -373,7 +396,7 @@ def _services_span(over_file: compose.ComposeFile) -> Span:
 
 
 def overlay(over: compose.ComposeFile, base: compose.ComposeFile,
-            base_services: list[object]) -> list[OverlayService | UnresolvedExtends]:
+            base_services: list[compose.ComposeSettings]) -> list[OverlayService | UnresolvedExtends]:
     """The services of the override file ``over`` laid over ``base``'s, each written into ``over``.
 
     ``base_services`` are the base file's services as Compose reads them before the override
@@ -398,10 +421,3 @@ def overlay(over: compose.ComposeFile, base: compose.ComposeFile,
     return services
 
 
-def file_of(service: object) -> str:
-    """The Compose file a service (or a service seen through ``extends``) is written in."""
-    doc = getattr(service, "doc", None)
-    if doc is not None:
-        return str(doc.src.path)
-    over_file = getattr(service, "over_file", None)
-    return str(over_file.src.path) if over_file is not None else ""

@@ -13,8 +13,8 @@ itself, over its own table.
 
 from __future__ import annotations
 
-from rewriter.model import Mount, Setting, TmpfsMount, Ulimit
-from rewriter.settings import (Codec, Codecs, Found, Key, MountSpec, Ulimits, as_text, format_options,
+from rewriter.model import ContainerDefaults, Mount, Setting, TmpfsMount, Ulimit
+from rewriter.settings import (Codec, Codecs, Found, Key, MountSpec, TmpfsSpec, Ulimits, as_text, format_options,
                                tmpfs_options, tmpfs_spec)
 from rewriter.sizes import ByteSize
 from rewriter.yamlpatch import Refusal
@@ -47,7 +47,7 @@ def tmpfs_codec(name: str, parse_size: Callable[[str], ByteSize | None],
     return Codec(name, parse, format)
 
 
-class DockerSettings:
+class DockerSettings(ContainerDefaults):
     """``find``/``get``/``set``/``supports``/``spelled`` over a Docker-family surface's readers
     and writers (the methods below that the surface defines) and its ``CODECS`` table."""
 
@@ -145,7 +145,7 @@ class DockerSettings:
         if kind == "tmpfs":
             options = str(_written(codec, value))
             if place is None:
-                return self.add_tmpfs(getattr(value, "target", key.name), options)
+                return self.add_tmpfs(value.target if isinstance(value, TmpfsSpec) else key.name, options)
             assert isinstance(place, TmpfsMount)
             return self.set_tmpfs_options(place, options)
         if kind == "mount":
