@@ -22,7 +22,6 @@ the remote's own credentials (``actions/checkout`` configures them).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -38,12 +37,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rewriter import __version__
-from rewriter.bot_options import DEFAULT_AUTHOR
+from rewriter.bot_options import DEFAULT_AUTHOR, PrRequest
 from rewriter.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, DockfixError
 from rewriter.secrets import MIN_TOKEN_LENGTH
 
 if TYPE_CHECKING:
-    from rewriter.api import Finding
+    from rewriter.api import Finding, Settings
     from rewriter.github import GitHub, PullRequest
 
 TRAILER = "Dockfix-Profile"
@@ -147,12 +146,11 @@ class FixRun:
     open: list[Open] = field(default_factory=list)
 
 
-def compute_fixes(root: str, paths: Sequence[str], profile: str | None, unsafe: bool | None,
-                  config: str | None) -> FixRun:
-    """Run ``dockfix apply`` on ``root`` (a worktree) and say what it did."""
+def compute_fixes(root: str, paths: Sequence[str], settings: Settings) -> FixRun:
+    """Run ``dockfix apply`` on ``root`` (a worktree) with ``settings`` (the profile the branch is
+    named for) and say what it did."""
     from rewriter import api  # lazy: start-up
 
-    settings = api.Settings(profile=profile, unsafe_fixes=unsafe, config=config)
     targets = [os.path.join(root, p) for p in paths] if paths else [root]
     run = FixRun()
     for result in api.fix_files(targets, settings):
@@ -327,20 +325,20 @@ def _author(git: Git, flag: str | None) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def _profile_name(args: argparse.Namespace, root: str) -> str:
+def _profile_name(settings: Settings, root: str) -> str:
     """The profile, checked to be a plain name before it names a branch (``dockfix/<profile>``)."""
-    from rewriter.api import OptionsFor, Settings  # lazy: start-up
+    from rewriter.api import OptionsFor  # lazy: start-up
 
-    return OptionsFor(Settings(profile=args.profile, config=args.config)).profile_name(os.path.join(root, "-"))
+    return OptionsFor(settings).profile_name(os.path.join(root, "-"))
 
 
-def say(args: argparse.Namespace, text: str, *, always: bool = False) -> None:
-    if always or not args.quiet:
+def say(request: PrRequest, text: str, *, always: bool = False) -> None:
+    if always or not request.quiet:
         print(text, file=sys.stderr)
 
 
-def main(args: argparse.Namespace) -> int:
-    token_env: str = args.token_env
+def main(request: PrRequest) -> int:
+    token_env = request.token_env
     raw_token = os.environ.get(token_env, "")
     token = raw_token.strip()  # a secret pasted or read from a file often ends with a newline
     if token and len(token) < MIN_TOKEN_LENGTH:
@@ -351,16 +349,16 @@ def main(args: argparse.Namespace) -> int:
     if not top:
         raise ConfigError("not inside a git checkout", path=os.getcwd())
     git = Git(top, scrub=[raw_token])
-    remote: str = args.remote
+    remote = request.remote
     url = git("remote", "get-url", remote, check=False).strip()
     if not url:
         raise ConfigError(f"no git remote named '{remote}'", path=top)
-    repo = args.repo or os.environ.get("GITHUB_REPOSITORY") or repo_from_url(url)
-    api_url = args.api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-    profile = _profile_name(args, top)
-    if not args.dry_run and not token:
+    repo = request.repo or os.environ.get("GITHUB_REPOSITORY") or repo_from_url(url)
+    api_url = request.api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    profile = _profile_name(request.settings, top)
+    if not request.dry_run and not token:
         raise ConfigError(f"no token: set {token_env} (or use --dry-run)", path="<environment>")
-    if not repo and not args.dry_run:
+    if not repo and not request.dry_run:
         raise ConfigError("cannot tell the GitHub repository: set GITHUB_REPOSITORY or pass --repo",
                           path="<command line>")
     github: GitHub | None = None
@@ -369,31 +367,31 @@ def main(args: argparse.Namespace) -> int:
 
         github = GitHub(api_url, repo, token)
     try:
-        base = args.base or default_branch(git, remote, github)
+        base = request.base or default_branch(git, remote, github)
         plan = Plan(top, remote, repo, base, f"dockfix/{profile}", profile)
         base_sha = fetch(git, remote, base)
         branch_sha = remote_sha(git, remote, plan.branch)
         if branch_sha is not None:
             fetch(git, remote, plan.branch)  # its objects, to compare trees and read its commit
-        return _run(args, git, plan, base_sha, branch_sha, github)
+        return _run(request, git, plan, base_sha, branch_sha, github)
     finally:
         if github is not None:
             github.close()
 
 
-def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_sha: str | None,
+def _run(request: PrRequest, git: Git, plan: Plan, base_sha: str, branch_sha: str | None,
          github: GitHub | None) -> int:
-    dry: bool = args.dry_run
+    dry = request.dry_run
     with worktree(git, base_sha) as tree:
-        run = compute_fixes(tree, args.paths or [], plan.profile, args.unsafe_fixes, args.config)
+        run = compute_fixes(tree, request.paths, request.settings.replace(profile=plan.profile))
         for failure in run.failed:
-            say(args, f"dockfix pr: {failure}", always=True)
+            say(request, f"dockfix pr: {failure}", always=True)
         new_sha: str | None = None
         diff = ""
         if run.changed:
             git("add", "--", *run.changed, cwd=tree)
             diff = git("diff", "--cached", "--no-color", "--no-ext-diff", cwd=tree)
-            name, email = _author(git, args.author)
+            name, email = _author(git, request.author)
             git("-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "--quiet", "--no-verify",
                 "-m", commit_message(plan.profile, run.fixed), cwd=tree)
             new_sha = git("rev-parse", "HEAD", cwd=tree).strip()
@@ -404,17 +402,17 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
             if read_meta(pr.body) is not None:
                 open_pr = pr
                 break
-            say(args, f"dockfix pr: pull request #{pr.number} uses branch {plan.branch} but was not opened by "
+            say(request, f"dockfix pr: pull request #{pr.number} uses branch {plan.branch} but was not opened by "
                       "dockfix; leaving it alone", always=True)
             return EXIT_FINDINGS
 
     if branch_sha is not None and TRAILER + ":" not in git("log", "-1", "--format=%B", branch_sha):
-        say(args, f"dockfix pr: branch {plan.branch} has commits dockfix did not make; leaving it alone "
+        say(request, f"dockfix pr: branch {plan.branch} has commits dockfix did not make; leaving it alone "
                   "(delete the branch to let dockfix rebuild it)", always=True)
         return EXIT_FINDINGS
 
     if new_sha is None:
-        return _nothing_to_fix(args, git, plan, branch_sha, open_pr, github, dry)
+        return _nothing_to_fix(request, git, plan, branch_sha, open_pr, github, dry)
 
     title, body = pr_title(plan.profile), pr_body(plan.profile, run.fixed, run.remaining, run.open)
     if dry:
@@ -422,11 +420,11 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
         sys.stdout.write(diff)
         print(f"\ntitle: {title}\n\n{body}")
         if github is None:
-            say(args, "dry run: no token, so GitHub was not asked about open pull requests", always=True)
+            say(request, "dry run: no token, so GitHub was not asked about open pull requests", always=True)
         elif open_pr is not None:
-            say(args, f"dry run: would update pull request #{open_pr.number}", always=True)
+            say(request, f"dry run: would update pull request #{open_pr.number}", always=True)
         else:
-            say(args, "dry run: would open a pull request", always=True)
+            say(request, "dry run: would open a pull request", always=True)
         return EXIT_OK
     assert github is not None
 
@@ -435,19 +433,19 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
         for pr in github.pulls(plan.branch, "closed"):
             meta = read_meta(pr.body)
             if meta is not None and not pr.merged and meta.get("fingerprint") == fp:
-                say(args, f"dockfix pr: the same fixes were proposed in #{pr.number}, closed without merging; "
+                say(request, f"dockfix pr: the same fixes were proposed in #{pr.number}, closed without merging; "
                           "not proposing them again", always=True)
                 return EXIT_OK
 
     if _up_to_date(git, branch_sha, base_sha, new_sha):
-        say(args, f"dockfix pr: branch {plan.branch} is up to date")
+        say(request, f"dockfix pr: branch {plan.branch} is up to date")
     else:
         git("push", "--quiet", "--no-verify", f"--force-with-lease=refs/heads/{plan.branch}:{branch_sha or ''}",
             plan.remote, f"{new_sha}:refs/heads/{plan.branch}")
-        say(args, f"dockfix pr: pushed {new_sha[:12]} to {plan.branch}")
+        say(request, f"dockfix pr: pushed {new_sha[:12]} to {plan.branch}")
 
     if open_pr is not None:
-        _update(args, github, open_pr, title, body, plan.base)
+        _update(request, github, open_pr, title, body, plan.base)
         return EXIT_OK
     from rewriter.github import AlreadyExists  # lazy: start-up
 
@@ -457,12 +455,12 @@ def _run(args: argparse.Namespace, git: Git, plan: Plan, base_sha: str, branch_s
         existing = [p for p in github.pulls(plan.branch, "open") if read_meta(p.body) is not None]
         if not existing:
             raise
-        _update(args, github, existing[0], title, body, plan.base)
+        _update(request, github, existing[0], title, body, plan.base)
         return EXIT_OK
-    labels: list[str] = args.label or ["dockfix"]
+    labels = list(request.labels) or ["dockfix"]
     if labels:
         github.add_labels(pr.number, labels)
-    say(args, f"dockfix pr: opened #{pr.number} {pr.html_url}".rstrip(), always=True)
+    say(request, f"dockfix pr: opened #{pr.number} {pr.html_url}".rstrip(), always=True)
     return EXIT_OK
 
 
@@ -475,30 +473,30 @@ def _up_to_date(git: Git, branch_sha: str | None, base_sha: str, new_sha: str) -
     return parent == base_sha and old_tree == new_tree
 
 
-def _update(args: argparse.Namespace, github: GitHub, pr: PullRequest, title: str, body: str, base: str) -> None:
+def _update(request: PrRequest, github: GitHub, pr: PullRequest, title: str, body: str, base: str) -> None:
     fields = {k: v for k, v in (("title", title), ("body", body), ("base", base))
               if v != {"title": pr.title, "body": pr.body, "base": pr.base_ref}[k]}
     if fields:
         github.update_pull(pr.number, **fields)
-        say(args, f"dockfix pr: updated #{pr.number} {pr.html_url}".rstrip(), always=True)
+        say(request, f"dockfix pr: updated #{pr.number} {pr.html_url}".rstrip(), always=True)
     else:
-        say(args, f"dockfix pr: #{pr.number} is up to date {pr.html_url}".rstrip(), always=True)
+        say(request, f"dockfix pr: #{pr.number} is up to date {pr.html_url}".rstrip(), always=True)
 
 
-def _nothing_to_fix(args: argparse.Namespace, git: Git, plan: Plan, branch_sha: str | None,
+def _nothing_to_fix(request: PrRequest, git: Git, plan: Plan, branch_sha: str | None,
                     open_pr: PullRequest | None, github: GitHub | None, dry: bool) -> int:
     if dry:
-        say(args, f"dry run: nothing to fix for profile {plan.profile}"
+        say(request, f"dry run: nothing to fix for profile {plan.profile}"
                   + (f"; would close pull request #{open_pr.number}" if open_pr else "")
                   + (f" and delete branch {plan.branch}" if branch_sha else ""), always=True)
         return EXIT_OK
     if open_pr is not None and github is not None:
         github.update_pull(open_pr.number, state="closed")
-        say(args, f"dockfix pr: nothing left to fix; closed #{open_pr.number}", always=True)
+        say(request, f"dockfix pr: nothing left to fix; closed #{open_pr.number}", always=True)
     if branch_sha is not None:
         git("push", "--quiet", "--no-verify", f"--force-with-lease=refs/heads/{plan.branch}:{branch_sha}",
             plan.remote, f":refs/heads/{plan.branch}")
-        say(args, f"dockfix pr: deleted branch {plan.branch}")
+        say(request, f"dockfix pr: deleted branch {plan.branch}")
     if open_pr is None and branch_sha is None:
-        say(args, f"dockfix pr: nothing to fix for profile {plan.profile}", always=True)
+        say(request, f"dockfix pr: nothing to fix for profile {plan.profile}", always=True)
     return EXIT_OK

@@ -145,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "pr":
             from rewriter.bot import main as pr_main  # lazy: start-up
+            from rewriter.bot_options import request_of as pr_request  # lazy: start-up
 
-            return pr_main(args)
+            return pr_main(pr_request(args))
         from rewriter.app import run  # lazy: start-up
 
         return run(request_of(args))

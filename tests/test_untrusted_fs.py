@@ -474,18 +474,17 @@ def test_apply_through_a_linked_directory_changes_nothing_outside(world: World) 
 
 def test_pr_bot_checks_the_profile_name_before_it_names_a_branch(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import argparse
-
     from rewriter import bot
+    from rewriter.api import Settings
     from rewriter.errors import ConfigError
 
     monkeypatch.delenv("DOCKFIX_PROFILE", raising=False)
     for name in ("--upload-pack=touch pwned", "../x", "a/b"):
         with pytest.raises(ConfigError, match="invalid profile name"):
-            bot._profile_name(argparse.Namespace(profile=name, config=None), str(tmp_path))
+            bot._profile_name(Settings(profile=name), str(tmp_path))
     (tmp_path / "dockfix.toml").write_text('profile = "a/b"\n')
     with pytest.raises(ConfigError, match=r"invalid profile name 'a/b'"):
-        bot._profile_name(argparse.Namespace(profile=None, config=None), str(tmp_path))
+        bot._profile_name(Settings(), str(tmp_path))
 
 
 def test_repository_root_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
