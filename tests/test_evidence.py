@@ -131,6 +131,27 @@ def test_the_cold_path_imports_no_detector() -> None:
     assert out.strip() == "[]"
 
 
+def test_a_detector_is_its_module_plus_its_claims() -> None:
+    """Registration is one DETECTORS entry: every module it names has ``detect``, every
+    detector module in the package is named, and the dispatch tables are built from the claims
+    (before, a new detector also needed rows in IMAGES, ENV_KINDS, COMMANDS and a branch in
+    ``_detector``)."""
+    import importlib
+
+    from rewriter import detectors
+
+    here = Path(detectors.__file__).parent
+    modules = {p.stem for p in here.glob("*.py")} - {"__init__", "facts", "image", "go"}
+    assert set(detectors.DETECTORS) == modules
+    for name, claims in detectors.DETECTORS.items():
+        assert callable(importlib.import_module(f"rewriter.detectors.{name}").detect)
+        assert {detectors.IMAGES[i] for i in claims.images} <= {name}
+        assert all(detectors.COMMANDS[c] == name for c in claims.commands)
+    assert detectors.module_for_image("mcr.microsoft.com/mssql/server:2022-latest") == "databases"
+    assert detectors.module_for_image("cp-kafka-connect:7.6") == "jvm"
+    assert detectors.module_for_image("postgres-exporter") == ""
+
+
 # -- class 3: limits from evidence --------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 A memory limit, a pids limit or a tmpfs that ignores the workload breaks it (runtime-facts §9):
 a JVM whose heap equals the limit is OOM-killed at start, Elasticsearch extracts native code into
 ``/tmp`` and maps it executable, PostgreSQL starts one process per connection. Each detector is
-one module (``jvm``, ``node``, ``redis``, ``php``, ``databases``, ``redpanda``, ``pihole``) that turns the container's image,
+one module (``jvm``, ``node``, ``redpanda``, ``pihole``, ``redis``, ``php``, ``databases``) that turns the container's image,
 the Dockerfile stages it is built from, its environment and its command into a
 :class:`WorkloadFacts` record; the transforms decide from those facts and never parse flags
 themselves.
@@ -15,8 +15,8 @@ context's ``go.mod``) rather than names, and returns :class:`rewriter.golang.GoF
 This module is on the path of every run, so it only holds the record and a cheap dispatch: the
 image's repository name and a few environment names pick a detector, and a detector module (with
 its regular expressions) is imported only for a container it applies to. A Compose file of
-``nginx`` and ``traefik`` services never imports one. Adding a detector is its module plus the
-rows here that send a container to it (``IMAGES``, ``ENV_KINDS``, ``COMMANDS``, ``_detector``).
+``nginx`` and ``traefik`` services never imports one. Adding a detector is its module (with a
+``detect(inputs, evidence)`` function) plus one entry in :data:`DETECTORS`: what it claims.
 """
 
 from __future__ import annotations
@@ -42,44 +42,72 @@ if TYPE_CHECKING:
     from rewriter.project import ImageBuild
 
 
-# Image repositories (last path component) -> detector module. Checked by a dictionary lookup,
-# then by prefix for families with many names (``cp-kafka-connect``, ``php-fpm``).
-IMAGES: dict[str, str] = {
-    **dict.fromkeys((
-        "eclipse-temurin", "openjdk", "amazoncorretto", "ibm-semeru-runtimes", "ibmjava", "sapmachine",
-        "adoptopenjdk", "tomcat", "jetty", "jenkins", "keycloak", "zookeeper", "cp-zookeeper", "kafka",
-        "cp-kafka", "cp-server", "cp-kafka-connect", "cp-schema-registry", "cp-ksqldb-server",
-        "elasticsearch", "opensearch", "logstash", "sonarqube", "nexus3", "neo4j", "cassandra", "solr",
-        "flink", "wildfly", "payara", "liberica-openjdk-alpine", "liberica-openjdk-debian",
-        "zulu-openjdk", "zulu-openjdk-alpine", "maven", "gradle", "minecraft-server"), "jvm"),
-    **dict.fromkeys(("node", "kibana"), "node"),  # Kibana is a Node.js server
-    "redpanda": "redpanda",
-    "pihole": "pihole",
-    **dict.fromkeys(("redis", "redis-stack", "redis-stack-server", "valkey", "keydb"), "redis"),
-    **dict.fromkeys(("php", "wordpress", "nextcloud", "drupal", "joomla", "phpmyadmin", "matomo",
-                     "mediawiki", "php-fpm", "php-apache", "php-nginx"), "php"),
-    **dict.fromkeys(("postgres", "postgis", "postgresql", "timescaledb", "timescaledb-ha", "pgvector",
-                     "mysql", "mariadb", "percona", "percona-server", "mysql-server", "mongo", "mongodb",
-                     "mongodb-community-server", "clickhouse-server", "clickhouse", "mssql-server",
-                     "azure-sql-edge"), "databases"),
+class Claims:
+    """What sends a container to one detector module, read without importing it: image
+    repositories (the last path component: ``eclipse-temurin``), their prefixes (for families
+    with many names: ``cp-kafka-connect``, ``php-fpm``), full repositories by their end
+    (``mcr.microsoft.com/mssql/server``), environment names only that kind of program reads
+    (``JAVA_OPTS``) and the program a command starts (``java``)."""
+
+    __slots__ = ("images", "prefixes", "repositories", "env", "commands")
+
+    def __init__(self, images: tuple[str, ...] = (), prefixes: tuple[str, ...] = (),
+                 repositories: tuple[str, ...] = (), env: tuple[str, ...] = (), commands: tuple[str, ...] = ()) -> None:
+        self.images = images
+        self.prefixes = prefixes
+        self.repositories = repositories
+        self.env = env
+        self.commands = commands
+
+
+# The detector modules (rewriter/detectors/<name>.py, each with ``detect(inputs, evidence)``)
+# and what each claims. The claims live here, not in the modules, so that a file of services no
+# detector knows imports none of them (jvm, node, redis, php and databases alone cost ~3.5 ms to
+# import: python -X importtime).
+# Environment names are tried in this order (a JVM variable before NODE_OPTIONS).
+DETECTORS: dict[str, Claims] = {
+    "jvm": Claims(
+        images=("eclipse-temurin", "openjdk", "amazoncorretto", "ibm-semeru-runtimes", "ibmjava", "sapmachine",
+                "adoptopenjdk", "tomcat", "jetty", "jenkins", "keycloak", "zookeeper", "cp-zookeeper", "kafka",
+                "cp-kafka", "cp-server", "cp-kafka-connect", "cp-schema-registry", "cp-ksqldb-server",
+                "elasticsearch", "opensearch", "logstash", "sonarqube", "nexus3", "neo4j", "cassandra", "solr",
+                "flink", "wildfly", "payara", "liberica-openjdk-alpine", "liberica-openjdk-debian",
+                "zulu-openjdk", "zulu-openjdk-alpine", "maven", "gradle", "minecraft-server"),
+        prefixes=("cp-", "openjdk", "eclipse-temurin"),
+        env=("JAVA_OPTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "ES_JAVA_OPTS", "OPENSEARCH_JAVA_OPTS",
+             "LS_JAVA_OPTS", "KAFKA_HEAP_OPTS", "CATALINA_OPTS"),
+        commands=("java",)),
+    "node": Claims(images=("node", "kibana"), env=("NODE_OPTIONS",), commands=("node",)),  # Kibana: a Node.js server
+    "redpanda": Claims(images=("redpanda",)),
+    "pihole": Claims(images=("pihole",)),
+    "redis": Claims(images=("redis", "redis-stack", "redis-stack-server", "valkey", "keydb"),
+                    commands=("redis-server", "valkey-server")),
+    "php": Claims(images=("php", "wordpress", "nextcloud", "drupal", "joomla", "phpmyadmin", "matomo",
+                          "mediawiki", "php-fpm", "php-apache", "php-nginx"),
+                  prefixes=("php-",), env=("PHP_MEMORY_LIMIT", "PHP_UPLOAD_MAX_FILESIZE"), commands=("php", "php-fpm")),
+    # Not "postgres" or "elasticsearch" as prefixes: ``postgres-exporter`` and
+    # ``elasticsearch-exporter`` are Go.
+    "databases": Claims(
+        images=("postgres", "postgis", "postgresql", "timescaledb", "timescaledb-ha", "pgvector",
+                "mysql", "mariadb", "percona", "percona-server", "mysql-server", "mongo", "mongodb",
+                "mongodb-community-server", "clickhouse-server", "clickhouse", "mssql-server", "azure-sql-edge"),
+        prefixes=("mssql-server",), repositories=("mssql/server",),
+        commands=("postgres", "mysqld", "mariadbd", "mongod")),
 }
-# Not "postgres" or "elasticsearch": ``postgres-exporter`` and ``elasticsearch-exporter`` are Go.
-PREFIXES = (("cp-", "jvm"), ("php-", "php"), ("openjdk", "jvm"), ("eclipse-temurin", "jvm"),
-            ("mssql-server", "databases"))
-# Environment names that only one kind of program reads.
-ENV_KINDS = (("JAVA_OPTS", "jvm"), ("JAVA_TOOL_OPTIONS", "jvm"), ("JDK_JAVA_OPTIONS", "jvm"),
-             ("ES_JAVA_OPTS", "jvm"), ("OPENSEARCH_JAVA_OPTS", "jvm"), ("LS_JAVA_OPTS", "jvm"),
-             ("KAFKA_HEAP_OPTS", "jvm"), ("CATALINA_OPTS", "jvm"), ("NODE_OPTIONS", "node"),
-             ("PHP_MEMORY_LIMIT", "php"), ("PHP_UPLOAD_MAX_FILESIZE", "php"))
-COMMANDS = {"java": "jvm", "node": "node", "redis-server": "redis", "valkey-server": "redis",
-            "postgres": "databases", "mysqld": "databases", "mariadbd": "databases", "mongod": "databases",
-            "php": "php", "php-fpm": "php"}
+
+# The claims as lookup tables, built once from DETECTORS.
+IMAGES: dict[str, str] = {name: module for module, claims in DETECTORS.items() for name in claims.images}
+PREFIXES = tuple((prefix, module) for module, claims in DETECTORS.items() for prefix in claims.prefixes)
+REPOSITORIES = tuple((end, module) for module, claims in DETECTORS.items() for end in claims.repositories)
+ENV_KINDS = tuple((name, module) for module, claims in DETECTORS.items() for name in claims.env)
+COMMANDS: dict[str, str] = {word: module for module, claims in DETECTORS.items() for word in claims.commands}
 
 
 def module_for_image(image: str) -> str:
     name = repository_name(image)
-    if image_repository(image).endswith("mssql/server"):  # mcr.microsoft.com/mssql/server:2022-latest
-        return "databases"
+    for end, module in REPOSITORIES:  # mcr.microsoft.com/mssql/server:2022-latest
+        if image_repository(image).endswith(end):
+            return module
     found = IMAGES.get(name)
     if found is not None:
         return found
@@ -138,33 +166,11 @@ def detect_go(image: str | None, built: ImageBuild | None, config: ServiceConfig
 
 
 def _detector(module: str) -> Callable[[Inputs, str], WorkloadFacts]:
-    if module == "jvm":
-        from rewriter.detectors import jvm  # lazy: start-up
+    """The ``detect`` of a module named in :data:`DETECTORS`, imported on first use."""
+    import importlib  # lazy: start-up (in sys.modules already; the detector module is what is lazy)
 
-        return jvm.detect
-    if module == "node":
-        from rewriter.detectors import node  # lazy: start-up
-
-        return node.detect
-    if module == "redis":
-        from rewriter.detectors import redis  # lazy: start-up
-
-        return redis.detect
-    if module == "php":
-        from rewriter.detectors import php  # lazy: start-up
-
-        return php.detect
-    if module == "redpanda":
-        from rewriter.detectors import redpanda  # lazy: start-up
-
-        return redpanda.detect
-    if module == "pihole":
-        from rewriter.detectors import pihole  # lazy: start-up
-
-        return pihole.detect
-    from rewriter.detectors import databases  # lazy: start-up
-
-    return databases.detect
+    detect: Callable[[Inputs, str], WorkloadFacts] = importlib.import_module(f"rewriter.detectors.{module}").detect
+    return detect
 
 
 __all__ = ["Inputs", "NOT_GO", "UNKNOWN", "WorkloadFacts", "detect", "detect_go", "repository_name"]
