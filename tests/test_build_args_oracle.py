@@ -69,8 +69,16 @@ def test_both_readers_agree_on_the_cases_that_matter(text: str, args: dict[str, 
     assert _theirs(text, args)[0] == want
 
 
-def test_dockerfile_parse_still_misreads_modifiers() -> None:
-    """Why dockfix does not resolve FROM with dockerfile-parse: BuildKit gives golang:1.21 here.
-    When a release gets it right this test fails, and stages_of can use it instead."""
-    assert _ours("Dockerfile", "ARG V\nFROM golang:${V:-1.21}\n", {})[0] == ["golang:1.21"]
-    assert _theirs("ARG V\nFROM golang:${V:-1.21}\n", {})[0] != ["golang:1.21"]
+@pytest.mark.parametrize(("text", "args", "buildkit", "dockerfile_parse"), [
+    ("ARG V\nFROM golang:${V:-1.21}\n", {}, "golang:1.21", "golang::-1.21}"),
+    ("ARG V=1.22\nFROM golang:${V:-1.21}\n", {}, "golang:1.22", "golang:1.22:-1.21}"),
+    ("ARG V\nFROM golang:${V:+x}\n", {"V": "1"}, "golang:x", "golang:1:+x}"),
+])
+def test_dockerfile_parse_still_misreads_modifiers(text: str, args: dict[str, str], buildkit: str,
+                                                   dockerfile_parse: str) -> None:
+    """Why dockfix does not resolve FROM with dockerfile-parse (docs/architecture.md, "The two
+    checking libraries"; upstream issue containerbuildsystem/dockerfile-parse#122): BuildKit
+    expands ``${V:-x}`` and ``${V:+x}``, dockerfile-parse 2.0.1 leaves them half-expanded. When
+    a release gets it right this test fails, and stages_of can use it instead."""
+    assert _ours("Dockerfile", text, args)[0] == [buildkit]
+    assert _theirs(text, args)[0] == [dockerfile_parse]
