@@ -35,6 +35,7 @@ DF604 config-mount-source-missing
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
@@ -136,7 +137,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         if not same_target:
             yield report(container, MISSING,
                          f"config file not mounted at '{target}' ({where})",
-                         None, lambda s=source, t=target: container.set(mount(t), MountSpec(s, t, True)),  # type: ignore[misc]
+                         None, functools.partial(container.set, mount(target), MountSpec(source, target, True)),
                          f"mount '{source}' read-only at '{target}'")
             continue
         found = same_target[0]
@@ -151,5 +152,5 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
             yield report(container, WRITABLE,
                          f"config file '{source}' is mounted writable at '{target}'; configuration should be "
                          f"read-only in the container ({where})",
-                         found.span, lambda f=found, s=spec: container.set(mount(s.target), s.replace(read_only=True), f),  # type: ignore[misc]
+                         found.span, functools.partial(container.set, mount(spec.target), spec.replace(read_only=True), found),
                          f"mount '{source}' read-only")

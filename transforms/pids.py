@@ -23,6 +23,7 @@ Settings: ``pids-limit`` in the profile (``none`` turns the rules off).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from rewriter.edits import Applicability
@@ -84,5 +85,5 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         yield report(
             container, LOW,
             f"{setting.described()} {what}; {why}",
-            setting.span, lambda s=setting: container.set(PIDS, target, s),  # type: ignore[misc]
+            setting.span, functools.partial(container.set, PIDS, target, setting),
             f"set {setting.name} to {target}", applicability)

@@ -65,6 +65,7 @@ Settings: ``tmpfs-size`` (``none`` turns DF101 and DF102 off) and ``tmpfs-mode``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -268,7 +269,7 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
         sized = spec_of(found).replace(size=want)
         yield report(
             container, UNBOUNDED, message,
-            found.span, lambda f=found, s=sized: container.set(TMP, s, f),  # type: ignore[misc]
+            found.span, functools.partial(container.set, TMP, sized, found),
             f"set the size of tmpfs '{TARGET}' to {shown(container, want)}")
 
 
@@ -310,5 +311,5 @@ def _existing(container: Container, ctx: Context, mounts: list[Found[TmpfsSpec]]
         exec_ = spec.without_flag("noexec").with_flag("exec")
         yield report(
             container, NOEXEC, message + ("; noexec is written out, so this is a suggestion" if explicit else ""),
-            found.span, lambda f=found, s=exec_: container.set(TMP, s, f),  # type: ignore[misc]
+            found.span, functools.partial(container.set, TMP, exec_, found),
             f"mount tmpfs '{TARGET}' with exec", Applicability.UNSAFE if explicit else Applicability.SAFE)
