@@ -163,6 +163,7 @@ class Container(Protocol):
     # Raises Refusal when it cannot.
     def set(self, key: Key[V], value: V | Found[V] | None, where: Found[V] | None = None) -> Fix: ...
     def supports(self, key: Key[V]) -> bool: ...  # whether this file kind can say it at all
+    def unsupported(self, key: Key[V]) -> str: ...  # if not, why and what to do instead ("": nothing to say)
     def spelled(self, key: Key[V]) -> str: ...  # how a new one is named here ("mem_limit", "--memory")
     def formatted(self, key: Key[V], value: V) -> str: ...  # a value as written here ("512m", "512Mi")
 

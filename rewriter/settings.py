@@ -15,7 +15,8 @@ formats a value::
 Keys (:class:`Key`): ``MEMORY`` and ``SWAP`` (:class:`~rewriter.sizes.ByteSize`; ``SWAP`` is
 Docker's memory + swap total, ``ByteSize(-1)`` unlimited), ``PIDS`` (int; 0 or less unlimited),
 ``CPU`` (float, CPUs), ``ulimit(name)`` (:class:`Ulimits`), ``tmpfs(target)``
-(:class:`TmpfsSpec`), ``mount(target)`` (:class:`MountSpec`) and ``env(name)`` (str). A key
+(:class:`TmpfsSpec`), ``mount(target)`` and ``config_mount(target)`` (:class:`MountSpec`) and
+``env(name)`` (str). A key
 without a target or name (``tmpfs()``, ``mount()``, ``env()``) finds every one of its kind.
 
 Everything here is a slotted :class:`~rewriter.record.Record` and nothing imports ``typing`` at
@@ -74,7 +75,7 @@ class Key(Record, Typed[V]):
         """Whether a setting of this kind written for ``name`` is this key's (``/tmp/`` is ``/tmp``)."""
         if not self.name:
             return True
-        if self.kind in ("tmpfs", "mount"):
+        if self.kind in ("tmpfs", "mount", "config-mount"):
             return (name.rstrip("/") or "/") == (self.name.rstrip("/") or "/")
         return name == self.name
 
@@ -255,12 +256,15 @@ class Codec(Record, Typed[V]):
 
 
 class Codecs(Record):
-    """A surface's codec table: one :class:`Codec` per kind of key it can carry."""
+    """A surface's codec table: one :class:`Codec` per kind of key it can carry, and for a kind
+    it cannot carry but users will expect, why not and what to do instead (``unsupported``: a
+    pod cannot mount a file of the repository, a ConfigMap can)."""
 
-    __slots__ = ("table",)
+    __slots__ = ("table", "instead")
 
-    def __init__(self, table: dict[str, Codec[Any]]) -> None:
+    def __init__(self, table: dict[str, Codec[Any]], instead: dict[str, str] | None = None) -> None:
         self.table = table
+        self.instead = instead or {}
 
     def __hash__(self) -> int:
         return id(self)
@@ -272,6 +276,11 @@ class Codecs(Record):
     def supports(self, key: Key[V]) -> bool:
         return key.kind in self.table
 
+    def unsupported(self, key: Key[V]) -> str:
+        """Why this surface cannot say ``key`` and what to do instead; "" when it can, or when
+        there is nothing to say (a concern then stays silent)."""
+        return "" if key.kind in self.table else self.instead.get(key.kind, "")
+
     def spelled(self, key: Key[V]) -> str:
         return self.of(key).spelled(key) if key.kind in self.table else key.kind
 
@@ -279,7 +288,7 @@ class Codecs(Record):
         return str(self.of(key).format(value))
 
 
-KINDS = ("memory", "swap", "pids", "cpu", "ulimit", "tmpfs", "mount", "env")
+KINDS = ("memory", "swap", "pids", "cpu", "ulimit", "tmpfs", "mount", "config-mount", "env")
 
 MEMORY: Key[ByteSize] = Key("memory")
 SWAP: Key[ByteSize] = Key("swap")
@@ -300,6 +309,14 @@ def tmpfs(target: str = "") -> Key[TmpfsSpec]:
 
 def mount(target: str = "") -> Key[MountSpec]:
     return Key("mount", target)
+
+
+def config_mount(target: str = "") -> Key[MountSpec]:
+    """A file of the repository mounted read-only at ``target`` (a profile's config mount): what a
+    Compose bind mount says. Read and written as a ``mount``; a surface whose mounts cannot name a
+    file of the repository does not support it (``docker run -v`` and docker-py read a relative
+    source as a volume name, a pod mounts volumes, not files)."""
+    return Key("config-mount", target)
 
 
 def env(name: str = "") -> Key[str]:

@@ -439,3 +439,69 @@ def test_sizes_in_messages_are_in_kubernetes_units() -> None:
     assert len(found) == 1 and "(a quarter of the limit: 32Mi)" in found[0], found
     docker_like = re.findall(r"\b\d+[mg]\b", messages("go-api") + messages("init-sidecar") + found[0])
     assert set(docker_like) == {"1500m"}  # limits.cpu '1500m' as written: millicores, not a size
+
+
+@pytest.mark.parametrize("profile, user, named, unnamed", [
+    ("prod", {}, ("nofile 65536", "pids 512", "container runtime", "podPidsLimit"), ()),
+    ("dev", {}, ("nofile 65536", "container runtime"), ("pids", "podPidsLimit")),
+    ("prod", {"nofile": "none"}, ("pids 512", "podPidsLimit"), ("nofile", "container runtime")),
+])
+def test_node_limits_note_names_only_what_the_profile_asks(profile: str, user: dict[str, object],
+                                                           named: tuple[str, ...], unnamed: tuple[str, ...]) -> None:
+    """DF802 names the settings the active profile asks for, and only them: the dev profile sets
+    no pids limit, so its note says nothing of pids or the kubelet (it did)."""
+    options = Options(resolve_profile(profile, {profile: user} if user else {}))
+    outcome = process("kubernetes", SourceFile.from_text("deploy.yaml", POD), options, fix=False)
+    notes = [f.message for f in outcome.findings if f.code == "DF802"]
+    assert len(notes) == 1
+    assert all(word in notes[0] for word in named), notes[0]
+    assert not [word for word in unnamed if word in notes[0]], notes[0]
+
+
+def test_no_node_limits_note_when_the_profile_asks_for_neither() -> None:
+    options = Options(resolve_profile("dev", {"dev": {"nofile": "none"}}))
+    outcome = process("kubernetes", SourceFile.from_text("deploy.yaml", POD), options, fix=False)
+    assert "DF802" not in [f.code for f in outcome.findings]
+
+
+# -- config mounts: a pod mounts volumes, not files of the repository ---------------------------------
+
+CONFIG = {"prod": {"config-mounts": [{"source": "./config/{profile}/{service}.yaml", "target": "/etc/app/config.yaml",
+                                      "services": ["app"]}]}}
+
+
+def test_config_mount_is_unsupported_with_what_to_add_instead() -> None:
+    """A profile's config mount cannot be written into a manifest (the ConfigMap that would carry
+    the file is not dockfix's to invent): the seam says so (``supports`` false, ``unsupported``
+    says what to add), and DF601 names the ConfigMap volume and the read-only mount, with no fix;
+    the file is left as it was (no finding at all before: the concern skipped Kubernetes)."""
+    from rewriter.settings import config_mount
+    from rewriter.surfaces import compose, shell
+
+    container = load(POD).containers[0]
+    assert not container.supports(config_mount()) and container.supports(MEMORY)
+    assert "ConfigMap" in container.unsupported(config_mount())
+    assert compose.CODECS.supports(config_mount()) and compose.CODECS.unsupported(config_mount()) == ""
+    assert shell.CODECS.unsupported(config_mount()) == ""  # a volume name: left to the user, silently
+    options = Options(resolve_profile("prod", CONFIG))  # type: ignore[arg-type]
+    outcome = process("kubernetes", SourceFile.from_text("deploy.yaml", POD), options, fix=True)
+    missing = [f for f in outcome.findings if f.code == "DF601"]
+    assert len(missing) == 1 and missing[0].fix is None
+    for words in ("./config/prod/app.yaml", "/etc/app/config.yaml", "ConfigMap", "configMapGenerator", "subPath",
+                  "readOnly: true"):
+        assert words in missing[0].message
+    assert outcome.new_text is not None and "/etc/app" not in outcome.new_text
+    assert kubernetes_error(outcome.new_text) == ""
+
+
+def test_config_mount_already_there_is_taken_as_the_config() -> None:
+    mounted = POD + ("      volumeMounts:\n        - name: config\n          mountPath: /etc/app/config.yaml\n"
+                     "          subPath: config.yaml\n  volumes:\n    - name: config\n      configMap:\n"
+                     "        name: app-config\n")
+    options = Options(resolve_profile("prod", CONFIG))  # type: ignore[arg-type]
+    outcome = process("kubernetes", SourceFile.from_text("deploy.yaml", mounted), options, fix=False)
+    assert not [f for f in outcome.findings if f.code.startswith("DF60")]
+    other = Options(resolve_profile("prod", {"prod": {"config-mounts": [{"source": "x.yaml", "target": "/tmp"}]}}))
+    fixed = fix(POD)
+    outcome = process("kubernetes", SourceFile.from_text("deploy.yaml", fixed), other, fix=False)
+    assert [f.code for f in outcome.findings if f.code.startswith("DF60")] == ["DF602"]  # the /tmp emptyDir

@@ -9,8 +9,14 @@ A profile lists mounts in ``[[tool.dockfix.profiles.NAME.config-mounts]]`` with 
     source = "./config/{profile}/{service}.yaml"
     target = "/etc/app/config.yaml"
 
-Config mounts are written to Compose files (and override files): in ``docker run -v`` and in
-docker-py a relative source is read as a volume name, so those surfaces are left to you.
+Config mounts are written to Compose files (and override files), the surfaces that support
+``config_mount`` (rewriter/settings.py): in ``docker run -v`` and in docker-py a relative source
+is read as a volume name, so those surfaces are left to you. A Kubernetes pod mounts volumes, not
+files of the repository: the file has to become a ConfigMap first, an object dockfix cannot
+invent (its name, its namespace, how it is deployed), so a container without a mount at the
+target gets DF601 naming what to add (a ``configMap`` volume, a read-only ``volumeMount`` with
+``subPath``), with no fix; a mount already at the target is taken as the config (its source is a
+volume name, not a path to compare).
 
 DF601 config-mount-missing
     The service does not mount the profile's config file. The fix adds a read-only bind mount
@@ -44,7 +50,7 @@ from rewriter.errors import ConfigError
 from rewriter.model import Container, Report, Severity
 from rewriter.profiles import Option
 from rewriter.record import Record
-from rewriter.settings import MountSpec, mount, tmpfs
+from rewriter.settings import MountSpec, config_mount, mount, tmpfs
 from transforms.base import Context, Rule, report
 
 MISSING = Rule("DF601", "config-mount-missing", "profile config file not mounted", Severity.WARNING, __name__)
@@ -93,19 +99,14 @@ def _norm(path: str) -> str:
 
 
 def check(container: Container, ctx: Context) -> Iterator[Report]:
-    profile = ctx.profile
-    if ctx.kind not in ("compose", "compose-override") or not container.name:
-        # Compose only: a relative bind source in `docker run -v` or docker-py is a volume name,
-        # and those paths resolve against the working directory at run time, not the file
+    if not container.name or not ctx.profile.get(MOUNTS):
         return
-    for wanted in profile.get(MOUNTS):
-        import fnmatch  # lazy: start-up (here: only profiles with config mounts need it)
-
-        if not any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
-            continue
-        source = wanted.source.replace("{profile}", profile.name).replace("{service}", container.name)
-        target = wanted.target
-        where = f"{profile.described}: '{source}:{target}:ro'"
+    if not container.supports(config_mount()):
+        # a relative bind source in `docker run -v` or docker-py is a volume name (nothing to
+        # say); a pod mounts volumes, not files (the surface says what to add instead)
+        yield from _unsupported(container, ctx)
+        return
+    for source, target, where in _wanted(container, ctx):
         if ctx.directory and not source.startswith("$"):
             from rewriter.safefs import exists_inside, root_for  # lazy: start-up
 
@@ -154,3 +155,31 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                          f"read-only in the container ({where})",
                          found.span, functools.partial(container.set, mount(spec.target), spec.replace(read_only=True), found),
                          f"mount '{source}' read-only")
+
+
+def _wanted(container: Container, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    """(source, target, how the profile asks for it) of each config mount for this container."""
+    import fnmatch  # lazy: start-up (here: only profiles with config mounts need it)
+
+    profile = ctx.profile
+    for wanted in profile.get(MOUNTS):
+        if any(fnmatch.fnmatchcase(container.name, glob) for glob in wanted.services):
+            source = wanted.source.replace("{profile}", profile.name).replace("{service}", container.name)
+            yield source, wanted.target, f"{profile.described}: '{source}:{wanted.target}:ro'"
+
+
+def _unsupported(container: Container, ctx: Context) -> Iterator[Report]:
+    """DF601 with no fix where the surface cannot bind a file but says what to add instead; a
+    mount already at the target is taken as the config, a tmpfs there is DF602."""
+    instead = container.unsupported(config_mount())
+    if not instead:
+        return
+    for source, target, where in _wanted(container, ctx):
+        tmpfs_there = [t for t in container.find(tmpfs(target)) if t.value is not None]
+        if tmpfs_there:
+            yield report(container, CONFLICT,
+                         f"a tmpfs is already mounted at '{target}', where the config file goes ({where})",
+                         tmpfs_there[0].span, None, "")
+        elif not container.find(mount(target)):
+            yield report(container, MISSING, f"config file '{source}' is not mounted at '{target}' ({where}); "
+                         f"{instead}", None, None, "")

@@ -14,7 +14,9 @@ DF802 node-level-limits
     #3595; ``securityContext.ulimits``, KEP-5758, has not shipped). Both are the node's: the open
     files limit is the container runtime's (containerd's or CRI-O's default ulimits, and the
     ``LimitNOFILE`` of its systemd unit), the pids limit is the kubelet's ``podPidsLimit``. One
-    note per file says so, in place of DF201 and DF401 on every container.
+    note per file says so, in place of DF201 and DF401 on every container, naming only the
+    settings the profile asks for (the dev profile sets no pids limit: its note is about nofile
+    alone); a profile that asks for neither gets no note.
 
 DF803 gomemlimit-from-resource-field
     ``GOMEMLIMIT`` comes from ``valueFrom: resourceFieldRef: {resource: limits.memory}``. The
@@ -90,17 +92,23 @@ def _node_limits(container: Container, ctx: Context) -> Iterator[Report]:
     from transforms.pids import PIDS_LIMIT  # lazy: start-up
     from transforms.ulimits import NOFILE  # lazy: start-up
 
-    wanted = [f"{name} {value}" for name, value in (("nofile", ctx.profile.get(NOFILE)),
-                                                    ("pids", ctx.profile.get(PIDS_LIMIT))) if value is not None]
+    wanted = [(f"{name} {value}", where) for name, value, where in (
+        ("nofile", ctx.profile.get(NOFILE), _WHERE["nofile"]), ("pids", ctx.profile.get(PIDS_LIMIT), _WHERE["pids"]))
+        if value is not None]
     if not wanted:
         return
+    they = "it is" if len(wanted) == 1 else "they are"
     yield report(
         container, NODE_LIMITS,
-        f"{ctx.profile.described} asks for {' and '.join(wanted)}, which a pod spec cannot set per container; "
-        f"for every container of this file they are the node's: the open files limit is the container "
-        f"runtime's (containerd's or CRI-O's default ulimits, LimitNOFILE of its systemd unit), the pids "
-        f"limit is the kubelet's podPidsLimit",
+        f"{ctx.profile.described} asks for {' and '.join(w for w, _ in wanted)}, which a pod spec cannot set "
+        f"per container; for every container of this file {they} the node's: {', '.join(w for _, w in wanted)}",
         None, None, "")
+
+
+# Where each node-level setting lives, for DF802 (only those the profile asks for are named).
+_WHERE = {"nofile": "the open files limit is the container runtime's (containerd's or CRI-O's default ulimits, "
+                    "LimitNOFILE of its systemd unit)",
+          "pids": "the pids limit is the kubelet's podPidsLimit"}
 
 
 def _milli(container: Container) -> Iterator[Report]:

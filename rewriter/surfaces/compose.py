@@ -61,6 +61,7 @@ CODECS = Codecs({
     "ulimit": Codec("ulimits.{}", ulimit_pair, same),
     "tmpfs": tmpfs_codec("tmpfs", ByteSize.parse_docker, ByteSize.docker),
     "mount": Codec("volumes", mount_triple, same),
+    "config-mount": Codec("volumes", mount_triple, same),
     "env": Codec("environment", as_text, same),
 })
 

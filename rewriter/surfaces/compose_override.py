@@ -379,6 +379,9 @@ class UnresolvedExtends(compose.ComposeSettings):
     def supports(self, key: Key[V]) -> bool:
         return self.service.supports(key)
 
+    def unsupported(self, key: Key[V]) -> str:
+        return self.service.unsupported(key)
+
     def spelled(self, key: Key[V]) -> str:
         return self.service.spelled(key)
 

@@ -77,6 +77,9 @@ class DockerSettings(ContainerDefaults):
     def supports(self, key: Key[V]) -> bool:
         return self.CODECS.supports(key)
 
+    def unsupported(self, key: Key[V]) -> str:
+        return "" if self.supports(key) else self.CODECS.unsupported(key)
+
     def spelled(self, key: Key[V]) -> str:
         return self.CODECS.spelled(key)
 
@@ -112,7 +115,7 @@ class DockerSettings(ContainerDefaults):
         elif kind == "tmpfs":
             return [m.setting.found(key, codec.parse((m.target, m.options)), m, m.form)
                     for m in self.tmpfs() if key.matches(m.target)]
-        elif kind == "mount":
+        elif kind in ("mount", "config-mount"):
             return [m.setting.found(key, codec.parse((m.source, m.target, m.read_only)), m, m.form)
                     for m in self.mounts() if key.matches(m.target)]
         else:
@@ -148,7 +151,7 @@ class DockerSettings(ContainerDefaults):
                 return self.add_tmpfs(value.target if isinstance(value, TmpfsSpec) else key.name, options)
             assert isinstance(place, TmpfsMount)
             return self.set_tmpfs_options(place, options)
-        if kind == "mount":
+        if kind in ("mount", "config-mount"):
             assert isinstance(value, MountSpec)
             if place is None:
                 return self.add_mount(value.source, value.target, value.read_only)

@@ -34,6 +34,7 @@ from rewriter.settings import (
     Codec,
     Codecs,
     Found,
+    Key,
     TmpfsSpec,
     as_text,
     kubernetes_size,
@@ -147,13 +148,22 @@ def emptydir_text(spec: TmpfsSpec) -> str:
 
 # How a manifest spells, parses and formats each key (rewriter/settings.py). Memory in binary
 # units (``512Mi``; ``512m`` is 0.512 bytes); no swap, pids or ulimit key: a pod spec has none
-# (they are the node's: DF802 says so once per file).
+# (they are the node's: DF802 says so once per file); no config mount (a pod mounts volumes, not
+# files of the repository: ``instead`` says what to add).
 CODECS = Codecs({
     "memory": Codec("resources.limits.memory", kubernetes_size, ByteSize.kubernetes),
     "cpu": Codec("resources.limits.cpu", cpu_cores, format_cpu),
     "tmpfs": Codec("emptyDir medium: Memory", emptydir_spec, emptydir_text),
     "mount": Codec("volumeMounts", mount_triple, same),
     "env": Codec("env", as_text, same),
+}, instead={
+    # a profile's config mount binds a file of the repository; a pod mounts volumes, and the
+    # ConfigMap that would carry the file is an object dockfix cannot invent (its name, its
+    # namespace, how it is deployed): DF601 names what to add, with no fix
+    "config-mount": "a pod cannot mount a file of the repository: make a ConfigMap of it (a kustomize "
+                    "configMapGenerator, or kubectl create configmap NAME --from-file=FILE) and mount it "
+                    "read-only: a 'configMap' volume in the pod spec and a volumeMount at the target with "
+                    "'subPath' and 'readOnly: true'",
 })
 
 
@@ -598,7 +608,7 @@ class KubernetesContainer(DockerSettings):
         raise Refusal(f"volume '{name}' is not in the pod spec")
 
     def add_mount(self, source: str, target: str, read_only: bool) -> Fix:
-        raise Refusal("a config mount in Kubernetes is a ConfigMap volume; add it by hand")
+        raise Refusal(CODECS.unsupported(Key("config-mount")))
 
     def set_mount_read_only(self, mount: Mount) -> Fix:
         return self._set(mount.setting.keys + ("readOnly",), True)
