@@ -20,7 +20,6 @@ import os
 from collections.abc import Sequence
 
 from rewriter import deps
-from rewriter.discovery import ALWAYS_SKIPPED
 from rewriter.errors import DockfixError
 from rewriter.golang import split_image
 from rewriter.model import BuildSpec
@@ -185,161 +184,48 @@ def ko_go_mod(manifest_path: str, image: str) -> tuple[str, str] | None:
 
 # -- kustomize: overlays patch a base -------------------------------------------------------------
 
-KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # Which rule families a patch's setting decides, by code prefix (as compose_merge.FAMILIES does
 # for Compose overlays): a family an overlay sets is left to the overlay.
 PATCH_FAMILIES = {"memory": ("DF3", "DF5"), "cpu": ("DF5",), "env": ("DF5",), "tmp": ("DF1",)}
-OVERLAY_SEARCH = 3  # how deep below the base's parent directories overlays are looked for
-
-
-@functools.lru_cache(maxsize=64)
-def _kustomization(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(resources, patch files) of a kustomization, paths as written."""
-    models = _models(path, root)
-    model = models[0] if models else None
-    if not isinstance(model, dict):
-        return (), ()
-    resources = [r for key in ("resources", "bases") for r in _strings(model.get(key))]
-    patches = [p for p in _strings(model.get("patchesStrategicMerge")) if "\n" not in p]
-    for entry in model.get("patches") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            patches.append(entry["path"])
-    return tuple(resources), tuple(patches)
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _kustomizations_in(directory: str, root: str) -> list[tuple[str, tuple[tuple[str, ...], tuple[str, ...]]]]:
-    out = []
-    for name in KUSTOMIZATIONS:
-        key = stat_key(os.path.join(directory, name), root)
-        if key is not None and os.path.isfile(key[0]):
-            out.append((key[0], _kustomization(*key)))
-    return out
-
-
-def patch_of(manifest_path: str) -> str:
-    """The kustomization (in the manifest's directory or up to two above) that names this file as
-    a patch, or ''."""
-    target = os.path.abspath(manifest_path)
-    for directory, root in _directories(manifest_path)[:3]:
-        for path, (_, patches) in _kustomizations_in(directory, root):
-            if any(os.path.normpath(os.path.join(directory, p)) == target for p in patches):
-                return path
-    return ""
-
-
-def overlay_patches(manifest_path: str) -> list[tuple[str, str]]:
-    """(patch file, kustomization) of each overlay that patches the base this manifest is in: a
-    kustomization below the manifest's parent directories (``overlays/prod``) whose resources name
-    the manifest or its directory."""
-    target = os.path.abspath(manifest_path)
-    home = os.path.dirname(target)
-    found: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    around = _directories(manifest_path)
-    if not around or not _kustomizations_in(*around[0]):
-        return found  # an overlay names a base by its directory, which holds a kustomization
-    for start, root in around[1:3]:
-        for directory in _walk(start, root):
-            if directory == home:
-                continue
-            deps.touch(directory)  # a kustomization added here later changes the result
-            for path, (resources, patches) in _kustomizations_in(directory, root):
-                if path in seen:
-                    continue
-                seen.add(path)
-                named = {os.path.normpath(os.path.join(directory, r)) for r in resources}
-                if target in named or home in named:
-                    found.extend((os.path.normpath(os.path.join(directory, p)), path) for p in patches)
-    return found
-
-
-@functools.lru_cache(maxsize=16)
-def _walk(start: str, root: str) -> tuple[str, ...]:
-    """The directories below ``start`` (at most :data:`OVERLAY_SEARCH` deep, inside ``root``, no
-    hidden, vendored or linked ones), once per run: the manifests of one base share them."""
-    from rewriter.safefs import inside  # lazy: start-up
-
-    out: list[str] = []
-    for directory, dirnames, _ in os.walk(start):
-        depth = directory[len(start):].count(os.sep)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and depth < OVERLAY_SEARCH
-                             and d not in ALWAYS_SKIPPED and not os.path.islink(os.path.join(directory, d)))
-        if inside(directory, root):
-            out.append(directory)
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=64)
-def _patched(path: str, root: str, mtime: int, size: int) -> tuple[tuple[str, str, str, str], ...]:
-    """(kind, name, container, what) for each setting a patch file writes: ``memory``, ``cpu``,
-    ``env`` (GOMEMLIMIT or GOMAXPROCS) or ``tmp`` (a mount on /tmp)."""
-    from rewriter.surfaces.kubernetes import CONTAINER_LISTS, POD_SPEC  # lazy: start-up
-
-    out: list[tuple[str, str, str, str]] = []
-    for model in _models(path, root):
-        if not isinstance(model, dict) or str(model.get("kind")) not in POD_SPEC:
-            continue
-        kind = str(model["kind"])
-        metadata = model.get("metadata")
-        name = str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
-        pod: object = model
-        for key in POD_SPEC[kind]:
-            pod = pod.get(key) if isinstance(pod, dict) else None
-        for list_key in CONTAINER_LISTS:
-            items = pod.get(list_key) if isinstance(pod, dict) else None
-            for item in items if isinstance(items, list) else []:
-                if not isinstance(item, dict):
-                    continue
-                container = str(item.get("name", ""))
-                resources = item.get("resources")
-                limits = resources.get("limits") if isinstance(resources, dict) else None
-                for what in ("memory", "cpu"):
-                    if isinstance(limits, dict) and what in limits:
-                        out.append((kind, name, container, what))
-                env = item.get("env")
-                if isinstance(env, list) and any(isinstance(e, dict) and e.get("name") in ("GOMEMLIMIT", "GOMAXPROCS")
-                                                 for e in env):
-                    out.append((kind, name, container, "env"))
-                mounts = item.get("volumeMounts")
-                if isinstance(mounts, list) and any(isinstance(m, dict) and str(m.get("mountPath", "")).rstrip("/")
-                                                    == "/tmp" for m in mounts):
-                    out.append((kind, name, container, "tmp"))
-    return tuple(out)
 
 
 def in_kustomize(containers: Sequence[object], manifest_path: str) -> None:
-    """Tell each container of a manifest what kustomize does with it: the kustomization that
-    names the file as a patch (then nothing is fixed in it: a value there overrides the base), or
-    the rule families an overlay's patch decides for it (left to that overlay)."""
-    if manifest_path in ("", "-"):
-        return
-    patch = patch_of(manifest_path)
-    here = os.path.dirname(os.path.abspath(manifest_path))
-    overlays: dict[tuple[str, str, str], dict[str, str]] = {}
-    if not patch:
-        for patch_path, kustomization in overlay_patches(manifest_path):
-            from rewriter.safefs import root_of_file  # lazy: start-up
-
-            key = stat_key(patch_path, root_of_file(kustomization))
-            if key is None or not os.path.isfile(patch_path):
-                continue
-            label = f"{os.path.relpath(patch_path, here)} (a patch of {os.path.relpath(kustomization, here)})"
-            for kind, name, container_name, what in _patched(*key):
-                for family in PATCH_FAMILIES[what]:
-                    overlays.setdefault((kind, name, container_name), {}).setdefault(family, label)
+    """Tell each container of a manifest what kustomize does with it (rewriter/kustomize.py): the
+    kustomization that names the file as a patch (then nothing is fixed in it: a value there
+    overrides the base), the rule families an overlay's patch decides for it (left to that
+    overlay), or why what an overlay makes of it cannot be told (then nothing is fixed on it)."""
+    from rewriter import kustomize  # lazy: start-up
     from rewriter.surfaces.kubernetes import KubernetesContainer  # lazy: start-up
 
-    for container in containers:
-        if not isinstance(container, KubernetesContainer):
-            continue
-        if patch:
+    root = kustomize.in_kustomize(manifest_path)
+    mine = [c for c in containers if isinstance(c, KubernetesContainer)]
+    if not root or not mine:
+        return
+    everything = kustomize.index(root)
+    here = os.path.dirname(os.path.abspath(manifest_path))
+    patch = kustomize.patch_of(manifest_path, everything)
+    if patch:
+        for container in mine:
             container.patch_of = os.path.relpath(patch, here)
-        workload = container.workload
-        container.overlays = overlays.get((workload.kind, workload.name, container.name), {})
+        return
+    workloads: dict[tuple[str, str], object] = {}
+    for container in mine:
+        workloads.setdefault((container.workload.kind, container.workload.name), container.workload.doc.model())
+    listed = [(kind, name, model) for (kind, name), model in workloads.items() if isinstance(model, dict)]
+    decided: dict[tuple[str, str, str], dict[str, str]] = {}
+    uncertain: dict[tuple[str, str, str], str] = {}
+    for chain in kustomize.chains(manifest_path, everything):
+        build = f"the build of {os.path.relpath(chain[-1].directory, root) or '.'}"
+        for key, effect in kustomize.effects(kustomize.applied(chain, everything), listed).items():
+            if effect.uncertain:
+                uncertain.setdefault(key, f"{effect.uncertain}, in {build}")
+            for what, label in effect.labels.items():
+                for family in PATCH_FAMILIES[what]:
+                    decided.setdefault(key, {}).setdefault(family, f"{label}, in {build}")
+    for container in mine:
+        key = (container.workload.kind, container.workload.name, container.name)
+        container.overlays = decided.get(key, {})
+        container.uncertain = uncertain.get(key, "")
 
 
-__all__ = ["builders", "in_kustomize", "ko_built", "ko_go_mod", "overlay_patches", "patch_of", "unqualified"]
+__all__ = ["builders", "in_kustomize", "ko_built", "ko_go_mod", "unqualified"]

@@ -180,6 +180,9 @@ class Container(Protocol):
     @property
     def patch_of(self) -> str: ...  # the kustomization naming this file as a patch (DF805)
 
+    @property
+    def uncertain(self) -> str: ...  # why what a kustomize overlay makes of it is unknown (DF805)
+
     def memory_request(self) -> Found[ByteSize] | None: ...  # Kubernetes ``resources.requests.memory``
     def memory_quantities(self) -> list[Setting]: ...  # Kubernetes: every memory quantity, as written
     def set_quantity(self, setting: Setting, text: str) -> Fix: ...  # one of them rewritten (DF804)
@@ -188,7 +191,7 @@ class Container(Protocol):
 class ContainerDefaults:
     """The answers of a container whose file kind does not know the optional members of
     :class:`Container`: it runs as nothing in particular, reads no ``env_file``, reports every
-    finding in its own file, is neither an orphan overlay nor a kustomize patch, and has no
+    finding in its own file, is neither an orphan overlay nor a kustomize patch (nor patched unreadably), and has no
     memory request or other quantities. Every surface's container class derives from it, so
     policy calls these members directly (mypy checks them) instead of probing with ``getattr``."""
 
@@ -198,6 +201,10 @@ class ContainerDefaults:
 
     @property
     def patch_of(self) -> str:
+        return ""
+
+    @property
+    def uncertain(self) -> str:
         return ""
 
     def run_facts(self) -> ServiceRun | CommandRun | WorkloadRun | None:

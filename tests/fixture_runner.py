@@ -70,7 +70,7 @@ def cases(*surfaces: str) -> list[Case]:
         base = ROOT / surface
         if not base.is_dir():
             continue
-        for directory in sorted(p for p in base.iterdir() if p.is_dir() and p.name != "real"):  # real/: its own test
+        for directory in sorted(p for p in base.iterdir() if p.is_dir() and p.name not in ("real", "kustomize")):  # their own tests
             found = sorted(directory.glob("input.*"))
             assert len(found) == 1, f"{directory}: exactly one input.* expected"
             ext = "".join(found[0].suffixes) if not found[0].name.endswith(".Dockerfile") else ".Dockerfile"

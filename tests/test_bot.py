@@ -112,7 +112,7 @@ class Repo:
     def remote_file(self, ref: str, path: str) -> str:
         return git(self.remote, "show", f"{ref}:{path}")
 
-    def push_to_main(self, path: str, text: str, message: str) -> None:
+    def push_to_main(self, path: str, text: str, message: str, push: bool = True) -> None:
         """Another developer's commit on main, made in a separate clone."""
         other = self.remote.parent / "other"
         if not other.exists():
@@ -122,7 +122,15 @@ class Repo:
         (other / path).write_text(text, encoding="utf-8")
         git(other, "add", path)
         git(other, "commit", "-q", "-m", message)
-        git(other, "push", "-q", "origin", "main")
+        if push:
+            git(other, "push", "-q", "origin", "main")
+
+    def push_tree_to_main(self, source: Path, message: str) -> None:
+        """Every file below ``source`` committed to main at once, as another developer would."""
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            self.push_to_main(str(path.relative_to(source)), path.read_text(encoding="utf-8"), message,
+                              push=False)
+        git(self.remote.parent / "other", "push", "-q", "origin", "main")
 
     def user_state(self) -> tuple[str, str, str]:
         return (git(self.work, "rev-parse", "--abbrev-ref", "HEAD"), git(self.work, "status", "--porcelain"),
@@ -367,3 +375,73 @@ def test_the_body_lists_what_a_human_must_decide(repo: Repo, fake: FakeGitHub, h
     assert "compose.override.yaml" not in body
     assert repo.remote_file("dockfix/prod", "compose.override.yaml") == \
         "services:\n  api:\n    environment:\n      DEBUG: '1'\n"
+
+
+# -- Kubernetes manifests with a kustomize overlay (issue 13) -------------------------------------------
+
+KUSTOMIZE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes" / "kustomize"
+
+
+def _manifests_on_main(repo: Repo) -> str:
+    """The kustomize shop (base, component, overlays) on main beside the Compose file; main's sha."""
+    repo.push_tree_to_main(KUSTOMIZE / "input", "kubernetes manifests")
+    sha = repo.remote_sha("main")
+    assert sha is not None
+    return sha
+
+
+def _kubernetes_rows(body: str) -> None:
+    """The fix in the base and, for a human, what the overlays decide or hide."""
+    assert "| `base/api.yaml` | 19 | DF101 | `add tmpfs '/tmp:size=64Mi'` | `container 'api' of Deployment 'api': " \
+           "no tmpfs on '/tmp'" in body
+    assert "| `base/worker.yaml` | 18 | DF805 | note | `container 'worker' of Deployment 'worker': a kustomize " \
+           "overlay patches it in a way dockfix cannot read for certain (replacements[1] of " \
+           "overlays/canary/kustomization.yaml" in body
+    assert "| `overlays/prod/api-memory.yaml` | 9 | DF805 | note | `container 'api' of Deployment 'api': this " \
+           "file is a kustomize patch" in body
+    assert "| `base/db.yaml` | 19 | DF301 | suggestion (`--unsafe-fixes`) |" in body
+    assert "512m" not in body.replace("mem_limit '512m'", "")  # Kubernetes' units in manifests' rows
+
+
+def test_kubernetes_manifests_dry_run(repo: Repo, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``dockfix pr --profile prod --dry-run --base main`` on a repository with a Compose file and
+    kustomize manifests: the branch is one commit on main whose diff fixes the Compose file and
+    the base manifest (a sized memory-backed /tmp) and touches no patch, component or overlay;
+    the body lists the fix and what a human must decide; nothing is pushed or asked."""
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+    main_sha = _manifests_on_main(repo)
+    before = repo.user_state()
+    rc, out = run_pr(capsys, "--profile", "prod", "--dry-run", "--base", "main")
+    assert rc == 0, out
+    assert f"branch: dockfix/prod (one commit on main {main_sha[:12]})" in out
+    changed = re.findall(r"^diff --git a/(\S+) ", out, re.MULTILINE)
+    assert changed == ["base/api.yaml", "compose.yaml"]
+    expected = (KUSTOMIZE / "expected.prod" / "base" / "api.yaml").read_text(encoding="utf-8")
+    added = [line[1:] for line in out.split("diff --git a/compose.yaml")[0].splitlines()
+             if line.startswith("+") and not line.startswith("+++")]
+    assert added and all(line in expected.splitlines() for line in added)
+    assert "+            sizeLimit: 64Mi" in out and "+    pids_limit: 512" in out
+    _kubernetes_rows(out)
+    assert "dry run: no token" in out
+    assert requests(httpserver) == [] and repo.remote_sha("dockfix/prod") is None
+    assert repo.user_state() == before
+
+
+def test_kubernetes_manifests_pull_request(repo: Repo, fake: FakeGitHub, httpserver: HTTPServer,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The same run for real: the branch on the remote is one commit on main whose tree is the
+    expected repository (the base fixed, every patch and overlay byte for byte), and the pull
+    request's body lists the fix and the notes."""
+    main_sha = _manifests_on_main(repo)
+    rc, out = run_pr(capsys, "--profile", "prod", "--base", "main")
+    assert rc == 0, out
+    sha = repo.remote_sha("dockfix/prod")
+    assert sha is not None and git(repo.remote, "rev-parse", f"{sha}^").strip() == main_sha
+    assert git(repo.remote, "diff", "--name-only", main_sha, sha).split() == ["base/api.yaml", "compose.yaml"]
+    for path in sorted(p for p in (KUSTOMIZE / "expected.prod").rglob("*") if p.is_file()):
+        name = str(path.relative_to(KUSTOMIZE / "expected.prod"))
+        assert repo.remote_file("dockfix/prod", name) == path.read_text(encoding="utf-8"), name
+    assert repo.remote_file("dockfix/prod", "compose.yaml") == COMPOSE_FIXED
+    assert "Dockfix-Profile: prod" in git(repo.remote, "log", "-1", "--format=%B", "dockfix/prod")
+    _kubernetes_rows(fake.pr(1)["body"])

@@ -351,12 +351,12 @@ def test_project_facts_cost_once_per_file(tmp_path: Path, monkeypatch: pytest.Mo
     """The builds around a manifest are looked up once per file, not once per container, and no
     overlay is searched for a manifest that is not in a kustomize base (a 2,000-document file took
     32 s instead of 1.6)."""
-    from rewriter import kubernetes_project
+    from rewriter import kubernetes_project, kustomize
 
     calls: list[str] = []
     real = kubernetes_project.builders
     monkeypatch.setattr(kubernetes_project, "builders", lambda path: calls.append(path) or real(path))
-    kubernetes_project._walk.cache_clear()
+    kustomize._directories.cache_clear()
     text = "---\n".join(template(kind, kubernetes.POD_SPEC[kind]).replace("example/main:1", "example/main:2")
                         for kind in ("Deployment", "StatefulSet", "DaemonSet"))
     (tmp_path / "k8s").mkdir()
@@ -364,7 +364,7 @@ def test_project_facts_cost_once_per_file(tmp_path: Path, monkeypatch: pytest.Mo
     path.write_text(text)
     process("kubernetes", SourceFile.from_text(str(path), text), Options(resolve_profile("prod", {})), fix=False)
     assert len(calls) == 1
-    assert kubernetes_project._walk.cache_info().misses == 0
+    assert kustomize._directories.cache_info().misses == 0
 
 
 def test_an_emptydir_is_not_noexec() -> None:

@@ -36,13 +36,23 @@ DF804 memory-quantity-milli
     ``sizeLimit``.
 
 DF805 kustomize-patch
-    The file is a kustomize patch (``patchesStrategicMerge``, or ``patches`` with a ``path``, in a
-    ``kustomization.yaml`` beside it or up to two directories above). A value in a patch
+    The file is a kustomize patch (``patchesStrategicMerge``, ``patches`` or ``patchesJson6902``
+    with a ``path``, in a kustomization of the repository). A value in a patch
     overrides the base's, so nothing is added to it: fixes go into the base it patches. The other
     way round, a base manifest leaves a rule family to an overlay that patches it
     (``overlays/prod/kustomization.yaml`` with ``resources: [../../base]``): a memory limit in
     the overlay's patch decides the memory and GOMEMLIMIT rules (DF3xx, DF5xx), a CPU limit or
-    ``GOMEMLIMIT``/``GOMAXPROCS`` the Go rules, a mount on ``/tmp`` the tmpfs rules (DF1xx).
+    ``GOMEMLIMIT``/``GOMAXPROCS`` the Go rules, a mount on ``/tmp`` (or the pod's volumes) the
+    tmpfs rules (DF1xx). Every form of patch is read as kustomize applies it: strategic-merge
+    files and inline strings (``patchesStrategicMerge``, ``patches``, with or without a
+    ``target``), JSON 6902 op lists in YAML or JSON (``patches`` with a ``target``, the older
+    ``patchesJson6902``), and the patches of ``components``; a JSON 6902 ``replace`` of
+    ``/spec/template/spec/containers/0/resources/limits/memory`` is that container's limit in the
+    overlay, and ``remove`` takes it away there. The kustomizations are found anywhere in the
+    repository that builds the file through ``resources``, ``bases`` and ``components``.
+    A container an overlay patches in a way that cannot be read for certain (a ``move`` or
+    ``copy`` onto it, an index after an op that shifted the list, a target selector dockfix does
+    not evaluate, a patch that cannot be read) gets this note and no fix, rather than a guess.
 """
 
 from __future__ import annotations
@@ -80,6 +90,11 @@ def check(container: Container, ctx: Context) -> Iterator[Report]:
                          f"added to it, because a value in a patch overrides the base's; the base gets the fixes",
                          None, None, "")
         return
+    uncertain = container.uncertain
+    if uncertain:
+        yield report(container, PATCH, f"a kustomize overlay patches it in a way dockfix cannot read for certain "
+                     f"({uncertain}): nothing is fixed on this container, rather than a guess at what the "
+                     f"overlay makes of it", None, None, "")
     yield from _node_limits(container, ctx)
     yield from _milli(container)
     yield from _field_ref(container, ctx)

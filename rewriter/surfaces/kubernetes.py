@@ -78,6 +78,7 @@ CONTAINER_LISTS = ("initContainers", "containers")
 
 HELM_CODE = "DF801"
 PATCH_NOTE = "DF805"
+NODE_NOTE = "DF802"
 HELM_NOTE = ("a Helm template ('{{' ... '}}' is not YAML until Helm renders it): not checked; check the "
              "rendered manifests instead: helm template RELEASE CHART | dockfix apply - --file-type kubernetes")
 
@@ -298,15 +299,20 @@ class KubernetesContainer(DockerSettings):
         self.span = Span(anchor.start_mark.index, anchor.end_mark.index)
 
     # what kustomize does with this container (set by rewriter/kubernetes_project.py): the
-    # kustomization naming this file as a patch, and the rule families an overlay's patch decides
+    # kustomization naming this file as a patch, the rule families an overlay's patch decides,
+    # and why what an overlay makes of it cannot be told
     patch_of = ""
     overlays: dict[str, str] = {}
+    uncertain = ""
 
     def reports_here(self, code: str) -> bool:
-        """A patch gets nothing but the note that says so (DF805); a base leaves each family an
-        overlay's patch sets to that overlay."""
+        """A patch gets nothing but the note that says so (DF805); a container an overlay patches
+        in a way dockfix cannot read gets that note and the file's DF802, no fix; a base leaves
+        each family an overlay's patch sets to that overlay."""
         if self.patch_of:
             return code == PATCH_NOTE
+        if self.uncertain:
+            return code in (PATCH_NOTE, NODE_NOTE)
         return code[:3] not in self.overlays
 
     @property
