@@ -69,33 +69,53 @@ if TYPE_CHECKING:
     Key = tuple[str, str, str]  # (kind, name, container) of a base's container
 
 
+class Seen(Record):
+    """What the kustomizations below a patch's did to a resource before the patch applies, as
+    its target sees it (kustomize 5.5, checked with kubectl): their ``namespace:``, their name
+    prefixes and suffixes (a target matches the original name or the current one), the labels and
+    annotations they add. A kustomization's own are applied after its patches."""
+
+    __slots__ = ("namespace", "prefix", "suffix", "labels", "annotations")
+
+    def __init__(self, namespace: str = "", prefix: str = "", suffix: str = "",
+                 labels: tuple[tuple[str, str], ...] = (), annotations: tuple[tuple[str, str], ...] = ()) -> None:
+        self.namespace = namespace
+        self.prefix = prefix
+        self.suffix = suffix
+        self.labels = labels
+        self.annotations = annotations
+
+    def then(self, k: Kustomization) -> Seen:
+        """As the patches of the kustomization above ``k`` see the resource."""
+        return Seen(k.adds.namespace or self.namespace, k.adds.prefix + self.prefix, self.suffix + k.adds.suffix,
+                    self.labels + k.adds.labels, self.annotations + k.adds.annotations)
+
+
 class Patch(Record):
     """One patch of a kustomization: strategic-merge documents or JSON 6902 ops, with the target
     that selects what it applies to (None: a strategic-merge patch's own kind and name)."""
 
-    __slots__ = ("label", "target", "documents", "ops", "error", "namespace")
+    __slots__ = ("label", "target", "documents", "ops", "error", "seen")
 
     def __init__(self, label: str, target: dict[str, object] | None, documents: tuple[object, ...] = (),
-                 ops: tuple[object, ...] | None = None, error: str = "", namespace: str = "") -> None:
+                 ops: tuple[object, ...] | None = None, error: str = "", seen: Seen | None = None) -> None:
         self.label = label  # "overlays/prod/memory.yaml", "patches[2] of overlays/prod/kustomization.yaml"
         self.target = target
         self.documents = documents
         self.ops = ops  # None for a strategic-merge patch
         self.error = error  # why it cannot be read ("": it can)
-        # the namespace the resources have when the patch applies: an inner kustomization's
-        # ``namespace:`` ("": the resource's own); a kustomization's own is set after its patches
-        self.namespace = namespace
+        self.seen = seen or Seen()  # what the inner kustomizations did to a resource before this patch
 
 
 class Kustomization(Record):
     """What one kustomization says, paths made absolute (remote resources left out)."""
 
-    __slots__ = ("path", "resources", "components", "patches", "patch_files", "namespace")
+    __slots__ = ("path", "resources", "components", "patches", "patch_files", "adds")
 
     def __init__(self, path: str, resources: tuple[str, ...], components: tuple[str, ...],
-                 patches: tuple[Patch, ...], patch_files: tuple[str, ...], namespace: str = "") -> None:
+                 patches: tuple[Patch, ...], patch_files: tuple[str, ...], adds: Seen | None = None) -> None:
         self.path = path
-        self.namespace = namespace
+        self.adds = adds or Seen()  # its namespace, name prefix and suffix, labels, annotations
         self.resources = resources
         self.components = components
         self.patches = patches  # in the order kustomize applies them
@@ -243,9 +263,24 @@ def _parse(path: str, root: str, mtime: int, size: int) -> Kustomization:
             elif isinstance(entry.get("patch"), str):
                 inline(str(entry["patch"]), n, target, json_only, field)
     patches.extend(_rewrites(model, shown))
-    namespace = model.get("namespace")
-    return Kustomization(path, resources, components, tuple(patches), tuple(files),
-                         namespace if isinstance(namespace, str) else "")
+    return Kustomization(path, resources, components, tuple(patches), tuple(files), _adds(model))
+
+
+def _adds(model: dict[str, object]) -> Seen:
+    """What a kustomization does to every resource it builds that a later target can see."""
+    def text(key: str) -> str:
+        value = model.get(key)
+        return value if isinstance(value, str) else ""
+
+    def pairs(value: object) -> tuple[tuple[str, str], ...]:
+        return tuple((str(k), str(v)) for k, v in value.items()) if isinstance(value, dict) else ()
+
+    labels = pairs(model.get("commonLabels"))
+    listed = model.get("labels")
+    for entry in listed if isinstance(listed, list) else []:
+        labels += pairs(entry.get("pairs")) if isinstance(entry, dict) else ()
+    return Seen(text("namespace"), text("namePrefix"), text("nameSuffix"), labels,
+                pairs(model.get("commonAnnotations")))
 
 
 def _rewrites(model: dict[str, object], shown: str) -> list[Patch]:
@@ -361,15 +396,15 @@ def applied(chain: list[Kustomization], kustomizations: tuple[Kustomization, ...
             return
         for inner in found.components:
             component(inner, seen + (directory,))
-        out.extend(p.replace(namespace=namespace) for p in found.patches)
+        out.extend(p.replace(seen=seen) for p in found.patches)
 
-    namespace = ""
+    seen = Seen()
     for k in chain:
         for directory in k.components:
             if not any(directory == other.directory for other in chain):  # the chain came through it
                 component(directory, ())
-        out.extend(p.replace(namespace=namespace) for p in k.patches)
-        namespace = k.namespace or namespace  # kustomize sets it after the kustomization's patches
+        out.extend(p.replace(seen=seen) for p in k.patches)
+        seen = seen.then(k)  # kustomize applies a kustomization's own after its patches
     return out
 
 
@@ -390,14 +425,14 @@ def effects(patches: list[Patch], workloads: list[tuple[str, str, dict[str, obje
         workload = _Workload(kind, name, model, POD_SPEC[kind], lists, mine)
         for patch in patches:
             if patch.error:
-                if patch.target is None or _selects(patch.target, kind, name, model, patch.namespace) is not False:
+                if patch.target is None or _selects(patch.target, kind, name, model, patch.seen) is not False:
                     workload.doubt_all(f"{patch.label}: {patch.error}")
                 continue
             if patch.ops is not None:
                 if patch.target is None:
                     workload.doubt_all(f"{patch.label}: a JSON 6902 patch without a target")
                     continue
-                selected = _selects(patch.target, kind, name, model, patch.namespace)
+                selected = _selects(patch.target, kind, name, model, patch.seen)
                 if selected is None:
                     workload.doubt_all(f"{patch.label}: its target cannot be evaluated")
                 elif selected:
@@ -406,12 +441,13 @@ def effects(patches: list[Patch], workloads: list[tuple[str, str, dict[str, obje
             for document in patch.documents:
                 assert isinstance(document, dict)
                 if patch.target is not None:
-                    selected = _selects(patch.target, kind, name, model, patch.namespace)
+                    selected = _selects(patch.target, kind, name, model, patch.seen)
                     if selected is None:
                         workload.doubt_all(f"{patch.label}: its target cannot be evaluated")
                         continue
                 else:
-                    selected = document.get("kind") == kind and _at(document, ("metadata", "name")) == name
+                    selected = document.get("kind") == kind and _at(document, ("metadata", "name")) in (
+                        name, patch.seen.prefix + name + patch.seen.suffix)
                 if selected:
                     workload.merge(document, patch.label)
     return out
@@ -429,18 +465,20 @@ def _names(pod: object, list_key: str) -> list[str]:
 
 
 def _selects(target: dict[str, object], kind: str, name: str, model: dict[str, object],
-             namespace: str) -> bool | None:
+             seen: Seen) -> bool | None:
     """Whether a patch's target selects the workload; None when dockfix cannot tell (a selector
     it does not evaluate, a bad pattern). ``kind``, ``name`` and ``namespace`` are anchored
-    regular expressions, as kustomize reads them; the namespace is the one an inner
-    kustomization set, else the resource's own, else ``default`` (kustomize 5.5: an overlay's
-    own ``namespace:`` is applied after its patches, so its patches do not see it)."""
+    regular expressions, as kustomize reads them; the name matches as written or with the inner
+    kustomizations' prefixes and suffixes, the namespace is the one an inner kustomization set,
+    else the resource's own, else ``default``, and labels and annotations include those the
+    inner kustomizations add (:class:`Seen`)."""
     api = str(model.get("apiVersion", ""))
     group, _, version = api.rpartition("/")
     metadata = model.get("metadata") if isinstance(model.get("metadata"), dict) else {}
     assert isinstance(metadata, dict)
     have = {"group": group, "version": version, "kind": kind, "name": name,
-            "namespace": namespace or str(metadata.get("namespace") or "") or "default"}
+            "namespace": seen.namespace or str(metadata.get("namespace") or "") or "default"}
+    names = (name, seen.prefix + name + seen.suffix)
     for field, value in target.items():
         if field in have:
             if not isinstance(value, str):
@@ -448,13 +486,15 @@ def _selects(target: dict[str, object], kind: str, name: str, model: dict[str, o
             if not value:
                 continue
             try:
-                if re.fullmatch(value, have[field]) is None:
+                if not any(re.fullmatch(value, v) for v in (names if field == "name" else (have[field],))):
                     return False
             except re.error:
                 return None
         elif field in ("labelSelector", "annotationSelector"):
             key = "labels" if field == "labelSelector" else "annotations"
-            found = _selector(value, metadata.get(key))
+            own = metadata.get(key)
+            added = seen.labels if key == "labels" else seen.annotations
+            found = _selector(value, {**(own if isinstance(own, dict) else {}), **dict(added)})
             if found is not True:
                 return found
         else:

@@ -376,3 +376,40 @@ def test_a_target_namespace_is_the_one_the_patch_sees(tmp_path: Path, namespace:
     assert _effect(repo).values == ({"memory": "1Gi"} if applies else {})
     if KUBECTL is not None:
         assert _fields(_built(repo))["memory"] == ("1Gi" if applies else "768Mi")
+
+
+def test_the_walk_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most MAX_DIRECTORIES directories and MAX_DEPTH levels are looked into: a monorepo's
+    walk stops there (hidden and vendored directories are never entered)."""
+    for name in ("a/b/c/d", "e/f", ".hidden/x", "node_modules/y"):
+        (tmp_path / name).mkdir(parents=True)
+    kustomize._directories.cache_clear()
+    walked = {os.path.relpath(d, tmp_path) for d in kustomize._directories(str(tmp_path))}
+    assert walked == {".", "a", "a/b", "a/b/c", "a/b/c/d", "e", "e/f"}
+    monkeypatch.setattr(kustomize, "MAX_DEPTH", 2)
+    kustomize._directories.cache_clear()
+    assert {os.path.relpath(d, tmp_path) for d in kustomize._directories(str(tmp_path))} == \
+        {".", "a", "a/b", "e", "e/f"}
+    monkeypatch.setattr(kustomize, "MAX_DIRECTORIES", 3)
+    kustomize._directories.cache_clear()
+    assert len(kustomize._directories(str(tmp_path))) == 3
+    kustomize._directories.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["api", "x-api"])
+def test_a_target_sees_what_inner_kustomizations_did(tmp_path: Path, name: str) -> None:
+    """A target sees the resource as the kustomizations below it left it: a name prefix (the
+    original name matches too) and the labels they add (kubectl kustomize 5.5 agrees)."""
+    repo = _repo(tmp_path, "namePrefix: x-\ncommonLabels:\n  team: a\nresources:\n  - ../../base\n")
+    top = repo / "overlays" / "top"
+    top.mkdir()
+    (top / "kustomization.yaml").write_text(
+        JSON6902_REPLACE.replace("../../base", "../prod").replace(
+            "      name: api\n", f"      name: {name}\n      labelSelector: team=a\n"))
+    everything = kustomize.index(str(repo))
+    manifest = repo / "base" / "api.yaml"
+    chain = [c for c in kustomize.chains(str(manifest), everything) if c[-1].directory == str(top)]
+    found = kustomize.effects(kustomize.applied(chain[0], everything), _workloads(manifest))
+    assert found[("Deployment", "api", "api")].values == {"memory": "1Gi"}
+    if KUBECTL is not None:
+        assert _fields(_built(repo, "top"))["memory"] == "1Gi"
