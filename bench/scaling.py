@@ -1,7 +1,7 @@
 """How dockfix's time and memory grow with the size of one file (issue 15, "bounded work").
 
-Generates Compose files of 1,000 / 4,000 / 16,000 services (and a Dockerfile, a workflow and a
-shell script of matching sizes), runs ``dockfix check`` and ``dockfix diff`` on each in a fresh
+Generates Compose files of 1,000 / 4,000 / 16,000 services (and a Dockerfile, a workflow, a
+shell script and a Kubernetes manifest of matching sizes), runs ``dockfix check`` and ``dockfix diff`` on each in a fresh
 process, and prints wall-clock time, CPU time and peak RSS per size, with the ratio of each row's
 CPU time to the previous row's: linear growth shows as a ratio close to the ratio of sizes (4).
 CPU time is the figure to compare on a shared machine (wall-clock time includes waiting).
@@ -47,7 +47,14 @@ def shell(n: int) -> tuple[str, str]:
     return "run.sh", "#!/bin/sh\n" + "".join(f"docker run -d --name c{i} nginx\n" for i in range(n))
 
 
-KINDS = {"compose": compose, "dockerfile": dockerfile, "workflow": workflow, "shell": shell}
+def kubernetes(n: int) -> tuple[str, str]:
+    # n Deployments of one container each, as one multi-document manifest
+    doc = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\nspec:\n  template:\n    spec:\n"
+           "      containers:\n        - name: c\n          image: nginx\n")
+    return "deploy.yaml", "---\n".join(doc.format(i=i) for i in range(n))
+
+
+KINDS = {"compose": compose, "dockerfile": dockerfile, "workflow": workflow, "shell": shell, "kubernetes": kubernetes}
 
 
 def measure(command: str, path: Path) -> tuple[int, float, float, int]:

@@ -155,8 +155,10 @@ def compute_fixes(root: str, paths: Sequence[str], settings: Settings) -> FixRun
     run = FixRun()
     for result in api.fix_files(targets, settings):
         rel = os.path.relpath(result.job.path, root).replace(os.sep, "/")
-        if isinstance(result, api.Failed):
-            run.failed.append(f"{rel}: {result.error.message}")
+        if isinstance(result, api.Failed):  # printed to a CI log: no newline may start a workflow command
+            from rewriter.source import printable  # lazy: start-up
+
+            run.failed.append(printable(f"{rel}: {result.error.message}"))
             continue
         if not isinstance(result, api.Done):
             continue

@@ -1,9 +1,11 @@
 """Fuzzing the whole command line on hostile repositories (issue 15).
 
-Hypothesis builds small repositories of Compose files, Dockerfiles, shell scripts, workflows and
-Python from pieces biased to the shapes that broke dockfix before: deep nesting, anchors and
-aliases (and alias loops), long lines, control characters, CRLF, a BOM, invalid UTF-8, huge
-numbers. Each repository is copied into a fresh directory and ``check``, ``diff`` and ``apply``
+Hypothesis builds small repositories of Compose files, Dockerfiles, shell scripts, workflows,
+Python, Kubernetes manifests and the files around them (kustomizations, skaffold, bake files) from
+pieces biased to the shapes that broke dockfix before: deep nesting, anchors and aliases (and alias
+loops), long lines, control characters, CRLF, a BOM, invalid UTF-8, huge numbers, unclosed template
+braces, paths that climb out of the repository, and FIFOs and links (to the sentinel directory
+outside) where dockfix looks for files. Each repository is copied into a fresh directory and ``check``, ``diff`` and ``apply``
 run on it in-process, through ``rewriter.cli.main`` (the real code path, one worker), and the
 test asserts:
 
@@ -50,6 +52,13 @@ NUMBERS = st.sampled_from(["0", "-1", "1e999", "9" * 40, "0x7fffffffffffffff", "
                            "-0", "1_000", "0o777"])
 
 
+# Paths a repository may name that lead out of it: the sentinel directory beside the work
+# directory, the root, a device; each must be refused unread.
+OUTSIDE_PATHS = st.sampled_from(["../outside/keep.txt", "../outside", "/", "../..", "/dev/zero", "/etc/passwd",
+                                 "linked/keep.txt", "{file: ../outside/keep.txt, service: a}",
+                                 "{context: .., dockerfile: ../outside/keep.txt}"])
+
+
 @st.composite
 def compose(draw: st.DrawFn) -> bytes:
     lines = []
@@ -68,10 +77,10 @@ def compose(draw: st.DrawFn) -> bytes:
         lines.append(f"  {name}{n}:")
         if draw(st.booleans()):
             lines.append("    <<: *base")
-        lines.append(f"    image: {draw(st.sampled_from(['nginx', 'golang:1.22', '', '[]', '{}']))}")
+        lines.append(f"    image: {draw(st.sampled_from(['nginx', 'golang:1.22', '', '[]', '{}', 'example/api:1']))}")
         for key in draw(st.lists(st.sampled_from(["mem_limit", "memswap_limit", "pids_limit", "tmpfs", "ulimits",
                                                   "environment", "build", "extends"]), max_size=4)):
-            value = draw(st.one_of(NUMBERS, NASTY_TEXT.map(lambda t: repr(t))))
+            value = draw(st.one_of(NUMBERS, NASTY_TEXT.map(lambda t: repr(t)), OUTSIDE_PATHS))
             lines.append(f"    {key}: {value}")
     text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
     return _encode(draw, text)
@@ -132,6 +141,40 @@ def python(draw: st.DrawFn) -> bytes:
     return _encode(draw, text)
 
 
+@st.composite
+def kubernetes(draw: st.DrawFn) -> bytes:
+    docs = []
+    for n in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["Deployment", "Pod", "CronJob", "StatefulSet", "List", "[]", '"\\u001b"']))
+        name = draw(st.sampled_from(["c", "'c\n::error::x'", '"c\u001b[31m"', "n" * 300, "[]", "*a"]))
+        image = draw(st.sampled_from(["nginx", "ko://example.com/x/cmd", "example/api:1", "'{{ .Values.image }}'",
+                                      "'" + "{{" * draw(st.integers(1, 3000)) + "'", "", "{}"]))
+        memory = draw(st.one_of(NUMBERS, st.sampled_from(["1Gi", "64Mi", "'${X}'", "[]"])))
+        spec = (f"      containers:\n        - name: {name}\n          image: {image}\n"
+                f"          resources: {{limits: {{memory: {memory}}}}}\n")
+        if kind == "Pod":
+            body = "spec:\n" + spec.replace("      ", "  ", 1).replace("\n      ", "\n  ")
+        else:
+            body = f"spec:\n  template:\n    spec:\n{spec}"
+        docs.append(f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: d{n}\n{body}")
+        if draw(st.booleans()):
+            docs[-1] += draw(NASTY_TEXT)
+    return _encode(draw, "---\n".join(docs))
+
+
+@st.composite
+def around_manifests(draw: st.DrawFn) -> bytes:
+    """A kustomization, skaffold file or bake file whose paths climb out of the repository."""
+    path = draw(OUTSIDE_PATHS)
+    text = draw(st.sampled_from([
+        f"resources:\n  - deploy.yaml\n  - {path}\npatches:\n  - path: {path}\npatchesStrategicMerge:\n  - {path}\n",
+        f"apiVersion: skaffold/v4beta1\nkind: Config\nbuild:\n  artifacts:\n    - image: example/api\n"
+        f"      context: {path}\n      docker: {{dockerfile: {path}}}\n    - image: example/ko\n      ko: {{}}\n",
+        f'target "api" {{\n  tags = ["example/api:1"]\n  context = "{path}"\n}}\n' + "\n" * draw(st.integers(0, 3000)),
+    ]))
+    return _encode(draw, text)
+
+
 def _encode(draw: st.DrawFn, text: str) -> bytes:
     if draw(st.booleans()):
         text = text.replace("\n", "\r\n")
@@ -143,6 +186,8 @@ def _encode(draw: st.DrawFn, text: str) -> bytes:
     return data
 
 
+FIFO = b"fifo"  # made with mkfifo: a reader that opens it blocks for ever
+
 FILES = {
     "compose.yaml": compose(),
     "sub/docker-compose.override.yml": compose(),
@@ -151,17 +196,28 @@ FILES = {
     ".github/workflows/ci.yml": workflow(),
     "app/start.py": python(),
     ".gitignore": st.sampled_from([b"", b"*a*a*a*a*a*a*a*a*a*a*a*a*b\n", b"[\n!x\n**/**/**\n", b"\\\n"]),
+    "k8s/base/deploy.yaml": kubernetes(),
+    "k8s/base/kustomization.yaml": around_manifests(),
+    "k8s/overlays/prod/kustomization.yaml": around_manifests(),
+    "skaffold.yaml": around_manifests(),
+    "docker-bake.hcl": around_manifests(),
+    # not a file: a FIFO (``fifo``) or a link to the sentinel outside, where dockfix looks for files
+    "scripts/build.sh": st.sampled_from([FIFO, b"link:../../outside/keep.txt"]),
+    "linked": st.just(b"link:../outside"),
+    "go.mod": st.sampled_from([FIFO, b"link:../outside/keep.txt", b"module x\n\ngo 1.19\n"]),
+    ".env": st.sampled_from([b"COMPOSE_FILE=compose.yaml:../outside/keep.txt\n", FIFO, b"link:../outside/keep.txt"]),
 }
 
 
 @st.composite
 def repository(draw: st.DrawFn) -> dict[str, bytes]:
-    names = draw(st.lists(st.sampled_from(sorted(FILES)), min_size=1, max_size=4, unique=True))
+    names = draw(st.lists(st.sampled_from(sorted(FILES)), min_size=1, max_size=6, unique=True))
     return {name: draw(FILES[name]) for name in names}
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
 
 
 class _Hang(Exception):
@@ -185,7 +241,12 @@ def test_cli_survives_hostile_repositories(repo: dict[str, bytes], tmp_path_fact
     for name, data in repo.items():
         path = work / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if data == FIFO:
+            os.mkfifo(path)
+        elif data.startswith(b"link:"):
+            path.symlink_to(data[len(b"link:"):].decode())
+        else:
+            path.write_bytes(data)
     outside_before = _snapshot(base / "outside")
     monkeypatch.chdir(work)
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(base / "cache"))

@@ -386,7 +386,7 @@ def test_pr_body_shows_repository_text_only_in_code_spans() -> None:
     hostile = [
         Fixed("deploy/@octocat/compose.yaml", 2, "DF101", "add tmpfs ![x](https://evil.example/p.png)",
               "service '@admin <img src=x onerror=alert(1)> [click](https://evil.example)': no tmpfs"),
-        Fixed("a`b``c|d/compose.yaml", 3, "DF401", "set pids_limit", "service '`@team` | x\nrow': no pids limit"),
+        Fixed("a`b``c|d/compose.yaml", 3, "DF401", "set pids_limit", "service '`@team` | x\nrow @admin [l](https://evil.example)': no pids limit"),
     ]
     body = pr_body("prod", hostile, 0)
     rows = [line for line in body.splitlines() if line.startswith("| ") and "DF" in line]
@@ -397,6 +397,9 @@ def test_pr_body_shows_repository_text_only_in_code_spans() -> None:
             assert marker not in outside, (marker, row)
     assert "deploy/@octocat/compose.yaml" in rows[0]
     assert "``` a`b``c\\|d/compose.yaml ```" in rows[1]
+    for line in body.splitlines():  # a newline in a cell would end the row and the code span with it
+        outside = _outside_code(line.replace("\\|", ""))
+        assert "@" not in outside and "](" not in outside and "![" not in outside, line
 
 
 def test_a_file_name_with_a_newline_cannot_add_lines_to_a_diff(tmp_path: Path) -> None:
@@ -482,3 +485,66 @@ def test_the_yaml_cap_applies_to_inputs_not_to_fixed_texts(monkeypatch: pytest.M
     assert not [f for f in outcome.findings if f.refused]
     with pytest.raises(ParseError, match="too large to check: 7 lines"):
         engine.process("compose", SourceFile.from_text("compose.yaml", _services(3)), options, fix=False)
+
+
+def test_pr_bot_escapes_a_failed_file_in_its_log(repo: Repo, fake: FakeGitHub,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``dockfix pr`` runs in a CI job and names each file it could not process on stderr: the
+    file's path (and the parser's message) are repository text, printed raw, so a directory
+    named with a newline and ``::error`` wrote a workflow command into the job's log."""
+    bad = repo.push_to_main
+    bad("x\n::error file=a::pwned\n::stop-commands::abc/compose.yaml", "services: [\n", "a file the bot cannot parse")
+    rc, out = run_pr(capsys, "--profile", "prod")
+    assert rc in (0, 1), out
+    assert "::error file=a::pwned" in out  # named, escaped
+    assert not [line for line in out.splitlines() if line.lstrip().startswith("::")], out
+
+
+# -- item 8, found again: regular expressions added since -------------------------------------------
+
+OLD_HELM = re.compile(r"\{\{-?\s*(?:[^}]*\.(?:Values|Release|Chart|Capabilities|Files|Template)\b"
+                      r"|(?:include|template|toYaml|tpl|define)\b)|\|\s*nindent\b")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["{{", "{", "}", "}}", ".Values", ".Valuesx", ".Chart", " ", "-", "include",
+                                 "|", "nindent", "a", "\n", "$"]), max_size=12).map("".join))
+def test_helm_object_scan_agrees_with_the_expression_it_replaces(text: str) -> None:
+    from rewriter.surfaces.kubernetes import _HELM, _helm_object
+
+    assert (_helm_object(text) or bool(_HELM.search(text))) == bool(OLD_HELM.search(text))
+
+
+def test_unclosed_template_braces_in_a_kubernetes_manifest(tmp_path: Path) -> None:
+    # old code: ``\{\{[^}]*\.Values`` scanned from every ``{{`` to the end: 400 KB took minutes
+    (tmp_path / "deploy.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \""
+                                          + "{{" * 500_000 + "\"\n")
+    result = _dockfix(["check", "deploy.yaml"], tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_hostile_bake_files_beside_a_compose_file(tmp_path: Path) -> None:
+    """``docker-bake.hcl`` is read to link ``image: example/api`` to its build: under (?m)
+    ``^\\s*`` every line start ran over all the blank lines after it, and each unclosed target
+    scanned to the end of the file (300 KB took minutes); a ``docker-bake.json`` nested 200,000
+    deep raised RecursionError, which failed the Compose file beside it."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    image: example/api:1\n")
+    for name, text in (("docker-bake.hcl", 'target "a" {\n' + "\n" * 900_000),
+                       ("docker-bake.hcl", 'target "a" {\n' * 70_000),
+                       ("docker-bake.hcl", 'target "a" {\n' + "  tags = [\n" * 90_000),
+                       ("docker-bake.json", "[" * 200_000)):
+        (tmp_path / name).write_text(text)
+        result = _dockfix(["check", "--select", "DF3", "compose.yaml"], tmp_path, timeout=60)
+        assert result.returncode == 1, (name, result.stderr)
+        (tmp_path / name).unlink()
+
+
+def test_bake_targets_are_still_read() -> None:
+    from rewriter.detectors.image import _hcl_targets
+
+    text = ('group "default" {\n  targets = ["api"]\n}\n\ntarget "api" {\n  inherits = ["base"]\n'
+            '  context = "app"\n  tags = [\n    "example/api:1",\n    "${REG}/api",\n  ]\n}\r\n'
+            'target "base" {\n  dockerfile = "Dockerfile.base"\n  args = { A = "}" }\n}\n')
+    assert _hcl_targets(text) == {"api": {"inherits": ["base"], "context": "app", "tags": ["example/api:1"]},
+                                  "base": {"dockerfile": "Dockerfile.base"}}

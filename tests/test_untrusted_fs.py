@@ -271,6 +271,89 @@ def test_directory_walk_never_opens_a_fifo_or_a_link(world: World, kind: str) ->
     assert "compose.yaml" in out
 
 
+@pytest.mark.parametrize("entry", ["../outside.env", "/dev/stdin", "linked.env", "linkdir/outside.env"])
+def test_env_file_outside_the_repository_is_not_read(world: World, entry: str) -> None:
+    """An ``env_file:`` is read for evidence (a heap flag), inside the repository of the file
+    that names it: it was read inside a root computed from the env file's own directory, so
+    ``../outside.env`` was read and its ``-Xmx7g`` printed as the evidence for a memory limit."""
+    (world.tmp / "outside.env").write_text(f"JAVA_OPTS=-Xmx7g\nTOKEN={SECRET}\n")
+    (world.repo / "linked.env").symlink_to(world.tmp / "outside.env")
+    (world.repo / "linkdir").symlink_to(world.tmp)
+    world.before = world.snapshot()
+    (world.repo / "compose.yaml").write_text(
+        f"services:\n  api:\n    image: eclipse-temurin:21\n    env_file:\n      - {entry}\n")
+    code, out, err = world.run("check", "--select", "DF3", "--output-format", "full", ".")
+    assert code == 1, err
+    assert "Xmx7g" not in out and "9600m" not in out
+    assert "profile prod's built-in default" in out or "profile dev" in out or "DF301" in out
+    world.nothing_outside_changed()
+
+
+def test_env_file_inside_the_repository_is_still_evidence(world: World) -> None:
+    (world.repo / "search.env").write_text("JAVA_OPTS=-Xmx7g\n")
+    (world.repo / "compose.yaml").write_text(
+        "services:\n  api:\n    image: eclipse-temurin:21\n    env_file: search.env\n")
+    code, out, err = world.run("check", "--select", "DF301", "--output-format", "concise", ".")
+    assert code == 1, err
+    assert "-Xmx7g in env_file search.env (JAVA_OPTS)" in out
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink-to-stdin", "symlink-outside"])
+def test_build_scripts_searched_for_an_image_are_read_by_the_rule(world: World, kind: str) -> None:
+    """A service that only names ``example/api`` is linked to a ``docker build -t example/api``
+    in ``scripts/``: those scripts were opened with ``open()``, so a FIFO or a link to
+    /dev/stdin hung ``check`` for ever, and a link to a file outside was read."""
+    (world.repo / "compose.yaml").write_text("services:\n  api:\n    image: example/api:1\n")
+    (world.repo / "app").mkdir()
+    (world.repo / "app" / "Dockerfile").write_text("FROM eclipse-temurin:21\nENV JAVA_OPTS=-Xmx7g\n")
+    (world.tmp / "build.sh").write_text("docker build -t example/api:1 app\n")
+    world.before = world.snapshot()
+    scripts = world.repo / "scripts"
+    scripts.mkdir()
+    if kind == "fifo":
+        os.mkfifo(scripts / "build.sh")
+    elif kind == "symlink-to-stdin":
+        (scripts / "build.sh").symlink_to("/dev/stdin")
+    else:
+        (scripts / "build.sh").symlink_to(world.tmp / "build.sh")
+    code, out, err = world.run("check", "--select", "DF3", "--output-format", "concise", "compose.yaml")
+    assert code == 1, err
+    assert "Xmx7g" not in out  # the outside script's docker build was not followed
+    world.nothing_outside_changed()
+    (scripts / "build.sh").unlink()
+    (scripts / "build.sh").write_text("docker build -t example/api:1 app\n")
+    code, out, err = world.run("check", "--select", "DF3", "--output-format", "concise", "compose.yaml")
+    assert "-Xmx7g" in out, err  # a script in the repository still links the image
+
+
+def test_no_bake_file_or_script_above_the_repository_is_read(tmp_path: Path) -> None:
+    """Outside a git checkout (an unpacked archive with a pyproject.toml), the search for
+    ``docker-bake.hcl`` and build scripts climbed three directories above the Compose file,
+    past the repository root, and read what it found there."""
+    from rewriter.detectors import image
+
+    repo = tmp_path / "a" / "b" / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("[tool.dockfix]\n")
+    (repo / "compose.yaml").write_text("services:\n  api:\n    image: example/api:1\n")
+    (repo / "app" / "Dockerfile").write_text("FROM eclipse-temurin:21\nENV JAVA_OPTS=-Xmx7g\n")
+    (tmp_path / "docker-bake.hcl").write_text('target "api" {\n  tags = ["example/api:1"]\n  context = "a/b/repo/app"\n}\n')
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "build.sh").write_text("docker build -t example/api:1 a/b/repo/app\n")
+    image.bake_targets.cache_clear()
+    image.build_commands.cache_clear()
+    assert image.bake_targets(str(repo)) == () and image.build_commands(str(repo)) == ()
+    env = {k: v for k, v in os.environ.items() if k != "DOCKFIX_PROFILE"}
+    result = subprocess.run([sys.executable, "-m", "rewriter", "check", "--select", "DF3", "--no-cache",
+                             "--output-format", "concise", "compose.yaml"], cwd=repo, capture_output=True,
+                            text=True, timeout=TIMEOUT, env=dict(env, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 1, result.stderr
+    assert "Xmx7g" not in result.stdout
+    (repo / "docker-bake.hcl").write_text('target "api" {\n  tags = ["example/api:1"]\n  context = "app"\n}\n')
+    image.bake_targets.cache_clear()
+    assert [t[1] for t in image.bake_targets(str(repo))] == [str(repo / "app")]  # its own still counts
+
+
 # -- 4 and 5. the cache ------------------------------------------------------------------------------
 
 

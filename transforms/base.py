@@ -231,10 +231,11 @@ def report(container: Container, rule: Rule, message: str, span: Span | None,
 def _env_file_vars(container: Container, checked: str = "") -> tuple[tuple[str, str, str], ...]:
     """The variables of a Compose service's ``env_file`` files, as (name, value, "env_file
     PATH"): a heap flag in ``app.env`` is evidence as much as one in ``environment``. Read like
-    ``.env`` (the project's size cap, inside the repository, no links); a missing file gives
-    nothing (Compose would refuse it, unless ``required: false``). PATH is the file Compose reads,
-    relative to the ``checked`` file's directory: an extended file's ``app.env`` is
-    ``base/app.env`` there."""
+    ``.env`` (the project's size cap, no links) inside the repository of the ``checked`` file:
+    the root of the env file itself would be wherever ``../../home/u/x.env`` points, so that file
+    would be read and its values printed as evidence. A missing file gives nothing (Compose would
+    refuse it, unless ``required: false``). PATH is the file Compose reads, relative to the
+    ``checked`` file's directory: an extended file's ``app.env`` is ``base/app.env`` there."""
     files = container.env_files()
     if not files:
         return ()
@@ -244,11 +245,12 @@ def _env_file_vars(container: Container, checked: str = "") -> tuple[tuple[str, 
     from rewriter.interpolation import parse_dotenv, read_text  # lazy: start-up
 
     here = os.path.dirname(os.path.abspath(checked)) if checked not in ("", "-") else ""
+    root = safefs.root_for(here or os.getcwd())
     out: list[tuple[str, str, str]] = []
     for shown, path in files:
         if here:
             shown = os.path.relpath(path, here).replace(os.sep, "/")
-        text = read_text(path, safefs.root_of_file(path))
+        text = read_text(path, root)
         if text is not None:
             out.extend((name, value, f"env_file {shown}") for name, value in parse_dotenv(text).items())
     return tuple(out)

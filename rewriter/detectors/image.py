@@ -126,17 +126,25 @@ def link_image(compose_path: str, image: str,
 # -- docker buildx bake ------------------------------------------------------------------------------
 
 BAKE_FILES = ("docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl")
-_HCL_TARGET = functools.cache(lambda: re.compile(r'(?m)^\s*target\s+"([^"]+)"\s*\{'))
-_HCL_STRING = functools.cache(lambda: re.compile(r'(?m)^\s*(context|dockerfile)\s*=\s*"([^"]*)"'))
-_HCL_LIST = functools.cache(lambda: re.compile(r'(?m)^\s*(tags|inherits)\s*=\s*\[([^\]]*)\]'))
+# ``^[ \t]*``, not ``^\s*``: under (?m) ``\s*`` ran from every line start over all the blank lines
+# after it, so 300 KB of newlines took minutes (quadratic); a blank line is its own line start anyway.
+# A list stops at the next ``[`` too, so that unclosed ``tags = [`` lines do not each scan to the end.
+_HCL_TARGET = functools.cache(lambda: re.compile(r'(?m)^[ \t]*target\s+"([^"]+)"\s*\{'))
+_HCL_STRING = functools.cache(lambda: re.compile(r'(?m)^[ \t]*(context|dockerfile)\s*=\s*"([^"]*)"'))
+_HCL_LIST = functools.cache(lambda: re.compile(r'(?m)^[ \t]*(tags|inherits)\s*=\s*\[([^\][]*)\]'))
 
 
 def _hcl_targets(text: str) -> dict[str, dict[str, object]]:
     """``target "name" { context = "..." dockerfile = "..." tags = [...] inherits = [...] }``
     blocks of a bake HCL file, literal strings only (a ``${VAR}`` value is left out: bake
-    would read it from the environment, which dockfix does not)."""
+    would read it from the environment, which dockfix does not).
+
+    One pass: the next target is looked for after the end of the last one's body, so no
+    character is scanned twice (each of 70,000 unclosed ``target "a" {`` lines used to scan to the
+    end of the file)."""
     out: dict[str, dict[str, object]] = {}
-    for m in _HCL_TARGET().finditer(text):
+    pos = 0
+    while (m := _HCL_TARGET().search(text, pos)) is not None:
         depth, i, quoted = 1, m.end(), False
         while i < len(text) and depth:
             ch = text[i]
@@ -145,6 +153,7 @@ def _hcl_targets(text: str) -> dict[str, dict[str, object]]:
             elif not quoted:
                 depth += {"{": 1, "}": -1}.get(ch, 0)
             i += 1
+        pos = max(i, m.end())
         body = text[m.end():i - 1]
         fields: dict[str, object] = {}
         for key, value in _HCL_STRING().findall(body):
@@ -161,7 +170,7 @@ def _json_targets(text: str) -> dict[str, dict[str, object]]:
 
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # 200,000 ``[``: RecursionError, which failed the Compose file
         return {}
     targets = data.get("target") if isinstance(data, dict) else None
     return {k: v for k, v in targets.items() if isinstance(v, dict)} if isinstance(targets, dict) else {}
@@ -185,17 +194,16 @@ def bake_targets(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], str
     """``docker buildx bake`` targets beside ``directory``'s Compose file and at the repository's
     root that tag an image: ((bake file, tags), context, dockerfile), as ``build_commands``.
     bake's defaults: context ``.`` (the bake file's directory) and ``Dockerfile`` in it."""
-    from rewriter import safefs  # lazy: start-up
     from rewriter.interpolation import read_text  # lazy: start-up
 
     found = []
-    for root in _roots(directory):
+    for root, repository in _roots(directory):
         for name in BAKE_FILES:
             path = os.path.join(root, name)
             deps.touch(path)
             if not os.path.isfile(path):
                 continue
-            text = read_text(path, safefs.root_of_file(path))
+            text = read_text(path, repository)
             if text is None:
                 continue
             targets = _json_targets(text) if name.endswith(".json") else _hcl_targets(text)
@@ -212,26 +220,33 @@ def bake_targets(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], str
     return tuple(found)
 
 
-def _roots(directory: str) -> list[str]:
-    """The Compose file's directory and the repository's root (at most three levels up)."""
-    roots = [directory]
+def _roots(directory: str) -> list[tuple[str, str]]:
+    """(directory, repository root) for the Compose file's directory and the repository's root
+    (at most three levels up, and never above the root of :mod:`rewriter.safefs`: outside a git
+    checkout the climb used to reach the directories above the repository and read their
+    ``docker-bake.hcl`` and scripts)."""
+    from rewriter.safefs import inside, root_for  # lazy: start-up
+
+    root = root_for(directory)
+    roots = [(directory, root)]
     up = directory
     for _ in range(3):
-        if os.path.isdir(os.path.join(up, ".git")):
+        if up == root or os.path.isdir(os.path.join(up, ".git")):
             break
         parent = os.path.dirname(up)
-        if parent == up:
+        if parent == up or not inside(parent, root):
             break
         up = parent
     if up != directory:
-        roots.append(up)
+        roots.append((up, root))
     return roots
 
 
-def _script_files(directory: str) -> list[tuple[str, str]]:
-    """(script, the directory its relative paths start from) beside a Compose file and at the root."""
-    out: list[tuple[str, str]] = []
-    for root in _roots(directory):
+def _script_files(directory: str) -> list[tuple[str, str, str]]:
+    """(script, the directory its relative paths start from, the repository root) beside a
+    Compose file and at the root."""
+    out: list[tuple[str, str, str]] = []
+    for root, repository in _roots(directory):
         for sub in ("", "scripts", os.path.join(".github", "workflows")):
             folder = os.path.join(root, sub)
             deps.touch(folder)
@@ -242,20 +257,24 @@ def _script_files(directory: str) -> list[tuple[str, str]]:
             for name in names:
                 if (name in ("Makefile", "makefile", "GNUmakefile") or name.endswith((".sh", ".mk", ".bash"))
                         or (sub.endswith("workflows") and name.endswith((".yml", ".yaml")))):
-                    out.append((os.path.join(folder, name), root))  # scripts run from the root
+                    out.append((os.path.join(folder, name), root, repository))  # scripts run from the root
     return out
+
+
+MAX_SCRIPT_BYTES = 256 * 1024  # the part of a script searched for ``docker build -t``
 
 
 @functools.lru_cache(maxsize=32)
 def build_commands(directory: str) -> tuple[tuple[tuple[str, tuple[str, ...]], str, str | None], ...]:
     """``docker build`` commands near ``directory``: ((script, tags), context, dockerfile)."""
+    from rewriter import safefs  # lazy: start-up
+
     found = []
-    for path, start in _script_files(directory):
+    for path, start, repository in _script_files(directory):
         deps.touch(path)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read(256 * 1024)
-        except (OSError, UnicodeDecodeError):
+        try:  # by the repository rule: a script linked to /dev/stdin, or a FIFO, blocked for ever
+            text = safefs.read_head(path, MAX_SCRIPT_BYTES, repository).decode("utf-8", "replace")
+        except OSError:
             continue
         if "build" not in text:
             continue

@@ -86,8 +86,11 @@ HELM_NOTE = ("a Helm template ('{{' ... '}}' is not YAML until Helm renders it):
 # What only a Helm chart's templates say: its built-in objects and functions. A rendered manifest
 # may still hold ``{{ ... }}`` in a string (a Prometheus alert's ``{{ $labels.instance }}``, an
 # Alertmanager template's ``{{ .CommonLabels.alertname }}``), which is not a Helm template.
-_HELM = re.compile(r"\{\{-?\s*(?:[^}]*\.(?:Values|Release|Chart|Capabilities|Files|Template)\b"
-                   r"|(?:include|template|toYaml|tpl|define)\b)|\|\s*nindent\b")
+# An object is looked for between a ``{{`` and the next ``}}``'s ``}`` by a scan (:func:`_helm_object`):
+# as one expression, ``\{\{[^}]*\.Values``, every ``{{`` of a line of unclosed ones scanned to the
+# end of the file (400 KB took minutes).
+_HELM_OBJECT = re.compile(r"\.(?:Values|Release|Chart|Capabilities|Files|Template)\b")
+_HELM = re.compile(r"\{\{-?\s*(?:include|template|toYaml|tpl|define)\b|\|\s*nindent\b")
 
 
 # ``{{`` unquoted where a value starts (``name: {{ $name }}``, ``- {{ .x }}``) or at the start of a
@@ -99,7 +102,21 @@ def is_helm_template(text: str) -> bool:
     """A Helm (or other Go) template: it uses Helm's objects or functions (``.Values``,
     ``include``, ``toYaml``...) or has ``{{`` where a plain value starts; a file with ``{{`` that
     does not parse as YAML is one too (see :func:`load`)."""
-    return "{{" in text and bool(_HELM.search(text) or _BARE.search(text))
+    return "{{" in text and (_helm_object(text) or bool(_HELM.search(text) or _BARE.search(text)))
+
+
+def _helm_object(text: str) -> bool:
+    """Whether one of Helm's objects (``.Values``...) is named between a ``{{`` and the next
+    ``}``, looked at once per character: the next ``{{`` is looked for after that ``}``."""
+    start = text.find("{{")
+    while start != -1:
+        end = text.find("}", start + 2)
+        if _HELM_OBJECT.search(text, start + 2, len(text) if end == -1 else end):
+            return True
+        if end == -1:
+            return False
+        start = text.find("{{", end + 1)
+    return False
 
 
 # -- the codec table: Kubernetes quantities ------------------------------------------------------
