@@ -354,6 +354,103 @@ def test_no_bake_file_or_script_above_the_repository_is_read(tmp_path: Path) -> 
     assert [t[1] for t in image.bake_targets(str(repo))] == [str(repo / "app")]  # its own still counts
 
 
+def _atime_updates(directory: Path) -> bool:
+    """Whether reading a file here updates its access time (relatime does, once the access time
+    is older than the modification time; a noatime mount never does)."""
+    probe = directory / "atime-probe"
+    probe.write_text("x")
+    st = probe.stat()
+    os.utime(probe, (st.st_mtime - 86400, st.st_mtime))
+    before = probe.stat().st_atime
+    probe.read_text()
+    changed = probe.stat().st_atime != before
+    probe.unlink()
+    return changed
+
+
+def test_a_repository_built_to_attack_reads_nothing_outside(world: World) -> None:
+    """Every way a repository names a file, pointed outside it at once (climbing ``..``, an
+    absolute path, a linked directory in the middle of the path, a linked file, a device), on
+    every command: no outside file is read (its access time stays, where the file system keeps
+    one), none changes, no value from one reaches the output, and nothing hangs."""
+    out_dir = world.tmp / "outside"
+    (out_dir / "sub").mkdir(parents=True)
+    marker_yaml = "services:\n  base:\n    image: x\n    mem_limit: 777m\n    environment:\n      TOKEN: OUTSIDE1\n"
+    files = {
+        "outside.yaml": marker_yaml, "sub/compose.yaml": marker_yaml,
+        "outside.env": "JAVA_OPTS=-Xmx7g\nTOKEN=OUTSIDE2\n",
+        "Dockerfile": "FROM eclipse-temurin:21\nENV JAVA_OPTS=-Xmx5g\n",
+        "go.mod": "module example.com/x\n\ngo 1.19\n",
+        "patch.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n"
+                      "    image: nginx\n    resources:\n      limits:\n        memory: 3Gi\n",
+        "kustomization.yaml": "resources:\n- patch.yaml\n",
+        "build.sh": "docker build -t example/api:1 .\n",
+        "docker-bake.hcl": 'target "api" {\n  tags = ["example/api:1"]\n  context = "."\n}\n',
+    }
+    for name, text in files.items():
+        (out_dir / name).write_text(text)
+    (world.tmp / "docker-bake.hcl").write_text(files["docker-bake.hcl"])
+    repo = world.repo
+    (repo / "linkdir").symlink_to("../outside")
+    (repo / "linked.yaml").symlink_to(out_dir / "outside.yaml")
+    (repo / "Dockerfile.api").symlink_to(out_dir / "Dockerfile")
+    (repo / "docker-bake.hcl").symlink_to(out_dir / "docker-bake.hcl")
+    (repo / "scripts").mkdir()
+    (repo / "scripts" / "build.sh").symlink_to(out_dir / "build.sh")
+    (repo / "compose.yaml").write_text(
+        "include:\n  - ../outside/outside.yaml\n  - linkdir/sub/compose.yaml\n  - path: inc.yaml\n"
+        "services:\n  api:\n    image: example/api:1\n"
+        "    env_file: [../outside/outside.env, /dev/stdin, linkdir/outside.env]\n"
+        "  web:\n    extends: {file: linked.yaml, service: base}\n"
+        "  w2:\n    extends: {file: linkdir/outside.yaml, service: base}\n"
+        "  w3:\n    build: {context: /, dockerfile: etc/passwd}\n"
+        "  w4:\n    build: ../..\n"
+        "  w5:\n    build: {context: ., dockerfile: ../outside/Dockerfile}\n"
+        "  w6:\n    build: linkdir\n")
+    (repo / "inc.yaml").write_text("services:\n  inc:\n    image: nginx\n"
+                                   "    extends: {file: ../outside/outside.yaml, service: base}\n")
+    (repo / ".env").write_text("COMPOSE_FILE=compose.yaml:../outside/outside.yaml:/dev/stdin\n")
+    base, overlay = repo / "k8s" / "base", repo / "k8s" / "overlays" / "prod"
+    base.mkdir(parents=True)
+    overlay.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text(
+        "resources:\n  - deploy.yaml\n  - ../../../outside\n  - ../../linkdir\npatches:\n"
+        "  - path: ../../../outside/patch.yaml\n  - path: ../../linkdir/patch.yaml\n"
+        "patchesStrategicMerge:\n  - /dev/stdin\n")
+    (base / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: c\n        image: ko://example.com/x/cmd\n"
+        "      - name: api\n        image: example/api:1\n")
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n  - ../../base\npatches:\n  - path: ../../../../outside/patch.yaml\n  - path: /dev/stdin\n")
+    (repo / "k8s" / "go.mod").symlink_to(out_dir / "go.mod")
+    (repo / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta1\nkind: Config\nbuild:\n  artifacts:\n    - image: example/api\n"
+        "      context: ../outside\n      docker: {dockerfile: Dockerfile}\n    - image: example/other\n"
+        "      context: /\n      docker: {dockerfile: etc/passwd}\n")
+    (repo / "dockfix.toml").write_text(
+        'profile = "edge"\n\n[profiles.edge]\nextends = "prod"\n\n[[profiles.edge.config-mounts]]\n'
+        'source = "../outside/outside.env"\ntarget = "/etc/app.env"\n')
+    world.before = world.snapshot()
+    watched = [p for p in world.tmp.rglob("*") if p.is_file() and not p.is_symlink()
+               and world.repo not in p.parents and world.home / ".cache" not in p.parents]
+    keeps_atime = _atime_updates(world.tmp)
+    for path in watched:
+        st = path.stat()
+        os.utime(path, (st.st_mtime - 86400, st.st_mtime))
+    atimes = {p: p.stat().st_atime for p in watched}
+    for args in (("check", "--output-format", "full", "."), ("check", "--output-format", "sarif", "."),
+                 ("diff", "--unsafe-fixes", "."), ("diff", "--write-to", "override", "."),
+                 ("apply", "--unsafe-fixes", ".")):
+        code, out, err = world.run(*args)
+        assert code in (1, 2), (args, err)
+        for leaked in ("777m", "OUTSIDE1", "OUTSIDE2", "Xmx7g", "Xmx5g", "3Gi"):
+            assert leaked not in out + err, (args, leaked)
+    if keeps_atime:
+        assert {p: p.stat().st_atime for p in watched} == atimes, "a file outside the repository was read"
+    world.nothing_outside_changed()
+
+
 # -- 4 and 5. the cache ------------------------------------------------------------------------------
 
 
