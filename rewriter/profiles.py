@@ -201,7 +201,10 @@ class Config(Record):
 
 
 def _line_of(text: str, key: str) -> int:
-    m = re.search(rf"(?:^\s*|\.)[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
+    """The line where ``key = ...`` is written (1 when it cannot be told). ``^[ \t]*``, not
+    ``^\s*``: under MULTILINE ``\s*`` ran from every line start over all the blank lines after it,
+    so a config of 200 KB of blank lines and a ``[x]`` table took minutes to report (quadratic)."""
+    m = re.search(rf"(?:^[ \t]*|\.)[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 

@@ -548,3 +548,16 @@ def test_bake_targets_are_still_read() -> None:
             'target "base" {\n  dockerfile = "Dockerfile.base"\n  args = { A = "}" }\n}\n')
     assert _hcl_targets(text) == {"api": {"inherits": ["base"], "context": "app", "tags": ["example/api:1"]},
                                   "base": {"dockerfile": "Dockerfile.base"}}
+
+
+def test_a_config_of_blank_lines_is_reported_at_once(tmp_path: Path) -> None:
+    # old code: ``^\s*`` under MULTILINE ran from every line start over the blank lines after it:
+    # 200 KB of them and an unknown ``[x]`` table took minutes to report
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    image: nginx\n")
+    (tmp_path / "dockfix.toml").write_text("\n" * 600_000 + "[x]\na = 1\n")
+    result = _dockfix(["check", "."], tmp_path, timeout=60)
+    assert result.returncode == 2 and "dockfix.toml:1:1: unknown key 'x'" in result.stderr, result.stderr
+    (tmp_path / "dockfix.toml").write_text("\n\n  foo = 1\n")
+    result = _dockfix(["check", "."], tmp_path, timeout=60)
+    assert "dockfix.toml:3:1: unknown key 'foo'" in result.stderr, result.stderr  # its own line, not the first blank
