@@ -152,10 +152,37 @@ def discover(paths: list[str], *, respect_gitignore: bool = True,
             yield Target(root, kind or "unknown")
 
 
+def walk_tree(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top)``: top-down, the same order, ``dirnames`` pruned in place by the caller,
+    links to directories listed but not followed, unreadable directories skipped. A loop with a
+    stack: Python 3.11's ``os.walk`` recurses once per directory level, so a repository of 1,500
+    nested directories raised RecursionError and ended the run with a traceback (exit 1)."""
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError:
+            continue
+        yield directory, dirnames, filenames
+        for name in reversed(dirnames):
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
 def _walk(root: str, respect_gitignore: bool, excluded: object, file_type: str | None) -> Iterator[Target]:
     ignores = _Ignores()
     found: list[Target] = []
-    for directory, dirnames, filenames in os.walk(root):
+    for directory, dirnames, filenames in walk_tree(root):
         if respect_gitignore:
             ignores.load(directory)
         keep = []

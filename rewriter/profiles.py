@@ -558,10 +558,29 @@ class ConfigFinder:
         return self._for_dir(directory)
 
     def _for_dir(self, directory: str) -> Config:
-        cached = self._cache.get(directory)
-        if cached is not None:
-            return cached
-        found: Config | None = None
+        """The config of the closest directory at or above ``directory`` that has one. A loop,
+        not a recursion per level: 1,500 nested directories raised RecursionError, which ended
+        the run with a traceback (exit 1). Every directory passed gets the answer."""
+        passed: list[str] = []
+        current = directory
+        while True:
+            found = self._cache.get(current)
+            if found is not None:
+                break
+            passed.append(current)
+            found = self._config_in(current)
+            if found is not None:
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = Config(path="", options=self._options)
+                break
+            current = parent
+        for below in passed:
+            self._cache[below] = found
+        return found
+
+    def _config_in(self, directory: str) -> Config | None:
         for name in CONFIG_NAMES:
             candidate = os.path.join(directory, name)
             if os.path.lexists(candidate):  # a link or a FIFO is reported, not skipped
@@ -571,9 +590,5 @@ class ConfigFinder:
                     raise ConfigError(f"cannot read config: {err.strerror}", path=candidate) from None
                 found = parse_config(candidate, text, self._use_cache, self._options)
                 if found is not None:
-                    break
-        if found is None:
-            parent = os.path.dirname(directory)
-            found = self._for_dir(parent) if parent != directory else Config(path="", options=self._options)
-        self._cache[directory] = found
-        return found
+                    return found
+        return None

@@ -561,3 +561,30 @@ def test_a_config_of_blank_lines_is_reported_at_once(tmp_path: Path) -> None:
     (tmp_path / "dockfix.toml").write_text("\n\n  foo = 1\n")
     result = _dockfix(["check", "."], tmp_path, timeout=60)
     assert "dockfix.toml:3:1: unknown key 'foo'" in result.stderr, result.stderr  # its own line, not the first blank
+
+
+def test_a_repository_nested_1500_directories_deep(tmp_path: Path) -> None:
+    """Python 3.11's ``os.walk`` and the search for a config file recursed once per directory
+    level: 1,500 nested directories (3,000 characters of path, which git stores) raised
+    RecursionError, a traceback and exit 1, as if there were findings."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    image: nginx\n")
+    levels = [str(tmp_path / "a")]
+    for _ in range(1499):
+        levels.append(os.path.join(levels[-1], "a"))
+    try:
+        for level in levels:
+            os.mkdir(level)
+        deep = os.path.join(levels[-1], "compose.yaml")
+        with open(deep, "w") as fh:
+            fh.write("services:\n  deep:\n    image: nginx\n")
+        result = _dockfix(["check", "--output-format", "concise", "."], tmp_path, timeout=120)
+        assert "Traceback" not in result.stderr, result.stderr[-1500:]
+        assert result.returncode == 1, result.stderr[-1500:]
+        assert "a/a/compose.yaml:2:3: DF101" in result.stdout and "service 'deep'" in result.stdout
+    finally:  # bottom-up, without recursion (shutil.rmtree recurses too)
+        for level in reversed(levels):
+            for name in os.listdir(level) if os.path.isdir(level) else []:
+                os.unlink(os.path.join(level, name))
+            if os.path.isdir(level):
+                os.rmdir(level)
