@@ -588,3 +588,28 @@ def test_a_repository_nested_1500_directories_deep(tmp_path: Path) -> None:
                 os.unlink(os.path.join(level, name))
             if os.path.isdir(level):
                 os.rmdir(level)
+
+
+def test_a_walk_through_many_gitignore_files_is_linear(tmp_path: Path) -> None:
+    """Every .gitignore met was kept in one list and every path tested against all of them: the
+    walk was quadratic in directories (8,000 directories with a .gitignore and a Dockerfile each:
+    4.6 s; 40,000: about two minutes). Each path now looks only at its own ancestors' files."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    for i in range(40_000):
+        directory = repo / f"d{i}"
+        directory.mkdir()
+        (directory / ".gitignore").write_text("*.tmp.yaml\n")
+        (directory / "Dockerfile").write_bytes(b"")
+    (repo / "d7" / "compose.tmp.yaml").write_bytes(b"")  # ignored by d7/.gitignore
+    (repo / "d7" / "compose.yaml").write_bytes(b"")
+    program = ("import sys\nfrom rewriter.discovery import discover\n"
+               "found = [t.path for t in discover([sys.argv[1]])]\n"
+               "print(len(found), sum(p.endswith('.yaml') for p in found))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    try:
+        result = subprocess.run([sys.executable, "-c", program, str(repo)], env=env, capture_output=True, text=True,
+                                timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the walk of 40,000 directories still running after 60 s")
+    assert result.stdout.split() == ["40001", "1"], result.stderr
