@@ -201,7 +201,7 @@ class Config(Record):
 
 
 def _line_of(text: str, key: str) -> int:
-    """The line where ``key = ...`` is written (1 when it cannot be told). ``^[ \t]*``, not
+    r"""The line where ``key = ...`` is written (1 when it cannot be told). ``^[ \t]*``, not
     ``^\s*``: under MULTILINE ``\s*`` ran from every line start over all the blank lines after it,
     so a config of 200 KB of blank lines and a ``[x]`` table took minutes to report (quadratic)."""
     m = re.search(rf"(?:^[ \t]*|\.)[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
