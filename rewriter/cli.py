@@ -8,17 +8,19 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 from rewriter import __version__
 from rewriter.errors import EXIT_ERROR, EXIT_OK, DockfixError
 
 TYPE_CHECKING = False  # typing is imported for mypy only: it costs ~4 ms at every start
 if TYPE_CHECKING:
+    import argparse
+
     from rewriter.app import Request
 
 
@@ -36,15 +38,19 @@ COMMANDS = {
 }
 
 
-class _Formatter(argparse.HelpFormatter):
+def _formatter() -> type[argparse.HelpFormatter]:
     """argparse's help formatter without its ``import shutil`` (3 ms, for the terminal width).
 
     argparse makes a formatter for every option it adds; the width matters only for help text.
     """
+    import argparse  # lazy: start-up
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+    class Formatter(argparse.HelpFormatter):
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+    return Formatter
 
 
 def _columns() -> int:
@@ -67,9 +73,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     per save, so ``apply`` does not pay for building ``pr``. With ``command=None`` every
     command is there (for ``dockfix --help`` and for errors about the command itself).
     """
+    import argparse  # lazy: start-up
+
+    formatter = _formatter()
     parser = argparse.ArgumentParser(
         prog="dockfix",
-        formatter_class=_Formatter,
+        formatter_class=formatter,
         description="Repair the runtime configuration of containers (Compose files) in place.",
     )
     parser.add_argument("--version", action="version", version=f"dockfix {__version__}")
@@ -83,7 +92,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         if command not in (None, name):
             continue  # named commands never reach the others' parsers, nor the list of commands
-        child = sub.add_parser(name, help=help_text, formatter_class=_Formatter,
+        child = sub.add_parser(name, help=help_text, formatter_class=formatter,
                                description=descriptions.get(name, help_text))
         if name in ("check", "diff", "apply"):
             _add_file_options(child)
@@ -125,8 +134,72 @@ def _add_file_options(common: argparse.ArgumentParser) -> None:
     common.add_argument("-q", "--quiet", action="store_true", help="print only findings and errors")
 
 
+# What `check`, `diff` and `apply` need from their command line when it holds only paths, these
+# switches and these options with a plain value (as format-on-save runs dockfix): read without
+# argparse, whose import (with gettext and locale) and parser cost about 4 ms of a 50 ms start.
+# Anything else (other options, abbreviations, `-h`, `--`, a value that looks like an option,
+# paths on both sides of an option) goes to argparse, which gives the same values or the error.
+# tests/test_cli.py checks that both readers agree and that these are the parser's options.
+_SWITCHES = {
+    "--unsafe-fixes": ("unsafe_fixes", True), "--no-unsafe-fixes": ("unsafe_fixes", False),
+    "--isolated": ("isolated", True), "--exit-zero": ("exit_zero", True),
+    "--exit-non-zero-on-fix": ("exit_non_zero_on_fix", True), "--no-inline-ignores": ("inline_ignores", False),
+    "--no-respect-gitignore": ("respect_gitignore", False), "--no-cache": ("no_cache", True),
+    "-q": ("quiet", True), "--quiet": ("quiet", True),
+}
+_VALUED = {"--profile": "profile", "--stdin-filename": "stdin_filename", "--config": "config"}
+
+
+def quick_args(arguments: Sequence[str]) -> SimpleNamespace | None:
+    """The parsed command line of ``check``, ``diff`` or ``apply`` without argparse, or None
+    when argparse must read it (see ``_SWITCHES``)."""
+    if not arguments or arguments[0] not in ("check", "diff", "apply"):
+        return None
+    values: dict[str, object] = {
+        "command": arguments[0], "profile": None, "unsafe_fixes": None, "select": None, "ignore": None,
+        "output_format": os.environ.get("DOCKFIX_OUTPUT_FORMAT", "concise"), "stdin_filename": None,
+        "file_type": None, "config": None, "isolated": False, "exit_zero": False, "exit_non_zero_on_fix": False,
+        "inline_ignores": True, "respect_gitignore": True, "jobs": 0, "no_cache": False, "write_to": "file",
+        "quiet": False,
+    }
+    paths: list[str] = []
+    blocks = 0  # runs of paths: argparse takes only the first
+    i, last_was_path = 1, False
+    while i < len(arguments):
+        arg = arguments[i]
+        i += 1
+        if arg == "-" or not arg.startswith("-"):
+            blocks += not last_was_path
+            paths.append(arg)
+            last_was_path = True
+            continue
+        last_was_path = False
+        name, eq, value = arg.partition("=")
+        if name in _SWITCHES and not eq:
+            dest, setting = _SWITCHES[name]
+            values[dest] = setting
+        elif name in _VALUED:
+            if not eq:
+                if i == len(arguments):
+                    return None
+                value = arguments[i]
+                i += 1
+            if value.startswith("-") and value != "-":
+                return None
+            values[_VALUED[name]] = value
+        else:
+            return None
+    if blocks > 1:
+        return None
+    values["paths"] = paths
+    return SimpleNamespace(**values)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    quick = quick_args(arguments)
+    if quick is not None:
+        return _guarded(lambda: _run(quick))
     named = arguments[0] if arguments and arguments[0] in COMMANDS else None
     parser = build_parser(named)
     try:
@@ -142,15 +215,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rewriter.lsp import serve  # lazy: start-up
 
         return serve()
+    if args.command == "pr":
+        from rewriter.bot import main as pr_main  # lazy: start-up
+        from rewriter.bot_options import request_of as pr_request  # lazy: start-up
+
+        return _guarded(lambda: pr_main(pr_request(args)))
+    return _guarded(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace | SimpleNamespace) -> int:
+    from rewriter.app import run  # lazy: start-up
+
+    return run(request_of(args))
+
+
+def _guarded(command: Callable[[], int]) -> int:
+    """Run a command; a DockfixError is printed (exit 2), Ctrl-C exits 130."""
     try:
-        if args.command == "pr":
-            from rewriter.bot import main as pr_main  # lazy: start-up
-            from rewriter.bot_options import request_of as pr_request  # lazy: start-up
-
-            return pr_main(pr_request(args))
-        from rewriter.app import run  # lazy: start-up
-
-        return run(request_of(args))
+        return command()
     except DockfixError as err:
         from rewriter.output import fatal_text  # lazy: start-up
 
@@ -160,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def request_of(args: argparse.Namespace) -> Request:
+def request_of(args: argparse.Namespace | SimpleNamespace) -> Request:
     """The parsed flags of ``check``, ``diff`` or ``apply`` as the run's typed request."""
     from rewriter.api import Settings  # lazy: start-up
     from rewriter.app import Request  # lazy: start-up

@@ -237,12 +237,60 @@ def test_stdin_run_imports_no_heavy_modules(tmp_path: Path) -> None:
             "'rewriter.detectors.jvm','rewriter.detectors.image','rewriter.detectors.databases',"
             # start-up cost: typing ~4 ms, dataclasses (+inspect) ~8 ms plus ~0.6 ms per class,
             # tomllib ~10 ms (no config here), shutil ~3 ms (argparse's help formatter)
-            "'typing','dataclasses','inspect','tomllib','shutil','copy','fractions','heapq','pickle','hashlib'"
+            "'typing','dataclasses','inspect','tomllib','shutil','copy','fractions','heapq','pickle','hashlib',"
+            # argparse ~2 ms and its gettext, which imports locale and looks for .mo files at every
+            # message: the command line of format-on-save is read by cli.quick_args
+            "'argparse','gettext','locale'"
             ") if m in sys.modules]\n"
+            # PyYAML's import-time patterns compile on first use; the C loader never uses this one
+            "import re\n"
+            "heavy += ['NON_PRINTABLE'] if isinstance(sys.modules['yaml.reader'].Reader.NON_PRINTABLE, re.Pattern) else []\n"
             "sys.stderr.write(repr(heavy))\n" % BASIC)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stderr.decode().strip().endswith("[]"), proc.stderr
+
+
+QUICK_COMMAND_LINES = [
+    ["apply", "-", "--stdin-filename", "compose.yaml"], ["apply"], ["check", "a", "b", "-q"], ["check", "-q", "a", "b"],
+    ["diff", "--profile=dev", "x"], ["apply", "--profile", "dev", "-"], ["apply", "--stdin-filename=-", "-"],
+    ["apply", "--config", "c.toml", "--isolated", "--no-cache", "--unsafe-fixes", "--no-unsafe-fixes", "."],
+    ["apply", "-q", "a", "-q"], ["apply", "--profile", "a", "--profile", "b", "--profile="], ["check", ""],
+    ["check", "p", "--quiet", "--exit-zero", "--exit-non-zero-on-fix", "--no-inline-ignores", "--no-respect-gitignore"],
+]
+ARGPARSE_COMMAND_LINES = [
+    ["check", "a", "-q", "b"], ["apply", "--profile"], ["apply", "--profile", "-x"], ["apply", "--prof", "dev"],
+    ["apply", "-h"], ["apply", "--", "-"], ["apply", "-qq"], ["apply", "--quiet=yes"], ["apply", "--jobs", "2"],
+    ["apply", "--select", "DF1"], ["apply", "--output-format", "json"], ["apply", "--file-type", "compose"],
+    ["apply", "--write-to", "override"], ["apply", "-x"], ["apply", "--profile", "-1"], ["rule"], ["pr"], [],
+    ["--version"], ["check", "--stdin-filename"],
+]
+
+
+@pytest.mark.parametrize("argv", QUICK_COMMAND_LINES + ARGPARSE_COMMAND_LINES, ids=" ".join)
+def test_quick_reader_agrees_with_argparse(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Format-on-save's command line is read without argparse (4 ms of a cold start): what the
+    quick reader reads, it reads as argparse does, and what it does not know goes to argparse."""
+    from rewriter import cli
+
+    monkeypatch.setenv("DOCKFIX_OUTPUT_FORMAT", "json")
+    quick = cli.quick_args(argv)
+    assert (quick is not None) == (argv in QUICK_COMMAND_LINES)
+    if quick is not None:
+        assert vars(quick) == vars(cli.build_parser(argv[0]).parse_args(argv))
+
+
+def test_quick_reader_knows_the_parser_options() -> None:
+    """Each option the quick reader takes is the parser's, with the same destination and value."""
+    from rewriter import cli
+
+    actions = {flag: action for action in cli.build_parser("apply")._subparsers._group_actions[0]  # type: ignore[union-attr]
+               .choices["apply"]._actions for flag in action.option_strings}
+    for flag, (dest, value) in cli._SWITCHES.items():
+        assert (actions[flag].dest, actions[flag].const) == (dest, value), flag
+    for flag, dest in cli._VALUED.items():
+        assert (actions[flag].dest, actions[flag].nargs, actions[flag].type, actions[flag].choices) == (
+            dest, None, None, None), flag
 
 
 def test_configured_stdin_run_parses_the_config_once(tmp_path: Path) -> None:
