@@ -282,4 +282,11 @@ def entry() -> None:
     # whole-repository run and 1 % of a cold start; one pass every 100,000 costs almost nothing
     # and still bounds cyclic garbage (peak memory on 3,400 files: 169 MB instead of 167 MB).
     gc.set_threshold(100_000, 50, 100)
-    sys.exit(main())
+    status = main()
+    # At exit the interpreter runs the cyclic collector over everything the run loaded (four
+    # passes) before it clears the modules: about 10 % of a cold start's instructions (15 of 159
+    # million for `apply -` on a small Compose file), to free memory the exit frees anyway.
+    # Frozen objects are skipped by those passes; the rest of the exit is unchanged (standard
+    # streams flushed, atexit handlers run, modules cleared).
+    gc.freeze()
+    sys.exit(status)

@@ -9,6 +9,7 @@ as it was before it. The loop remembers every text it has produced: a repeat, or
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -189,10 +190,11 @@ def _run_image_checks(images: Sequence[DockerfileImage], checks: Sequence[tuple[
 
 # -- suppressions ---------------------------------------------------------------------------------
 
-_PRAGMA = re.compile(
+# compiled on first use: only a file that mentions dockfix needs it (about 1 M instructions)
+_PRAGMA = functools.cache(lambda: re.compile(
     r"#\s*dockfix(?::\s*|\s+)(?P<what>ignore|skip-file|disable-file)"
     r"(?:\[(?P<codes>[A-Za-z0-9,\s]*)\]|=(?P<codes2>[A-Za-z0-9,]+))?"
-)
+))
 
 
 class Suppressions(Record):
@@ -218,7 +220,7 @@ def scan_suppressions(src: SourceFile) -> Suppressions:
     for number, line in enumerate(src.text.splitlines(), start=1):
         if "dockfix" not in line:
             continue
-        m = _PRAGMA.search(line)
+        m = _PRAGMA().search(line)
         if not m:
             continue
         if m.group("what") in ("skip-file", "disable-file"):

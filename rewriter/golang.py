@@ -6,13 +6,14 @@ Compose file whose services only name images never loads the project model.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rewriter.record import Record
 
 GoVersion = tuple[int, int]
 
-_TAG_VERSION = re.compile(r"^(\d+)\.(\d+)")
+_TAG_VERSION = functools.cache(lambda: re.compile(r"^(\d+)\.(\d+)"))  # first use: golang images only
 
 
 class GoFacts(Record):
@@ -57,5 +58,5 @@ def is_golang_image(ref: str) -> bool:
 
 def tag_version(ref: str) -> GoVersion | None:
     _, tag = split_image(ref)
-    m = _TAG_VERSION.match(tag)
+    m = _TAG_VERSION().match(tag)
     return (int(m.group(1)), int(m.group(2))) if m else None

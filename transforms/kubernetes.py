@@ -76,7 +76,7 @@ PATCH = Rule("DF805", "kustomize-patch", "a kustomize patch: fixes go into its b
 RULES = (HELM, NODE_LIMITS, FIELD_REF, MILLI, PATCH)
 
 # Docker's units as people write them by mistake in a manifest: 512m, 512M is fine (10^6), 1g.
-_DOCKER_SPELLING = re.compile(r"^([0-9]+)\s*([mgk])b?$")
+_DOCKER_SPELLING = functools.cache(lambda: re.compile(r"^([0-9]+)\s*([mgk])b?$"))  # first use: manifests only
 _MEANT = {"k": "Ki", "m": "Mi", "g": "Gi"}
 
 
@@ -129,7 +129,7 @@ _WHERE = {"nofile": "the open files limit is the container runtime's (containerd
 def _milli(container: Container) -> Iterator[Report]:
     for setting in container.memory_quantities():
         written = str(setting.value)
-        m = _DOCKER_SPELLING.match(written) if isinstance(setting.value, str) else None
+        m = _DOCKER_SPELLING().match(written) if isinstance(setting.value, str) else None
         if m is None or (m.group(2) == "k" and not written.endswith("b")):
             continue  # 512k is 512,000 bytes to Kubernetes: close enough to what was meant
         number, unit = m.group(1), m.group(2)
