@@ -90,3 +90,38 @@ def test_pyyaml_compiles_its_patterns_on_first_use() -> None:
     expected = ("[('a', datetime.date(2001, 12, 14)), ('b', 31), ('c', True), ('d', 1500.0), ('e', None), "
                 "('f', 80), ('g', 'nginx:1.27')]")
     assert proc.stdout.splitlines() == [expected, expected, "['tag:yaml.org,2002:merge']", "unprintable True"]
+
+
+INT_PATTERN = r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"
+FLOAT_PATTERN = (r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                 r"|\.(?:nan|NaN|NAN))$")
+NUMBER_EDGES = ["", "0", "-0", "+1", "+-1", "1_0", "0o17", "0o", "0o8", "-0o1", "0x1F", "0xg", "0x", "0X1", "00x1",
+                "1.", ".5", ".", "-.5", "1.2.3", "1e5", "1e+5", "1E-5", "1e", "e5", ".e5", "1.e5", "1eE5", "1Ee5",
+                ".inf", "-.Inf", "+.INF", ".iNf", ".nan", "-.nan", ".NaN", "12\n", "12\n\n", "\n", "1.5\n", "٣",
+                "1 ", " 1", "1e5\n", "0x1F\n"]
+
+
+@pytest.mark.parametrize("text", NUMBER_EDGES)
+def test_numbers_read_as_the_core_schema_patterns(text: str) -> None:
+    import re
+
+    from rewriter.yamlview import _is_float, _is_int
+
+    assert (_is_int(text), _is_float(text)) == (bool(re.match(INT_PATTERN, text)), bool(re.match(FLOAT_PATTERN, text)))
+
+
+def test_numbers_read_as_the_core_schema_patterns_generated() -> None:
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rewriter.yamlview import _is_float, _is_int
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet="0123456789+-.eExoabfABFinfINFNa\n _٣", max_size=10))
+    def agree(text: str) -> None:
+        assert _is_int(text) == bool(re.match(INT_PATTERN, text)), text
+        assert _is_float(text) == bool(re.match(FLOAT_PATTERN, text)), text
+
+    agree()
