@@ -429,9 +429,13 @@ def _import_pyyaml() -> ModuleType:
     12 ms): ``yaml.reader``'s check for unprintable characters alone (a class over all of
     Unicode, 3.5 ms) serves only the pure-Python reader, which the C loader does not use; the
     resolver's patterns for numbers and timestamps serve only plain scalars that start like one.
-    ``re.compile`` is swapped only while PyYAML's modules run, before anything of PyYAML exists.
+    ``re.compile`` is swapped only while PyYAML's modules run, before anything of PyYAML exists,
+    and only while no other thread runs (one could compile a pattern of its own meanwhile).
     """
-    if "yaml" not in sys.modules:
+    threading = sys.modules.get("threading")
+    if "yaml" in sys.modules or (threading is not None and threading.active_count() > 1):
+        import yaml  # lazy: start-up
+    else:
         re.compile = _LazyPattern  # type: ignore[assignment]
         try:
             import yaml  # lazy: start-up

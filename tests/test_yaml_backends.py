@@ -125,3 +125,23 @@ def test_numbers_read_as_the_core_schema_patterns_generated() -> None:
         assert _is_float(text) == bool(re.match(FLOAT_PATTERN, text)), text
 
     agree()
+
+
+def test_pyyaml_imports_plainly_while_another_thread_runs() -> None:
+    """With another thread running (the language server checks in one), ``re.compile`` is not
+    swapped: that thread could compile a pattern of its own meanwhile."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import re, threading\n"
+            "stop = threading.Event()\n"
+            "threading.Thread(target=stop.wait).start()\n"
+            "from rewriter.yamlview import _import_pyyaml\n"
+            "yaml = _import_pyyaml()\n"
+            "stop.set()\n"
+            "print(isinstance(yaml.reader.Reader.NON_PRINTABLE, re.Pattern))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert (proc.returncode, proc.stdout) == (0, "True\n"), proc.stderr
