@@ -33,6 +33,9 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_RESOLVED_NODES = 2_000_000  # alias-bomb guard for model resolution
 
 _DIGITS = "0123456789"
+_NUMBER_START = frozenset("+-.0123456789")  # how every int and float begins
+_SPECIAL_FLOATS = frozenset(sign + inf for sign in ("", "+", "-") for inf in (".inf", ".Inf", ".INF")) | {
+    ".nan", ".NaN", ".NAN"}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUES = {"true", "True", "TRUE"}
 _FALSES = {"false", "False", "FALSE"}
@@ -75,6 +78,8 @@ def scalar_value(node: Node) -> object:
         return True
     if text in _FALSES:
         return False
+    if text[:1] not in _NUMBER_START:  # most scalars: words, paths, images
+        return text
     if _is_int(text):
         if text.startswith("0o"):
             return int(text[2:], 8)
@@ -103,7 +108,7 @@ def _only(text: str, chars: str) -> bool:
 
 
 def _is_int(text: str) -> bool:
-    if text[:1] not in ("+", "-", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"):
+    if text[:1] not in _NUMBER_START or text[0] == ".":
         return False
     text = text[:-1] if text.endswith("\n") else text
     if text.startswith(("0o", "0x")):
@@ -112,12 +117,12 @@ def _is_int(text: str) -> bool:
 
 
 def _is_float(text: str) -> bool:
+    if text[:1] not in _NUMBER_START:
+        return False
     text = text[:-1] if text.endswith("\n") else text
-    if text in (".nan", ".NaN", ".NAN"):
-        return True
+    if text.strip("0123456789.+-eE"):  # holds a character no decimal float has
+        return text in _SPECIAL_FLOATS
     body = text[1:] if text[:1] in ("+", "-") else text
-    if body in (".inf", ".Inf", ".INF"):
-        return True
     e, big = body.find("e"), body.find("E")
     cut = e if big < 0 or 0 <= e < big else big  # the first of them
     mantissa, exponent = (body, None) if cut < 0 else (body[:cut], body[cut + 1:])
