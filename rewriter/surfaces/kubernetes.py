@@ -464,44 +464,44 @@ class KubernetesContainer(DockerSettings):
         """Memory-backed emptyDir volumes mounted in this container, with their ``sizeLimit``
         (as written) as the ``size`` option."""
         out: list[TmpfsMount] = []
-        volumes = self._volumes()
-        for index, mount in self._mount_items():
-            name = _text(mount.get("name"))
-            path = _text(mount.get("mountPath"))
-            volume = volumes.get(name)
-            if volume is None or not path:
-                continue
-            medium = _walk(volume, ("emptyDir", "medium"))
-            if medium is None or not is_scalar(medium) or medium.value != "Memory":
+        for _, path, volume, memory, setting in self._mount_views():
+            if volume is None or not memory:
                 continue
             options: tuple[tuple[str, str], ...] = ()
             size = _walk(volume, ("emptyDir", "sizeLimit"))
             if size is not None and is_scalar(size) and scalar_value(size) is not None:
                 options = (("size", str(size.value)),)
-            node = _walk(self.node, ("volumeMounts", index))
-            assert node is not None
-            span = Span(node.start_mark.index, self.patcher.content_end(node))
-            out.append(TmpfsMount(path, options, Setting("volumeMounts", path, span, ("volumeMounts", index)),
-                                  "emptyDir"))
+            out.append(TmpfsMount(path, options, setting, "emptyDir"))
         return out
 
     def mounts(self) -> list[Mount]:
         """Mounts of volumes that are not memory-backed emptyDirs."""
         out: list[Mount] = []
-        volumes = self._volumes()
-        for index, mount in self._mount_items():
-            name = _text(mount.get("name"))
-            path = _text(mount.get("mountPath"))
-            volume = volumes.get(name)
-            medium = _walk(volume, ("emptyDir", "medium")) if volume is not None else None
-            if not path or (medium is not None and is_scalar(medium) and medium.value == "Memory"):
+        for mount, path, _, memory, setting in self._mount_views():
+            if memory:
                 continue
             read_only = mount.get("readOnly")
+            out.append(Mount(_text(mount.get("name")), path,
+                             read_only is not None and scalar_value(read_only.value) is True, setting, "volumeMount"))
+        return out
+
+    def _mount_views(self) -> list[tuple[dict[str, Entry], str, Node | None, bool, Setting]]:
+        """Each ``volumeMounts`` item with a path: its entries, the path, the volume it names (None
+        when the pod has none of that name), whether that volume is a memory-backed emptyDir, and
+        the item as a Setting (the span a removal or a change covers)."""
+        out: list[tuple[dict[str, Entry], str, Node | None, bool, Setting]] = []
+        volumes = self._volumes()
+        for index, mount in self._mount_items():
+            path = _text(mount.get("mountPath"))
+            if not path:
+                continue
+            volume = volumes.get(_text(mount.get("name")))
+            medium = _walk(volume, ("emptyDir", "medium")) if volume is not None else None
+            memory = medium is not None and is_scalar(medium) and medium.value == "Memory"
             node = _walk(self.node, ("volumeMounts", index))
             assert node is not None
             span = Span(node.start_mark.index, self.patcher.content_end(node))
-            out.append(Mount(name, path, read_only is not None and scalar_value(read_only.value) is True,
-                             Setting("volumeMounts", path, span, ("volumeMounts", index)), "volumeMount"))
+            out.append((mount, path, volume, memory, Setting("volumeMounts", path, span, ("volumeMounts", index))))
         return out
 
     def volume_targets(self) -> set[str]:
